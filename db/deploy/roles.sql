@@ -1,0 +1,37 @@
+-- Deploy lokdarpan:roles to pg
+-- requires: clock
+-- The three group roles of the seed. Roles are cluster-wide: another database on the same
+-- server may already have created them, so creation is conditional. Privileges reach tables
+-- created later through default privileges of the deploying role.
+
+do $$
+declare
+    r text;
+begin
+    foreach r in array array['lokdarpan_readonly', 'lokdarpan_analyst', 'lokdarpan_admin'] loop
+        if not exists (select from pg_catalog.pg_roles where rolname = r) then
+            execute format('create role %I nologin', r);
+        end if;
+    end loop;
+end
+$$;
+
+comment on role lokdarpan_readonly is 'LokDarpan: read every table and view, change nothing.';
+comment on role lokdarpan_analyst is 'LokDarpan: readonly plus writing posts, epapers and alerts.';
+comment on role lokdarpan_admin is 'LokDarpan: full data privileges on every LokDarpan table.';
+
+-- analyst can do all readonly can; admin all analyst can.
+grant lokdarpan_readonly to lokdarpan_analyst;
+grant lokdarpan_analyst to lokdarpan_admin;
+
+grant usage on schema public to lokdarpan_readonly;
+
+-- Tables and views created later by the deploying role.
+alter default privileges in schema public grant select on tables to lokdarpan_readonly;
+alter default privileges in schema public grant select on sequences to lokdarpan_readonly;
+alter default privileges in schema public
+grant select, insert, update, delete, truncate, references, trigger on tables to lokdarpan_admin;
+alter default privileges in schema public grant usage, select, update on sequences to lokdarpan_admin;
+
+-- Tables that already exist (none in a fresh database; extensions' own tables in others).
+grant select on all tables in schema public to lokdarpan_readonly;

@@ -1,0 +1,3 @@
+-- Revert lokdarpan:clock from pg
+
+drop function public.lokdarpan_now();

@@ -1,0 +1,3 @@
+-- Verify lokdarpan:clock on pg
+
+select public.lokdarpan_now();
