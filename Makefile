@@ -1,0 +1,47 @@
+# The verbs a newcomer types. `make demo` and `make test` each do all the set-up they need.
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help deps demo test lint pgtap bench clean
+
+help:
+	@echo "make demo   - set up, start the embedded PostgreSQL, deploy, load GHMC wards and sample news, show them"
+	@echo "make test   - set up, lint, then every test (pytest + pgTAP) against a throwaway PostgreSQL"
+	@echo "make lint   - sqlfluff over db/, ruff over Python"
+	@echo "make pgtap  - only the pgTAP suites (db/tests) against a fresh database"
+	@echo "make bench  - benchmarks with a report (bench-report.md)"
+	@echo "make deps   - OS packages (PostgreSQL, pgTAP, pgvector, RUM, sqitch) and the Python venv"
+
+deps: $(STAMP)
+	@scripts/install-deps.sh
+
+# The venv is rebuilt only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+lint: deps
+	$(BIN)/ruff check lokdarpan_db tests
+	$(BIN)/sqlfluff lint --processes 2 --disable-progress-bar db/
+
+test: deps lint
+	@set +e; $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+pgtap: deps
+	$(BIN)/pytest tests/test_pgtap.py $(PYTEST_ARGS)
+
+demo: deps
+	$(BIN)/python -m lokdarpan_db.demo
+
+bench: deps
+	$(BIN)/python -m lokdarpan_db.bench $(BENCH_ARGS)
+
+clean:
+	-$(BIN)/lokdarpan-db cluster stop
+	rm -rf .lokdarpan .pytest_cache .ruff_cache

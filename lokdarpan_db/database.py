@@ -1,0 +1,86 @@
+"""Which database a command talks to, and how to connect to it.
+
+Resolution, first match wins: `--db URL`, `$LOKDARPAN_DATABASE_URL`, libpq's `PG*` variables,
+then the embedded cluster under `<project>/.lokdarpan/` (started on demand, with a notice).
+Sqitch-style targets (`db:pg://…`) are accepted too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from .cluster import LocalCluster
+from .errors import BadInputError, ConnectionFailedError
+
+LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+
+
+@dataclass(frozen=True)
+class Target:
+    conninfo: str
+    source: str  # "--db", "LOKDARPAN_DATABASE_URL", "PG* environment", "embedded cluster"
+
+
+def normalise(url: str) -> str:
+    url = url.strip()
+    if url.startswith("db:"):
+        url = url[3:]
+    url = re.sub(r"^pg(sql)?://", "postgresql://", url)
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise BadInputError(f"invalid database URL {redact(url)!r}: {exc}") from None
+    return url
+
+
+def resolve(
+    db: str | None, project_dir: Path, notify: Callable[[str], None], start: bool = True
+) -> Target:
+    if db:
+        return Target(normalise(db), "--db")
+    env = os.environ.get("LOKDARPAN_DATABASE_URL")
+    if env:
+        return Target(normalise(env), "LOKDARPAN_DATABASE_URL")
+    if any(os.environ.get(v) for v in LIBPQ_VARS):
+        return Target("", "PG* environment")
+    cluster = LocalCluster(project_dir / ".lokdarpan")
+    if start:
+        if cluster.init():
+            notify(f"created the embedded PostgreSQL in {cluster.root}")
+        if cluster.start():
+            notify(f"started the embedded PostgreSQL ({cluster.root}, port {cluster.port})")
+    return Target(cluster.url(), "embedded cluster")
+
+
+def redact(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def describe(conninfo: str) -> str:
+    """A short, password-free description of where a conninfo points."""
+    try:
+        d = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return redact(conninfo)
+    host = d.get("host") or os.environ.get("PGHOST") or "local socket"
+    port = d.get("port") or os.environ.get("PGPORT") or "5432"
+    name = d.get("dbname") or os.environ.get("PGDATABASE") or d.get("user") or "default"
+    return f"{name} on {host}:{port}"
+
+
+def connect(conninfo: str, application: str = "lokdarpan-db") -> psycopg.Connection:
+    """An autocommit connection, or ConnectionFailedError with libpq's reason in one line."""
+    try:
+        return psycopg.connect(
+            conninfo, autocommit=True, application_name=application, connect_timeout=10
+        )
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        raise ConnectionFailedError(f"cannot connect to {describe(conninfo)}: {reason}") from None

@@ -1,0 +1,368 @@
+"""Deploy, revert, verify, status and check: the plan applied to one database connection.
+
+Each change runs in its own transaction together with its registry rows, so a crash never leaves
+a half-recorded change. A script whose first line is `-- lokdarpan:no-transaction` (for
+`CREATE INDEX CONCURRENTLY`) runs outside a transaction and is recorded only after it succeeded.
+A session advisory lock (Sqitch's own key) keeps two deployers, ours or Sqitch, from interleaving.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from . import registry, scripts
+from .errors import ChangeFailedError, LockTimeoutError, RegistryError, VerifyFailedError
+from .plan import Change, Plan, is_nontransactional, script_hash
+from .registry import Committer, DeployedChange
+
+Notify = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class PendingChange:
+    change: Change
+    script: Path
+    sql: str
+    transactional: bool
+
+
+@dataclass
+class Status:
+    project: str
+    deployed: list[DeployedChange]
+    pending: list[Change]
+    drifted: list[str]
+    unknown: list[DeployedChange]
+
+    @property
+    def last(self) -> DeployedChange | None:
+        return self.deployed[-1] if self.deployed else None
+
+
+@dataclass
+class VerifyResult:
+    ok: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    not_deployed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CheckResult:
+    drifted: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    verify_failed: list[tuple[str, str]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    missing_scripts: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.drifted or self.verify_failed or self.unknown or self.missing_scripts)
+
+
+class Engine:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        plan: Plan,
+        committer: Committer | None = None,
+        notify: Notify = _quiet,
+        lock_timeout: float = 60.0,
+    ):
+        if not conn.autocommit:
+            raise ValueError("the engine needs an autocommit connection; it manages transactions")
+        self.conn = conn
+        self.plan = plan
+        self.who = committer or Committer.from_environment()
+        self.notify = notify
+        self.lock_timeout = lock_timeout
+
+    # ------------------------------------------------------------------ locking
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold Sqitch's session advisory lock; wait (saying for whom) up to lock_timeout seconds."""
+        conn = self.conn
+        if not conn.execute("select pg_try_advisory_lock(%s)", (registry.LOCK_KEY,)).fetchone()[0]:
+            holder = self._lock_holder()
+            self.notify(f"waiting for another deploy ({holder}) to finish, up to {self.lock_timeout:g} s")
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                time.sleep(0.2)
+                if conn.execute(
+                    "select pg_try_advisory_lock(%s)", (registry.LOCK_KEY,)
+                ).fetchone()[0]:
+                    break
+                if time.monotonic() >= deadline:
+                    raise LockTimeoutError(
+                        f"gave up after {self.lock_timeout:g} s waiting for another deploy "
+                        f"({self._lock_holder()}) to release the lock"
+                    )
+        try:
+            yield
+        finally:
+            if not conn.closed:
+                conn.execute("select pg_advisory_unlock(%s)", (registry.LOCK_KEY,))
+
+    def _lock_holder(self) -> str:
+        row = self.conn.execute(
+            """select a.pid, a.usename, nullif(a.application_name, ''), a.client_addr
+               from pg_locks l join pg_stat_activity a on a.pid = l.pid
+               where l.locktype = 'advisory' and l.granted and l.database = (
+                     select oid from pg_database where datname = current_database())
+                 and l.classid = 0 and l.objid = %s and l.objsubid = 1
+               limit 1""",
+            (registry.LOCK_KEY,),
+        ).fetchone()
+        if not row:
+            return "pid unknown"
+        pid, user, app, addr = row
+        bits = [f"pid {pid}", f"user {user}"]
+        if app:
+            bits.append(app)
+        if addr:
+            bits.append(f"from {addr}")
+        return ", ".join(bits)
+
+    # ------------------------------------------------------------------ state
+    def _state(self) -> tuple[list[DeployedChange], int]:
+        """Deployed changes, and how many leading plan changes they cover. Raises if the registry
+        and the plan disagree (a deployed change missing from the plan, or out of order)."""
+        deployed = registry.deployed(self.conn, self.plan.project)
+        for i, d in enumerate(deployed):
+            if i >= len(self.plan.changes) or self.plan.changes[i].id != d.change_id:
+                where = self.plan.by_id().get(d.change_id)
+                if where is None:
+                    raise RegistryError(
+                        f'deployed change "{d.change}" ({d.change_id[:12]}) is not in '
+                        f"{self.plan.path}; revert it with the plan that deployed it, or restore "
+                        "that plan"
+                    )
+                raise RegistryError(
+                    f'deployed change "{d.change}" is at position {i + 1} in the registry but '
+                    f"{where.index + 1} in the plan; the plan was reordered after deploying"
+                )
+        return deployed, len(deployed)
+
+    def status(self) -> Status:
+        deployed = registry.deployed(self.conn, self.plan.project)
+        ids = self.plan.by_id()
+        known = [d for d in deployed if d.change_id in ids]
+        unknown = [d for d in deployed if d.change_id not in ids]
+        deployed_ids = {d.change_id for d in deployed}
+        pending = [c for c in self.plan.changes if c.id not in deployed_ids]
+        drifted = [
+            d.change
+            for d in known
+            if d.script_hash != script_hash(self.plan.script(ids[d.change_id], "deploy"))
+        ]
+        return Status(self.plan.project, known, pending, drifted, unknown)
+
+    def pending(self, to: str | None = None) -> list[PendingChange]:
+        """What `deploy --to` would run, with its SQL. Reads only."""
+        _, count = self._state()
+        last = self.plan.resolve(to).index if to else len(self.plan.changes) - 1
+        out = []
+        for change in self.plan.changes[count : last + 1]:
+            path = self.plan.script(change, "deploy")
+            out.append(PendingChange(change, path, scripts.read(path), not is_nontransactional(path)))
+        return out
+
+    # ------------------------------------------------------------------ deploy
+    def deploy(self, to: str | None = None, verify: bool = False) -> list[str]:
+        """Deploy pending changes up to `to` (a change or @tag). Returns the names deployed."""
+        target = self.plan.resolve(to) if to else None
+        self._configure_session()
+        with self.locked():
+            registry.ensure(self.conn, self.plan, self.who)
+            _, count = self._state()
+            last = target.index if target else len(self.plan.changes) - 1
+            if target is not None and target.index < count - 1:
+                self.notify(f'"{target.name}" is already deployed; later changes stay (use revert)')
+            todo = self.plan.changes[count : last + 1]
+            for path in (p for c in todo for p in self._scripts_for(c, verify)):
+                scripts.read(path)  # every script exists and is readable before anything runs
+            self._add_new_tags(count)
+            done = []
+            for change in todo:
+                self._deploy_one(change, verify)
+                done.append(change.name)
+            return done
+
+    def _scripts_for(self, change: Change, verify: bool) -> list[Path]:
+        paths = [self.plan.script(change, "deploy"), self.plan.script(change, "revert")]
+        if verify:
+            paths.append(self.plan.script(change, "verify"))
+        return paths
+
+    def _configure_session(self) -> None:
+        # Notice a deployer killed mid-statement within a second instead of at statement end.
+        self.conn.execute("set client_connection_check_interval = '1s'")
+
+    def _add_new_tags(self, count: int) -> None:
+        """Tags added to the plan after their change was deployed (Sqitch's log_new_tags)."""
+        with self.conn.transaction():
+            for change in self.plan.changes[:count]:
+                if registry.record_tags(self.conn, self.plan, change, self.who):
+                    self.notify(f"tagged {change.name} with {', '.join(t.format_name for t in change.tags)}")
+
+    def _resolve_requires(self, change: Change) -> dict[str, str]:
+        ids = registry.deployed_ids_by_name(self.conn, self.plan.project)
+        resolved: dict[str, str] = {}
+        for dep in change.requires:
+            key = dep.as_string(self.plan.project)
+            if dep.project not in (None, self.plan.project):
+                row = self.conn.execute(
+                    "select change_id from sqitch.changes where project = %s and change = %s"
+                    " order by committed_at desc limit 1",
+                    (dep.project, dep.change),
+                ).fetchone()
+                if row is None:
+                    raise ChangeFailedError(
+                        f'change "{change.name}" requires "{key}", which is not deployed'
+                    )
+                resolved[key] = row[0]
+                continue
+            lookup = dep.key_name if dep.change else None
+            if lookup is None:  # a bare @tag: the change it tags
+                assert dep.tag is not None
+                lookup = self.plan.resolve("@" + dep.tag).name
+            if lookup not in ids:
+                raise ChangeFailedError(f'change "{change.name}" requires "{key}", which is not deployed')
+            resolved[key] = ids[lookup]
+        for dep in change.conflicts:
+            if dep.change in ids:
+                raise ChangeFailedError(
+                    f'change "{change.name}" conflicts with "{dep.as_string(self.plan.project)}", '
+                    "which is deployed"
+                )
+        return resolved
+
+    def _deploy_one(self, change: Change, verify: bool) -> None:
+        path = self.plan.script(change, "deploy")
+        digest = script_hash(path)
+        started = time.monotonic()
+        try:
+            if is_nontransactional(path):
+                resolved = self._resolve_requires(change)
+                scripts.run(self.conn, path)  # autocommit: statement by statement
+                with self.conn.transaction():
+                    if verify:
+                        self._verify_one(change)
+                    registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
+            else:
+                with self.conn.transaction():
+                    self.conn.execute("lock table sqitch.changes in exclusive mode")
+                    resolved = self._resolve_requires(change)
+                    scripts.run(self.conn, path)
+                    if verify:
+                        self._verify_one(change)
+                    registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
+        except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
+            self._record_failure(change)
+            raise ChangeFailedError(f'deploy of "{change.name}" failed: {exc}') from None
+        self.notify(f"+ {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+    def _record_failure(self, change: Change) -> None:
+        if self.conn.closed or self.conn.broken:
+            return
+        try:
+            with self.conn.transaction():
+                registry.record_event(self.conn, self.plan, change, self.who, "fail")
+        except psycopg.Error:  # pragma: no cover - the failure itself is what matters
+            pass
+
+    # ------------------------------------------------------------------ revert
+    def revertible(self, to: str | None = None) -> list[Change]:
+        """Deployed changes a `revert --to` would revert, newest first."""
+        _, count = self._state()
+        stop = -1
+        if to:
+            target = self.plan.resolve(to)
+            if target.index >= count:
+                raise ChangeFailedError(f'"{target.name}" is not deployed; nothing to revert to')
+            stop = target.index
+        return list(reversed(self.plan.changes[stop + 1 : count]))
+
+    def revert(self, to: str | None = None) -> list[str]:
+        self._configure_session()
+        with self.locked():
+            todo = self.revertible(to)
+            for change in todo:
+                scripts.read(self.plan.script(change, "revert"))
+            done = []
+            for change in todo:
+                path = self.plan.script(change, "revert")
+                started = time.monotonic()
+                try:
+                    if is_nontransactional(path):
+                        scripts.run(self.conn, path)
+                        with self.conn.transaction():
+                            registry.record_revert(self.conn, self.plan, change, self.who)
+                    else:
+                        with self.conn.transaction():
+                            self.conn.execute("lock table sqitch.changes in exclusive mode")
+                            scripts.run(self.conn, path)
+                            registry.record_revert(self.conn, self.plan, change, self.who)
+                except (scripts.ScriptError, psycopg.Error) as exc:
+                    raise ChangeFailedError(f'revert of "{change.name}" failed: {exc}') from None
+                self.notify(f"- {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
+                done.append(change.name)
+            return done
+
+    # ------------------------------------------------------------------ verify / check
+    def _verify_one(self, change: Change) -> None:
+        """Run the verify script inside a savepoint and roll it back (it must leave no trace)."""
+        path = self.plan.script(change, "verify")
+        try:
+            with self.conn.transaction(force_rollback=True):
+                scripts.run(self.conn, path)
+        except scripts.ScriptError as exc:
+            raise ChangeFailedError(f'verify of "{change.name}" failed: {exc}') from None
+
+    def verify(self, raise_on_failure: bool = True) -> VerifyResult:
+        result = VerifyResult()
+        status = self.status()
+        if status.unknown:
+            raise RegistryError(
+                "deployed changes not in the plan: " + ", ".join(d.change for d in status.unknown)
+            )
+        ids = self.plan.by_id()
+        for d in status.deployed:
+            change = ids[d.change_id]
+            try:
+                self._verify_one(change)
+                result.ok.append(change.name)
+            except ChangeFailedError as exc:
+                result.failed.append((change.name, str(exc)))
+        result.not_deployed = [c.name for c in status.pending]
+        if result.failed and raise_on_failure:
+            names = ", ".join(n for n, _ in result.failed)
+            raise VerifyFailedError(f"verify failed for {len(result.failed)} change(s): {names}")
+        return result
+
+    def check(self) -> CheckResult:
+        """Deploy scripts edited since they were deployed (hash drift), schema drift that verify
+        scripts catch, deployed changes the plan does not know, and plan changes without scripts."""
+        result = CheckResult()
+        status = self.status()
+        ids = self.plan.by_id()
+        for d in status.deployed:
+            current = script_hash(self.plan.script(ids[d.change_id], "deploy"))
+            if current != d.script_hash:
+                result.drifted.append((d.change, d.script_hash, current))
+        result.unknown = [d.change for d in status.unknown]
+        for change in self.plan.changes:
+            for kind in ("deploy", "revert", "verify"):
+                if not self.plan.script(change, kind).exists():
+                    result.missing_scripts.append(str(self.plan.script(change, kind)))
+        if not result.unknown:
+            result.verify_failed = self.verify(raise_on_failure=False).failed
+        return result

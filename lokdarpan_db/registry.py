@@ -1,0 +1,307 @@
+"""Sqitch's registry (schema `sqitch`, release 1.1): its tables, and the rows a deploy writes.
+
+The tables and columns are Sqitch's own (App::Sqitch::Engine::pg.sql), so `sqitch status`,
+`sqitch verify` and `sqitch revert` work on a database this tool deployed, and the other way round.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+from .errors import RegistryError
+from .plan import Change, Plan
+
+SCHEMA = "sqitch"
+RELEASE = 1.1
+# Sqitch's own advisory lock key (App::Sqitch::Engine::pg): two tools exclude each other.
+LOCK_KEY = 75474063
+
+REGISTRY_DDL = """
+create schema if not exists sqitch;
+comment on schema sqitch is 'Sqitch database deployment metadata v1.1.';
+
+create table sqitch.releases (
+    version         real        primary key,
+    installed_at    timestamptz not null default clock_timestamp(),
+    installer_name  text        not null,
+    installer_email text        not null
+);
+comment on table sqitch.releases is 'Sqitch registry releases.';
+
+create table sqitch.projects (
+    project         text        primary key,
+    uri             text            null unique,
+    created_at      timestamptz not null default clock_timestamp(),
+    creator_name    text        not null,
+    creator_email   text        not null
+);
+comment on table sqitch.projects is 'Sqitch projects deployed to this database.';
+
+create table sqitch.changes (
+    change_id       text        primary key,
+    script_hash     text            null,
+    change          text        not null,
+    project         text        not null references sqitch.projects(project) on update cascade,
+    note            text        not null default '',
+    committed_at    timestamptz not null default clock_timestamp(),
+    committer_name  text        not null,
+    committer_email text        not null,
+    planned_at      timestamptz not null,
+    planner_name    text        not null,
+    planner_email   text        not null,
+    unique(project, script_hash)
+);
+comment on table sqitch.changes is 'Tracks the changes currently deployed to the database.';
+
+create table sqitch.tags (
+    tag_id          text        primary key,
+    tag             text        not null,
+    project         text        not null references sqitch.projects(project) on update cascade,
+    change_id       text        not null references sqitch.changes(change_id) on update cascade,
+    note            text        not null default '',
+    committed_at    timestamptz not null default clock_timestamp(),
+    committer_name  text        not null,
+    committer_email text        not null,
+    planned_at      timestamptz not null,
+    planner_name    text        not null,
+    planner_email   text        not null,
+    unique(project, tag)
+);
+comment on table sqitch.tags is 'Tracks the tags currently applied to the database.';
+
+create table sqitch.dependencies (
+    change_id       text        not null references sqitch.changes(change_id)
+                                on update cascade on delete cascade,
+    type            text        not null,
+    dependency      text        not null,
+    dependency_id   text            null references sqitch.changes(change_id) on update cascade
+                                constraint dependencies_check check (
+            (type = 'require'  and dependency_id is not null)
+         or (type = 'conflict' and dependency_id is null)
+    ),
+    primary key (change_id, dependency)
+);
+comment on table sqitch.dependencies is 'Tracks the currently satisfied dependencies.';
+
+create table sqitch.events (
+    event           text        not null constraint events_event_check check (
+        event in ('deploy', 'revert', 'fail', 'merge')
+    ),
+    change_id       text        not null,
+    change          text        not null,
+    project         text        not null references sqitch.projects(project) on update cascade,
+    note            text        not null default '',
+    requires        text[]      not null default '{}',
+    conflicts       text[]      not null default '{}',
+    tags            text[]      not null default '{}',
+    committed_at    timestamptz not null default clock_timestamp(),
+    committer_name  text        not null,
+    committer_email text        not null,
+    planned_at      timestamptz not null,
+    planner_name    text        not null,
+    planner_email   text        not null,
+    primary key (change_id, committed_at)
+);
+comment on table sqitch.events is 'Contains full history of all deployment events.';
+"""
+
+
+@dataclass(frozen=True)
+class Committer:
+    name: str
+    email: str
+
+    @classmethod
+    def from_environment(cls) -> Committer:
+        """Who is deploying: Sqitch's own variables first, then git's identity, then the OS user."""
+        name = os.environ.get("SQITCH_USER_NAME") or _git_config("user.name") or _os_user()
+        email = (
+            os.environ.get("SQITCH_USER_EMAIL")
+            or _git_config("user.email")
+            or f"{_os_user()}@{socket.gethostname()}"
+        )
+        return cls(name=name, email=email)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no passwd entry
+        return "unknown"
+
+
+def _git_config(key: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "config", "--get", key], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+@dataclass(frozen=True)
+class DeployedChange:
+    change_id: str
+    change: str
+    script_hash: str | None
+    committed_at: datetime
+    committer_name: str
+    planned_at: datetime
+    tags: tuple[str, ...]
+
+
+def exists(conn: psycopg.Connection) -> bool:
+    row = conn.execute("select to_regclass('sqitch.changes') is not null").fetchone()
+    return bool(row and row[0])
+
+
+def ensure(conn: psycopg.Connection, plan: Plan, who: Committer) -> None:
+    """Create the registry (if missing) and register the project, in one transaction."""
+    with conn.transaction():
+        if not exists(conn):
+            conn.execute(REGISTRY_DDL)
+            conn.execute(
+                "insert into sqitch.releases (version, installer_name, installer_email)"
+                " values (%s, %s, %s)",
+                (RELEASE, who.name, who.email),
+            )
+        else:
+            row = conn.execute("select max(version) from sqitch.releases").fetchone()
+            version = row[0] if row else None
+            if version is None or abs(float(version) - RELEASE) > 1e-6:
+                raise RegistryError(
+                    f"the sqitch registry is release {version}, this tool speaks {RELEASE}; "
+                    "upgrade it with `sqitch upgrade`"
+                )
+        row = conn.execute(
+            "select uri from sqitch.projects where project = %s", (plan.project,)
+        ).fetchone()
+        if row is None:
+            conn.execute(
+                "insert into sqitch.projects (project, uri, creator_name, creator_email)"
+                " values (%s, %s, %s, %s)",
+                (plan.project, plan.uri, who.name, who.email),
+            )
+        elif plan.uri and row[0] and row[0] != plan.uri:
+            raise RegistryError(
+                f'the database registers project "{plan.project}" with URI {row[0]}, '
+                f"but the plan says {plan.uri}"
+            )
+
+
+def deployed(conn: psycopg.Connection, project: str) -> list[DeployedChange]:
+    """Deployed changes of the project, oldest first."""
+    if not exists(conn):
+        return []
+    rows = conn.execute(
+        """
+        select c.change_id, c.change, c.script_hash, c.committed_at, c.committer_name, c.planned_at,
+               coalesce(array_agg(t.tag order by t.committed_at)
+                        filter (where t.tag is not null), '{}')
+        from sqitch.changes c
+        left join sqitch.tags t on t.change_id = c.change_id
+        where c.project = %s
+        group by c.change_id
+        order by c.committed_at, c.change_id
+        """,
+        (project,),
+    ).fetchall()
+    return [DeployedChange(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
+
+
+def _tags_param(change: Change) -> list[str]:
+    return [t.format_name for t in change.tags]
+
+
+def record_deploy(
+    conn: psycopg.Connection, plan: Plan, change: Change, who: Committer, script_hash: str | None,
+    resolved: dict[str, str],
+) -> None:
+    """Write changes, dependencies, tags and a deploy event (inside the caller's transaction)."""
+    conn.execute(
+        """insert into sqitch.changes (change_id, script_hash, change, project, note,
+               committer_name, committer_email, planned_at, planner_name, planner_email, committed_at)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())""",
+        (change.id, script_hash, change.name, plan.project, change.note, who.name, who.email,
+         change.timestamp, change.planner_name, change.planner_email),
+    )
+    for dep in change.dependencies:
+        conn.execute(
+            "insert into sqitch.dependencies (change_id, type, dependency, dependency_id)"
+            " values (%s, %s, %s, %s)",
+            (change.id, dep.type, dep.as_string(plan.project),
+             None if dep.conflict else resolved[dep.as_string(plan.project)]),
+        )
+    record_tags(conn, plan, change, who)
+    record_event(conn, plan, change, who, "deploy")
+
+
+def record_tags(conn: psycopg.Connection, plan: Plan, change: Change, who: Committer) -> int:
+    """Insert the change's tags that are not yet in the registry; returns how many were added."""
+    added = 0
+    for tag in change.tags:
+        cur = conn.execute(
+            """insert into sqitch.tags (tag_id, tag, project, change_id, note, committer_name,
+                   committer_email, planned_at, planner_name, planner_email, committed_at)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
+               on conflict do nothing""",
+            (tag.id, tag.format_name, plan.project, change.id, tag.note, who.name, who.email,
+             tag.timestamp, tag.planner_name, tag.planner_email),
+        )
+        added += cur.rowcount
+    return added
+
+
+def record_event(
+    conn: psycopg.Connection, plan: Plan, change: Change, who: Committer, event: str
+) -> None:
+    conn.execute(
+        """insert into sqitch.events (event, change_id, change, project, note, tags, requires,
+               conflicts, committer_name, committer_email, planned_at, planner_name, planner_email,
+               committed_at)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())""",
+        (event, change.id, change.name, plan.project, change.note, _tags_param(change),
+         [d.as_string(plan.project) for d in change.requires],
+         [d.as_string(plan.project) for d in change.conflicts],
+         who.name, who.email, change.timestamp, change.planner_name, change.planner_email),
+    )
+
+
+def record_revert(conn: psycopg.Connection, plan: Plan, change: Change, who: Committer) -> None:
+    conn.execute("delete from sqitch.tags where change_id = %s", (change.id,))
+    conn.execute("delete from sqitch.dependencies where change_id = %s", (change.id,))
+    conn.execute("delete from sqitch.changes where change_id = %s", (change.id,))
+    record_event(conn, plan, change, who, "revert")
+
+
+def deployed_ids_by_name(conn: psycopg.Connection, project: str) -> dict[str, str]:
+    """`name` -> change id of the latest deployed instance, for resolving dependencies."""
+    out: dict[str, str] = {}
+    for d in deployed(conn, project):
+        out[d.change] = d.change_id
+        for tag in d.tags:
+            out[f"{d.change}{tag}"] = d.change_id
+    return out
+
+
+def events(conn: psycopg.Connection, project: str, limit: int | None = None) -> list[dict]:
+    if not exists(conn):
+        return []
+    sql = """select event, change, change_id, committed_at, committer_name, committer_email,
+                    note, tags
+             from sqitch.events where project = %s order by committed_at desc"""
+    params: tuple = (project,)
+    if limit:
+        sql += " limit %s"
+        params = (project, limit)
+    cur = conn.execute(sql, params)
+    cols = [d.name for d in cur.description or []]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
