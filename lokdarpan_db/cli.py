@@ -78,6 +78,15 @@ def _silent(_: str) -> None:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_object(Context).as_json = True
+
+
+json_option = click.option("--json", is_flag=True, expose_value=False, callback=_json_flag,
+                           help="Machine-readable output on stdout.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--db", metavar="URL", help="Database URL (postgresql://… or Sqitch's db:pg://…). "
               "Default: $LOKDARPAN_DATABASE_URL, then libpq's PG* variables, then the embedded "
@@ -106,6 +115,7 @@ def cli(ctx: click.Context, db: str | None, plan_file: str | None, as_json: bool
 @click.option("--verify/--no-verify", default=False,
               help="Run each change's verify script inside its transaction before committing.")
 @click.option("--dry-run", is_flag=True, help="Print what would run, SQL included; touch nothing.")
+@json_option
 @pass_ctx
 def deploy(c: Context, to: str | None, verify: bool, dry_run: bool) -> None:
     """Deploy pending changes, each in its own transaction with its registry rows."""
@@ -124,6 +134,7 @@ def deploy(c: Context, to: str | None, verify: bool, dry_run: bool) -> None:
 
 @cli.command("plan")
 @click.option("--to", "to", metavar="CHANGE|@TAG", help="Stop at this change.")
+@json_option
 @pass_ctx
 def plan_cmd(c: Context, to: str | None) -> None:
     """Show the changes deploy would run, with their SQL. Touches nothing."""
@@ -154,6 +165,7 @@ def _show_pending(c: Context, engine: Engine, to: str | None) -> None:
 @cli.command()
 @click.option("--to", "to", metavar="CHANGE|@TAG", help="Revert the changes after this one; it stays.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
 @pass_ctx
 def revert(c: Context, to: str | None, yes: bool) -> None:
     """Revert deployed changes, newest first."""
@@ -176,6 +188,7 @@ def revert(c: Context, to: str | None, yes: bool) -> None:
 
 
 @cli.command()
+@json_option
 @pass_ctx
 def verify(c: Context) -> None:
     """Run the verify script of every deployed change (each rolled back). Exit 1 on failure."""
@@ -199,6 +212,7 @@ def verify(c: Context) -> None:
 
 
 @cli.command()
+@json_option
 @pass_ctx
 def status(c: Context) -> None:
     """Show what is deployed, what is pending and which deploy scripts changed since."""
@@ -241,6 +255,7 @@ def status(c: Context) -> None:
 
 @cli.command()
 @click.option("-n", "--limit", default=50, show_default=True, help="Newest N events.")
+@json_option
 @pass_ctx
 def log(c: Context, limit: int) -> None:
     """Show deploy, revert and fail events, newest first."""
@@ -265,6 +280,7 @@ def log(c: Context, limit: int) -> None:
 
 
 @cli.command()
+@json_option
 @pass_ctx
 def check(c: Context) -> None:
     """Report drift: deploy scripts edited after deploying, verify failures, unknown changes."""
@@ -335,6 +351,7 @@ def cluster_stop(c: Context) -> None:
 
 
 @cluster.command("status")
+@json_option
 @pass_ctx
 def cluster_status(c: Context) -> None:
     """Say whether the embedded cluster exists and runs. Exit 1 when it is not running."""
