@@ -13,6 +13,9 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -111,9 +114,9 @@ class LocalCluster:
         raise ClusterError(f"no port recorded in {self.datadir}/postgresql.auto.conf")
 
     # ------------------------------------------------------------------ lifecycle
-    def init(self, fast: bool = False) -> bool:
-        """Create the cluster if missing. `fast` turns off durability (throwaway test clusters).
-        Returns False when it already existed."""
+    def init(self, fast: bool = False, settings: dict[str, str] | None = None) -> bool:
+        """Create the cluster if missing. `fast` turns off durability (throwaway test clusters);
+        `settings` are extra postgresql.conf lines. Returns False when it already existed."""
         if self.initialized:
             return False
         self.root.mkdir(parents=True, exist_ok=True)
@@ -138,7 +141,7 @@ class LocalCluster:
             raise ClusterError(f"initdb failed: {_last_line(res.stderr)}")
         self.password_file.write_text(password + "\n")
         os.chmod(self.password_file, 0o600)
-        settings = {
+        conf = {
             "port": str(free_port()),
             "listen_addresses": "'127.0.0.1'",
             "unix_socket_directories": f"'{self.sockdir}'",
@@ -147,9 +150,10 @@ class LocalCluster:
             "max_connections": "100",
         }
         if fast:
-            settings.update({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
+            conf.update({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
+        conf.update(settings or {})
         with (self.datadir / "postgresql.auto.conf").open("a") as fh:
-            for k, v in settings.items():
+            for k, v in conf.items():
                 fh.write(f"{k} = {v}\n")
         return True
 
@@ -214,6 +218,21 @@ class LocalCluster:
         pw = self.password_file.read_text().strip()
         db = database or self.database
         return f"postgresql://{SUPERUSER}:{quote(pw, safe='')}@127.0.0.1:{self.port}/{db}"
+
+
+@contextmanager
+def throwaway(prefix: str = "lokdarpan-", settings: dict[str, str] | None = None) -> Iterator[LocalCluster]:
+    """A started cluster in a temporary directory, durability off, destroyed on exit."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)  # the postgres OS user must reach the socket directory
+    cluster = LocalCluster(root / "pg", database="postgres")
+    try:
+        cluster.init(fast=True, settings=settings)
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _last_line(text: str) -> str:

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lokdarpan_db import plan as plan_mod
-from lokdarpan_db.cluster import LocalCluster
+from lokdarpan_db.cluster import throwaway
 from lokdarpan_db.engine import Engine
 from lokdarpan_db.registry import Committer
 
@@ -55,16 +54,8 @@ def pg_admin_url() -> Iterator[str]:
         with PostgresContainer(image, driver=None) as pg:
             yield pg.get_connection_url()
         return
-    root = Path(tempfile.mkdtemp(prefix="lokdarpan-test-"))
-    os.chmod(root, 0o755)  # the postgres OS user must reach the socket directory
-    cluster = LocalCluster(root / "pg", database="postgres")
-    cluster.init(fast=True)
-    cluster.start()
-    try:
+    with throwaway(prefix="lokdarpan-test-") as cluster:
         yield cluster.url("postgres")
-    finally:
-        cluster.destroy()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass

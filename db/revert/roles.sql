@@ -5,6 +5,7 @@
 revoke select on all tables in schema public from lokdarpan_readonly;
 
 alter default privileges in schema public revoke usage, select, update on sequences from lokdarpan_admin;
+-- Also references and trigger, which earlier versions of deploy/roles.sql granted.
 alter default privileges in schema public
 revoke select, insert, update, delete, truncate, references, trigger on tables from lokdarpan_admin;
 alter default privileges in schema public revoke select on sequences from lokdarpan_readonly;

@@ -1,0 +1,27 @@
+-- Verify lokdarpan:audit on pg
+
+select
+    id,
+    table_name,
+    operation,
+    row_key,
+    user_id,
+    old_values,
+    new_values,
+    changed_columns,
+    changed_at,
+    client_ip,
+    user_agent,
+    db_role,
+    session_role,
+    transaction_id
+from public.audit_log
+where false;
+
+select 'public.audit_row_change()'::regprocedure;
+
+-- Both audit triggers on each of the four audited tables.
+select 1 / (count(*) = 8)::int from pg_catalog.pg_trigger
+where tgname in ('audit_row_change', 'audit_truncate')
+    and tgrelid in ('public."user"'::regclass, 'public.auth_policy'::regclass, 'public.ward'::regclass, 'public.alert'::regclass)
+    and tgfoid = 'public.audit_row_change()'::regprocedure;

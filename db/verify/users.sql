@@ -1,0 +1,40 @@
+-- Verify lokdarpan:users on pg
+
+select
+    id,
+    username,
+    email,
+    password_hash,
+    failed_login_attempts,
+    last_failed_login,
+    failed_login_window_start,
+    locked_until,
+    is_active,
+    created_at,
+    last_login
+from public."user"
+where false;
+
+select
+    id,
+    max_failed_logins,
+    failure_window,
+    lockout_duration
+from public.auth_policy
+where false;
+
+-- The policy row the sign-in functions read.
+select 1 / count(*) from public.auth_policy;
+
+-- The case-insensitive unique indexes.
+select 1 / count(*) from pg_catalog.pg_index
+where indexrelid = 'public.ix_user_username'::regclass and indisunique;
+select 1 / count(*) from pg_catalog.pg_index
+where indexrelid = 'public.ix_user_email'::regclass and indisunique;
+
+select 'public.password_hash_scheme(text)'::regprocedure;
+select 'public.login_state(text)'::regprocedure;
+select 'public.login_credentials(text)'::regprocedure;
+select 'public.record_failed_login(text)'::regprocedure;
+select 'public.record_successful_login(text)'::regprocedure;
+select 'public.unlock_user(text)'::regprocedure;

@@ -1,0 +1,108 @@
+"""`make bench`: run the benchmarks on a throwaway PostgreSQL and print a report.
+
+    python -m lokdarpan_db.bench [--only deploy|search] [--posts N] [--report FILE]
+
+The server is a private cluster (or $LOKDARPAN_BENCH_DSN, an admin conninfo). The report is
+printed and written as Markdown (default bench-report.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ..cluster import throwaway
+from .report import Measurement
+
+console = Console(highlight=False)
+
+BENCH_SETTINGS = {"shared_buffers": "'1GB'", "work_mem": "'32MB'", "maintenance_work_mem": "'512MB'",
+                  "max_wal_size": "'4GB'", "effective_cache_size": "'8GB'", "random_page_cost": "1.1"}
+
+
+@contextmanager
+def server() -> Iterator[str]:
+    dsn = os.environ.get("LOKDARPAN_BENCH_DSN")
+    if dsn:
+        yield dsn
+        return
+    with throwaway(prefix="lokdarpan-bench-", settings=BENCH_SETTINGS) as cluster:
+        yield cluster.url("postgres")
+
+
+def _fmt(m: Measurement) -> str:
+    value = f"{m.value:,.1f}" if m.value < 1000 else f"{m.value:,.0f}"
+    return f"{value} {m.unit}"
+
+
+def render(results: list[Measurement], elapsed: float) -> str:
+    lines = [
+        "# lokdarpan-db benchmark report",
+        "",
+        f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}",
+        f"- machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"- server settings: {', '.join(f'{k}={v}' for k, v in BENCH_SETTINGS.items())}",
+        f"- total bench time: {elapsed:.0f} s",
+        "",
+        "| section | measurement | value | target | met | notes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in results:
+        met = "" if m.met is None else ("yes" if m.met else "**no**")
+        details = "; ".join(f"{k}={v}" for k, v in m.details.items())
+        note = "; ".join(x for x in (m.note, details) if x)
+        lines.append(f"| {m.section} | {m.name} | {_fmt(m)} | {m.target or ''} | {met} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", choices=["deploy", "search"], help="run one section")
+    ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")
+    ap.add_argument("--rounds", type=int, default=5, help="deploy rounds per tool")
+    ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
+    args = ap.parse_args(argv)
+    if args.posts < 1000:
+        ap.error(f"--posts must be at least 1000, got {args.posts}")
+
+    started = time.perf_counter()
+    results: list[Measurement] = []
+    with server() as admin_url:
+        if args.only in (None, "deploy"):
+            from . import deploy
+
+            console.print("[bold]deploy[/bold]: lokdarpan-db vs sqitch, whole plan …")
+            results += deploy.run(admin_url, rounds=args.rounds)
+        if args.only in (None, "search"):
+            from . import search_setup
+
+            console.print(f"[bold]search[/bold]: {args.posts:,} posts over 150 wards …")
+            results += search_setup.run(admin_url, posts=args.posts)
+    elapsed = time.perf_counter() - started
+
+    table = Table(title="lokdarpan-db bench")
+    for col in ("section", "measurement", "value", "target", "met"):
+        table.add_column(col)
+    for m in results:
+        met = "" if m.met is None else ("[green]yes[/green]" if m.met else "[red]no[/red]")
+        table.add_row(m.section, m.name, _fmt(m), m.target or "", met)
+    console.print(table)
+    report = render(results, elapsed)
+    Path(args.report).write_text(report)
+    console.print(f"report written to {args.report}")
+    return 0 if all(m.met is not False for m in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Time to deploy the whole plan into an empty database: lokdarpan-db versus Sqitch.
+
+Both run as real command-line processes against the same server, each into its own fresh
+database, alternately, several rounds; the figure is the median wall time and the ratio of the
+two medians, measured in one run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ..pgtap import libpq_env
+from .report import Measurement
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fresh(admin_url: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return make_conninfo(admin_url, dbname=name)
+
+
+def _drop(admin_url: str, url: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{conninfo_to_dict(url)["dbname"]}" with (force)')
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update({"SQITCH_USER_NAME": "bench", "SQITCH_USER_EMAIL": "bench@lokdarpan.in"})
+    env.update(extra)
+    return env
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed: {res.stderr.strip()[-500:]}")
+    return elapsed
+
+
+def run(admin_url: str, rounds: int = 5) -> list[Measurement]:
+    if not shutil.which("sqitch"):
+        raise RuntimeError("sqitch is not installed; run `make deps`")
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(rounds):
+        for who in ("ours", "sqitch"):
+            url = _fresh(admin_url)
+            try:
+                if who == "ours":
+                    ours.append(_timed(
+                        [sys.executable, "-m", "lokdarpan_db.cli", "--db", url, "deploy"], _env({})))
+                else:
+                    db = conninfo_to_dict(url)["dbname"]
+                    theirs.append(_timed(["sqitch", "deploy", f"db:pg:{db}"], _env(libpq_env(url))))
+            finally:
+                _drop(admin_url, url)
+    ours_med, theirs_med = statistics.median(ours), statistics.median(theirs)
+    ratio = theirs_med / ours_med
+    return [
+        Measurement("deploy", "lokdarpan-db deploy, whole plan, empty database", ours_med * 1000, "ms",
+                    details={"runs": rounds, "min_ms": round(min(ours) * 1000, 1)}),
+        Measurement("deploy", "sqitch deploy, same plan, empty database", theirs_med * 1000, "ms",
+                    details={"runs": rounds, "min_ms": round(min(theirs) * 1000, 1)}),
+        Measurement("deploy", "speed-up (sqitch time / lokdarpan-db time)", ratio, "x",
+                    target=">= 5x", met=ratio >= 5,
+                    note="median of alternating runs; both as CLI processes on the same server"),
+    ]
