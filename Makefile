@@ -5,7 +5,7 @@ PY    := $(VENV)/bin/python
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps demo test lint pgtap bench clean
+.PHONY: help deps os-deps demo test lint pgtap bench clean
 
 help:
 	@echo "make demo   - set up, start the embedded PostgreSQL, deploy, load GHMC wards and sample news, show them"
@@ -15,7 +15,9 @@ help:
 	@echo "make bench  - benchmarks with a report (bench-report.md)"
 	@echo "make deps   - OS packages (PostgreSQL, pgTAP, pgvector, RUM, sqitch) and the Python venv"
 
-deps: $(STAMP)
+deps: os-deps $(STAMP)
+
+os-deps:
 	@scripts/install-deps.sh
 
 # The venv is rebuilt only when pyproject.toml changes.

@@ -48,6 +48,8 @@ EXTDIR="/usr/share/postgresql/$MAJOR/extension"
 apt_install "postgresql-$MAJOR" "postgresql-client-$MAJOR" "postgresql-server-dev-$MAJOR" \
     "postgresql-$MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl sqitch \
     "postgresql-$MAJOR-rum" make gcc libc6-dev
+# python3 -m venv needs Debian's python3-venv unless python3 comes from elsewhere (pyenv, …)
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 # postgresql-contrib is a virtual package on newer Debian (contrib ships inside the server package)
 [ -f "$EXTDIR/pg_trgm.control" ] || apt_install postgresql-contrib
 
