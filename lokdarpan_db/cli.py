@@ -200,7 +200,7 @@ def verify(c: Context) -> None:
         for name in result.ok:
             out.print(f"  [green]ok[/green]   {name}")
         for name, why in result.failed:
-            out.print(f"  [red]FAIL[/red] {name}: {why}", markup=True)
+            out.print(f"  FAIL {name}: {why}", markup=False, style="red")
         for name in result.not_deployed:
             out.print(f"  [dim]--   {name} (not deployed)[/dim]")
 
@@ -232,7 +232,7 @@ def status(c: Context) -> None:
     }
 
     def human() -> None:
-        table = Table(title=f"{st.project} on {where}", show_header=True)
+        table = Table(title=f"project {st.project}, database {where}", show_header=True)
         table.add_column("change")
         table.add_column("state")
         table.add_column("deployed at")
@@ -300,7 +300,7 @@ def check(c: Context) -> None:
             now = b[:12] if b else "missing"
             out.print(f"[yellow]drift[/yellow]  {n}: deployed script {a and a[:12]}, file now {now}")
         for n, why in res.verify_failed:
-            out.print(f"[red]schema[/red] {n}: {why}", markup=True)
+            out.print(f"schema {n}: {why}", markup=False, style="red")
         for n in res.unknown:
             out.print(f"[red]unknown[/red] {n}: deployed but not in the plan")
         for p in res.missing_scripts:
@@ -311,6 +311,45 @@ def check(c: Context) -> None:
     c.emit(data, human)
     if not res.clean:
         raise LokdarpanError("check found drift")
+
+
+# ---------------------------------------------------------------------------- import
+@cli.group("import")
+def import_group() -> None:
+    """Load reference data into a deployed database."""
+
+
+@import_group.command("wards")
+@click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="GeoJSON of ward boundaries (features named 'Ward N Name'). "
+                   "Default: data/ghmc-wards.geojson.")
+@click.option("--zones", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV ward_no,ward_name,zone of all 150 wards. Default: data/ghmc-ward-zones.csv.")
+@json_option
+@pass_ctx
+def import_wards_cmd(c: Context, boundaries: Path | None, zones: Path | None) -> None:
+    """Load the GHMC ward registry: numbers, names, zones and boundaries.
+
+    Idempotent (re-running updates in place) and atomic. Defects in single rows or features are
+    reported and skipped; the sound rest is loaded (see docs/wards-import.md).
+    """
+    from .importers import wards as importer
+
+    with c.connect() as conn:
+        report = importer.import_wards(conn, boundaries or importer.DEFAULT_BOUNDARIES,
+                                       zones or importer.DEFAULT_ZONES)
+    data = {"inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged,
+            "with_boundary": report.with_boundary, "without_boundary": report.without_boundary,
+            "problems": report.problems}
+
+    def human() -> None:
+        out.print(f"wards: {report.inserted} inserted, {report.updated} updated, "
+                  f"{report.unchanged} unchanged; {report.with_boundary} with a boundary, "
+                  f"{report.without_boundary} without")
+        for problem in report.problems:
+            out.print(f"  ! {problem}", markup=False, style="yellow")
+
+    c.emit(data, human)
 
 
 # ---------------------------------------------------------------------------- cluster

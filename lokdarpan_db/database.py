@@ -72,7 +72,7 @@ def describe(conninfo: str) -> str:
     host = d.get("host") or os.environ.get("PGHOST") or "local socket"
     port = d.get("port") or os.environ.get("PGPORT") or "5432"
     name = d.get("dbname") or os.environ.get("PGDATABASE") or d.get("user") or "default"
-    return f"{name} on {host}:{port}"
+    return f"{name} at {host}:{port}"
 
 
 def connect(conninfo: str, application: str = "lokdarpan-db") -> psycopg.Connection:

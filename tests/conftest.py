@@ -171,4 +171,6 @@ def schema_snapshot(url: str) -> str:
         [str(pg_bindir() / "pg_dump"), "--schema-only", "--exclude-schema=sqitch"],
         capture_output=True, text=True, env=env, check=True,
     )
-    return res.stdout
+    # pg_dump 15.14+ wraps its output in \restrict/\unrestrict lines with a random key.
+    return "\n".join(ln for ln in res.stdout.splitlines()
+                     if not ln.startswith(("\\restrict ", "\\unrestrict ")))
