@@ -10,12 +10,10 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import psycopg
-from rich.console import Console
-from rich.table import Table
 
 from . import __version__, database
 from . import plan as plan_mod
@@ -23,8 +21,33 @@ from .cluster import LocalCluster
 from .engine import Engine
 from .errors import BadInputError, LokdarpanError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """rich costs ~40 ms to import; most invocations print one line, so load it on first use."""
+
+    def __init__(self, stderr: bool):
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return getattr(self._console, name)
+
+
+def Table(*args: Any, **kwargs: Any) -> Any:
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 
 def _notice(message: str) -> None:
