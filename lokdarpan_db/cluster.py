@@ -77,7 +77,7 @@ class LocalCluster:
 
     # ------------------------------------------------------------------ helpers
     def _run_as_owner(self, args: list[str], **kw) -> subprocess.CompletedProcess:
-        cmd = [str(pg_bindir() / args[0]), *args[1:]]
+        cmd = [args[0] if args[0].startswith("/") else str(pg_bindir() / args[0]), *args[1:]]
         preexec = None
         if os.geteuid() == 0:
             pw = pwd.getpwnam(SUPERUSER)
@@ -124,6 +124,12 @@ class LocalCluster:
         self.datadir.mkdir(exist_ok=True)
         for p in (self.root, self.sockdir, self.datadir):
             self._chown(p)
+        if os.geteuid() == 0 and self._run_as_owner(["/bin/sh", "-c", 'test -w "$0"', str(self.datadir)]
+                                                    ).returncode != 0:
+            raise ClusterError(
+                f"the {SUPERUSER} OS user cannot reach {self.datadir}: a parent directory is not "
+                "searchable by others (chmod o+x it, or put the project elsewhere)"
+            )
         os.chmod(self.datadir, 0o700)
         password = secrets.token_urlsafe(24)
         pwfile = self.root / ".initdb-pw"
