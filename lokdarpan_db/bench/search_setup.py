@@ -1,0 +1,26 @@
+"""The search section of `make bench`: a fresh database with the real plan and the 150 GHMC
+wards, then lokdarpan_db.bench.search (load synthetic posts, time search_posts())."""
+
+from __future__ import annotations
+
+import psycopg
+
+from .. import plan as plan_mod
+from ..engine import Engine
+from ..importers.wards import import_wards
+from ..registry import Committer
+from . import search
+from .deploy import ROOT, _drop, _fresh
+from .report import Measurement
+
+
+def run(admin_url: str, posts: int) -> list[Measurement]:
+    url = _fresh(admin_url)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            Engine(conn, plan_mod.load(ROOT / "db" / "sqitch.plan"),
+                   Committer("bench", "bench@lokdarpan.in")).deploy()
+            import_wards(conn)
+        return search.run(url, posts=posts)
+    finally:
+        _drop(admin_url, url)

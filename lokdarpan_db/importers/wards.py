@@ -1,0 +1,400 @@
+"""Load the 150 GHMC wards: numbers, names and zones from a CSV, boundaries from a GeoJSON file.
+
+Policy (docs/wards-import.md): load what is sound, report every defect, write atomically.
+
+- A file that cannot be read as what it claims to be (missing, not UTF-8, malformed CSV or JSON,
+  wrong columns, not a FeatureCollection) raises WardImportError naming the file and, where
+  possible, the line or feature; nothing is written.
+- A ward is loaded when its number and name are sound and unambiguous. A field that is not sound
+  (a zone outside the five GHMC zones, a missing or invalid boundary) is left empty and reported.
+  Rows whose number or name collides with another row are all skipped and reported.
+- Known errata of the published data, each narrow and cited (ERRATA), are corrected and reported
+  on every import.
+- The import runs in one transaction under a table lock, and is idempotent: wards are upserted by
+  ward_id, unchanged wards are not touched, and wards missing from the files are kept and reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ..errors import BadInputError
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DEFAULT_BOUNDARIES = DATA_DIR / "ghmc-wards.geojson"
+DEFAULT_ZONES = DATA_DIR / "ghmc-ward-zones.csv"
+
+WARD_COUNT = 150
+ZONES = ("East Zone", "South Zone", "Central Zone", "West Zone", "North Zone")
+REQUIRED_COLUMNS = ("ward_no", "ward_name", "zone")
+
+# (number in the source, name in the source) -> GHMC's number, with the reason. Applied to the
+# CSV row and the GeoJSON feature that carry exactly that number and name, and only when the
+# correct number is not already taken in the same file.
+ERRATA: dict[tuple[int, str], tuple[int, str]] = {
+    (37, "rein bazar"): (
+        31,
+        "GHMC numbers Rein Bazar 31; the datameet source repeats 37, which is Kurmaguda",
+    ),
+}
+
+_FEATURE_NAME = re.compile(r"^\s*Ward\s+(\d+)\s+(\S.*?)\s*$")
+
+
+class WardImportError(BadInputError, ValueError):
+    """A ward file cannot be used at all; str() names the file and, where possible, the place."""
+
+
+@dataclass
+class WardImportReport:
+    """What an import did. `problems` lists every defect met, each saying what was done about it."""
+
+    zones_file: Path
+    boundaries_file: Path
+    rows_read: int = 0
+    features_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    with_boundary: int = 0
+    without_boundary: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> int:
+        """Wards present in the registry from these files (inserted + updated + unchanged)."""
+        return self.inserted + self.updated + self.unchanged
+
+
+@dataclass
+class _Ward:
+    ward_no: int
+    name: str
+    zone: str | None
+    line: int
+    boundary: dict[str, Any] | None = None
+    boundary_source: str | None = None
+
+
+@dataclass
+class _Feature:
+    index: int
+    label: str
+    ward_no: int
+    name: str
+    geometry: Any
+    osm: str
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise WardImportError(f"{path}: {what} file not found") from None
+    except IsADirectoryError:
+        raise WardImportError(f"{path}: is a directory, not a {what} file") from None
+    except UnicodeDecodeError as exc:
+        raise WardImportError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except OSError as exc:
+        raise WardImportError(f"{path}: cannot read {what} file ({exc.strerror})") from None
+
+
+def read_zones(path: Path, problems: list[str]) -> tuple[list[_Ward], int]:
+    """The sound wards of the zones CSV and the number of data rows; defects go to `problems`."""
+    text = _read_text(path, "zones CSV")
+    reader = csv.reader(text.splitlines(), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            raise WardImportError(f"{path}: empty file, expected a header {','.join(REQUIRED_COLUMNS)}")
+        columns = [h.strip().lower() for h in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise WardImportError(
+                f"{path}:1: missing column(s) {', '.join(missing)}; found {', '.join(columns)} "
+                f"(expected {','.join(REQUIRED_COLUMNS)})"
+            )
+        at = {c: columns.index(c) for c in REQUIRED_COLUMNS}
+        rows: list[tuple[int, list[str]]] = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise WardImportError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+
+    wards: list[_Ward] = []
+    data_rows = 0
+    for line, row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        data_rows += 1
+        where = f"{path.name} line {line}"
+        if len(row) != len(columns):
+            problems.append(f"{where}: {len(row)} fields where the header has {len(columns)}; row skipped")
+            continue
+        raw_no, name, zone = (row[at[c]].strip() for c in REQUIRED_COLUMNS)
+        name = " ".join(name.split())
+        try:
+            ward_no = int(raw_no)
+        except ValueError:
+            problems.append(f"{where}: ward_no {raw_no!r} is not a number; row skipped")
+            continue
+        if not 1 <= ward_no <= WARD_COUNT:
+            problems.append(f"{where}: ward_no {ward_no} is outside 1-{WARD_COUNT}; row skipped")
+            continue
+        if not name:
+            problems.append(f"{where}: ward {ward_no} has no name; row skipped")
+            continue
+        if zone not in ZONES:
+            problems.append(
+                f"{where}: ward {ward_no} {name}: zone {zone!r} is not one of {', '.join(ZONES)}; "
+                "loaded without a zone"
+            )
+            zone = None
+        wards.append(_Ward(ward_no, name, zone or None, line))
+    return wards, data_rows
+
+
+def read_features(path: Path, problems: list[str]) -> tuple[list[_Feature], str]:
+    """The ward features of a GeoJSON FeatureCollection and its attribution; defects go to `problems`."""
+    text = _read_text(path, "GeoJSON")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WardImportError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        kind = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
+        raise WardImportError(f"{path}: expected a GeoJSON FeatureCollection, found {kind!r}")
+    raw_features = doc.get("features")
+    if not isinstance(raw_features, list):
+        raise WardImportError(f'{path}: the FeatureCollection has no "features" array')
+    attribution = str(doc.get("copyright") or "").strip()
+
+    features: list[_Feature] = []
+    for index, feature in enumerate(raw_features, start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        label = f"{path.name} feature #{index}"
+        if not isinstance(props, dict):
+            problems.append(f"{label}: not a GeoJSON Feature with properties; skipped")
+            continue
+        raw_name = props.get("name")
+        label = f"{label} {raw_name!r}"
+        match = _FEATURE_NAME.match(raw_name) if isinstance(raw_name, str) else None
+        if match is None:
+            problems.append(f'{label}: name is not "Ward <number> <name>"; skipped')
+            continue
+        osm = str(props.get("@id") or "").strip()
+        features.append(
+            _Feature(index, label, int(match[1]), " ".join(match[2].split()), feature.get("geometry"), osm)
+        )
+    return features, attribution
+
+
+def _apply_errata(items: list[Any], where: str, problems: list[str]) -> None:
+    """Renumber items (wards or features) that carry a known erratum, when the fix is unambiguous."""
+    taken = {item.ward_no for item in items}
+    for item in items:
+        fix = ERRATA.get((item.ward_no, _norm(item.name)))
+        if fix is None:
+            continue
+        number, reason = fix
+        label = item.label if isinstance(item, _Feature) else f"{where} line {item.line}"
+        if number in taken:
+            problems.append(
+                f"{label}: ward {item.ward_no} {item.name} would be renumbered {number} ({reason}), "
+                f"but ward {number} is already in the file; left as it is"
+            )
+            continue
+        problems.append(f"{label}: ward {item.ward_no} {item.name} renumbered {number}: {reason}")
+        taken.add(number)
+        item.ward_no = number
+
+
+def _drop_collisions(wards: list[_Ward], where: str, problems: list[str]) -> list[_Ward]:
+    by_no: dict[int, list[_Ward]] = defaultdict(list)
+    by_name: dict[str, list[_Ward]] = defaultdict(list)
+    for w in wards:
+        by_no[w.ward_no].append(w)
+        by_name[_norm(w.name)].append(w)
+    bad: set[int] = set()
+    for number, group in sorted(by_no.items()):
+        if len(group) > 1:
+            listing = ", ".join(f"{w.name} (line {w.line})" for w in group)
+            problems.append(f"{where}: ward {number} appears {len(group)} times ({listing}); none loaded")
+            bad.update(id(w) for w in group)
+    for group in by_name.values():
+        if len(group) > 1:
+            listing = ", ".join(f"ward {w.ward_no} (line {w.line})" for w in group)
+            problems.append(f"{where}: name {group[0].name} is used by {listing}; none loaded")
+            bad.update(id(w) for w in group)
+    return [w for w in wards if id(w) not in bad]
+
+
+def _attach_boundaries(
+    conn: psycopg.Connection,
+    wards: list[_Ward],
+    features: list[_Feature],
+    boundaries: Path,
+    attribution: str,
+    problems: list[str],
+) -> set[int]:
+    """Give each ward the boundary of its one matching, valid feature; returns wards whose boundary
+    defect has been reported."""
+    by_no = {w.ward_no: w for w in wards}
+    reported: set[int] = set()
+    by_name = {_norm(w.name): w for w in wards}
+    claimed: dict[int, list[_Feature]] = defaultdict(list)
+    for f in features:
+        ward = by_no.get(f.ward_no)
+        if ward is None:
+            other = by_name.get(_norm(f.name))
+            hint = f" (the zones file has {f.name} as ward {other.ward_no})" if other else ""
+            problems.append(f"{f.label}: no ward {f.ward_no} in the zones file{hint}; boundary not used")
+        elif _norm(ward.name) != _norm(f.name):
+            problems.append(
+                f"{f.label}: ward {f.ward_no} is {ward.name} in the zones file, not {f.name}; "
+                "boundary not used"
+            )
+        else:
+            claimed[f.ward_no].append(f)
+    with conn.cursor() as cur:
+        for number, group in sorted(claimed.items()):
+            if len(group) > 1:
+                listing = ", ".join(f"#{f.index}" for f in group)
+                problems.append(
+                    f"{boundaries.name}: ward {number} has {len(group)} features ({listing}); none used"
+                )
+                reported.add(number)
+                continue
+            f = group[0]
+            cur.execute("select public.ward_boundary_problem(%s)", (Jsonb(f.geometry),))
+            row = cur.fetchone()
+            defect = row[0] if row else None
+            if defect is not None:
+                problems.append(f"{f.label}: {defect}; ward {number} loaded without a boundary")
+                reported.add(number)
+                continue
+            ward = by_no[number]
+            ward.boundary = f.geometry
+            origin = f"OpenStreetMap {f.osm}" if f.osm else f"feature #{f.index}"
+            ward.boundary_source = f"{origin} via {boundaries.name}" + (
+                f"; {attribution}" if attribution else ""
+            )
+    return reported
+
+
+_UPSERT = """
+insert into public.ward as w (ward_id, ward_no, name, zone, boundary, source, boundary_source)
+values (%(ward_id)s, %(ward_no)s, %(name)s, %(zone)s, %(boundary)s, %(source)s, %(boundary_source)s)
+on conflict (ward_id) do update set
+    name = excluded.name,
+    zone = excluded.zone,
+    boundary = excluded.boundary,
+    source = excluded.source,
+    boundary_source = excluded.boundary_source
+where (w.name, w.zone, w.boundary, w.source, w.boundary_source)
+    is distinct from
+    (excluded.name, excluded.zone, excluded.boundary, excluded.source, excluded.boundary_source)
+returning (xmax = 0) as inserted
+"""
+
+
+def import_wards(
+    conn: psycopg.Connection,
+    boundaries: Path = DEFAULT_BOUNDARIES,
+    zones: Path = DEFAULT_ZONES,
+) -> WardImportReport:
+    """Load the wards of `zones` with the boundaries of `boundaries` into table ward, in one transaction.
+
+    Raises WardImportError when a file cannot be used (nothing is written). Defects of single
+    rows or features are reported in the returned report's `problems`, and the sound rest is loaded.
+    The writes commit before this returns, unless the caller already has a transaction open on
+    `conn` (then they are a savepoint in it, and the caller commits).
+    """
+    boundaries, zones = Path(boundaries), Path(zones)
+    report = WardImportReport(zones_file=zones, boundaries_file=boundaries)
+    problems = report.problems
+    wards, report.rows_read = read_zones(zones, problems)
+    features, attribution = read_features(boundaries, problems)
+    report.features_read = len(features)
+    _apply_errata(wards, zones.name, problems)
+    _apply_errata(features, boundaries.name, problems)
+    wards = _drop_collisions(wards, zones.name, problems)
+    present = {w.ward_no for w in wards}
+    missing = [n for n in range(1, WARD_COUNT + 1) if n not in present]
+    if missing:
+        problems.append(f"{zones.name}: no usable row for ward(s) {_ranges(missing)}")
+
+    with conn.transaction():
+        with conn.cursor() as cur:
+            # One importer at a time; readers go on reading.
+            cur.execute("lock table public.ward in share row exclusive mode")
+        reported = _attach_boundaries(conn, wards, features, boundaries, attribution, problems)
+        for w in sorted(wards, key=lambda w: w.ward_no):
+            if w.boundary is None and w.ward_no not in reported:
+                problems.append(
+                    f"{boundaries.name}: no feature for ward {w.ward_no} {w.name}; loaded without a boundary"
+                )
+        with conn.cursor() as cur:
+            for w in sorted(wards, key=lambda w: w.ward_no):
+                try:
+                    cur.execute(
+                        _UPSERT,
+                        {
+                            "ward_id": f"GHMC-{w.ward_no:03d}",
+                            "ward_no": w.ward_no,
+                            "name": w.name,
+                            "zone": w.zone,
+                            "boundary": Jsonb(w.boundary) if w.boundary is not None else None,
+                            "source": f"{zones.name} line {w.line}",
+                            "boundary_source": w.boundary_source,
+                        },
+                    )
+                except psycopg.errors.UniqueViolation as exc:
+                    detail = exc.diag.message_detail or exc.diag.message_primary or str(exc)
+                    raise WardImportError(
+                        f"{zones.name} line {w.line}: ward {w.ward_no} {w.name} conflicts with a ward "
+                        f"already in the database ({detail}); nothing imported"
+                    ) from None
+                row = cur.fetchone()
+                if row is None:
+                    report.unchanged += 1
+                elif row[0]:
+                    report.inserted += 1
+                else:
+                    report.updated += 1
+                if w.boundary is None:
+                    report.without_boundary += 1
+                else:
+                    report.with_boundary += 1
+            cur.execute(
+                "select ward_no, name from public.ward where ward_no <> all(%s) order by ward_no",
+                (sorted(present),),
+            )
+            for number, name in cur.fetchall():
+                problems.append(f"ward {number} {name} is in the database but not in {zones.name}; kept")
+    return report
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[3, 4, 5, 9] -> '3-5, 9'."""
+    out: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(out)
