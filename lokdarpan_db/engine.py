@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 
 from . import registry, scripts
-from .errors import ChangeFailedError, LockTimeoutError, RegistryError, VerifyFailedError
+from .errors import BadInputError, ChangeFailedError, LockTimeoutError, RegistryError, VerifyFailedError
 from .plan import Change, Plan, is_nontransactional, script_hash
 from .registry import Committer, DeployedChange
 
@@ -287,7 +287,7 @@ class Engine:
         if to:
             target = self.plan.resolve(to)
             if target.index >= count:
-                raise ChangeFailedError(f'"{target.name}" is not deployed; nothing to revert to')
+                raise BadInputError(f'"{target.name}" is not deployed, so there is nothing to revert to')
             stop = target.index
         return list(reversed(self.plan.changes[stop + 1 : count]))
 

@@ -101,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     report = render(results, elapsed)
     Path(args.report).write_text(report)
     console.print(f"report written to {args.report}")
-    return 0 if all(m.met is not False for m in results) else 1
+    missed = [f"{m.section}: {m.name}" for m in results if m.met is False]
+    if missed:
+        console.print("[yellow]targets not met:[/yellow] " + "; ".join(missed))
+    return 0  # a report, not a gate: the table says which targets are met
 
 
 if __name__ == "__main__":
