@@ -20,7 +20,7 @@ from . import database, synthetic_news
 from .cli import find_plan
 
 console = Console(highlight=False, width=max(120, Console().width))
-SAMPLE_POSTS = 6000
+SAMPLE_POSTS = 20_000
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -45,8 +45,22 @@ def start_deploy(project: Project, url: str, *extra: str) -> subprocess.Popen:
     )
 
 
+def wait_until_running(url: str, fragment: str, timeout: float = 30) -> None:
+    """Block until a statement containing `fragment` runs in another session."""
+    with psycopg.connect(url, autocommit=True) as watch:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if watch.execute(
+                "select count(*) from pg_stat_activity where query like %s and pid <> pg_backend_pid()",
+                (f"%{fragment}%",),
+            ).fetchone()[0]:
+                return
+            time.sleep(0.05)
+    pytest.fail(f"no statement containing {fragment!r} started within {timeout} s")
+
+
 def test_two_deploys_started_together_one_waits_both_succeed(databases, project: Project):
-    slow_project(project, 1.5)
+    slow_project(project, 3)
     url = databases.create("conc")
     single = databases.create("single")
     try:
@@ -73,7 +87,7 @@ def test_lock_wait_gives_up_with_a_clear_error(databases, project: Project):
     url = databases.create("lockto")
     try:
         holder = start_deploy(project, url)
-        time.sleep(1.0)
+        wait_until_running(url, "pg_sleep(4)")
         waiter = start_deploy(project, url, "--lock-timeout", "1")
         _, err = waiter.communicate(timeout=30)
         assert waiter.returncode == 1
@@ -90,18 +104,7 @@ def test_deploy_killed_mid_change_reruns_cleanly(databases, project: Project):
     url = databases.create("kill")
     try:
         proc = start_deploy(project, url)
-        with psycopg.connect(url, autocommit=True) as watch:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:  # wait until the slow change is running
-                row = watch.execute(
-                    "select count(*) from pg_stat_activity where query like '%%pg_sleep(3)%%'"
-                    " and pid <> pg_backend_pid()"
-                ).fetchone()
-                if row[0]:
-                    break
-                time.sleep(0.05)
-            else:
-                pytest.fail("the slow change never started")
+        wait_until_running(url, "pg_sleep(3)")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         with psycopg.connect(url) as conn:  # nothing half-applied: "slow" left no trace
