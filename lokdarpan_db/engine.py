@@ -245,26 +245,35 @@ class Engine:
                 )
         return resolved
 
+    def _apply(self, path: Path, record: Callable[[], None]) -> None:
+        """Run a deploy or revert script and its registry bookkeeping. Normally one transaction
+        holds both; a script marked non-transactional runs statement by statement in autocommit,
+        and `record` follows in its own transaction only once the script succeeded."""
+        if is_nontransactional(path):
+            scripts.run(self.conn, path)
+            with self.conn.transaction():
+                record()
+            return
+        with self.conn.transaction():
+            self.conn.execute("lock table sqitch.changes in exclusive mode")
+            scripts.run(self.conn, path)
+            record()
+
     def _deploy_one(self, change: Change, verify: bool) -> None:
         path = self.plan.script(change, "deploy")
         digest = script_hash(path)
         started = time.monotonic()
+
         try:
-            if is_nontransactional(path):
-                resolved = self._resolve_requires(change)
-                scripts.run(self.conn, path)  # autocommit: statement by statement
-                with self.conn.transaction():
-                    if verify:
-                        self._verify_one(change)
-                    registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
-            else:
-                with self.conn.transaction():
-                    self.conn.execute("lock table sqitch.changes in exclusive mode")
-                    resolved = self._resolve_requires(change)
-                    scripts.run(self.conn, path)
-                    if verify:
-                        self._verify_one(change)
-                    registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
+            # Under the advisory lock the registry cannot change: resolve before running anything.
+            resolved = self._resolve_requires(change)
+
+            def record() -> None:
+                if verify:
+                    self._verify_one(change)
+                registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
+
+            self._apply(path, record)
         except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
             self._record_failure(change)
             raise ChangeFailedError(f'deploy of "{change.name}" failed: {exc}') from None
@@ -302,15 +311,8 @@ class Engine:
                 path = self.plan.script(change, "revert")
                 started = time.monotonic()
                 try:
-                    if is_nontransactional(path):
-                        scripts.run(self.conn, path)
-                        with self.conn.transaction():
-                            registry.record_revert(self.conn, self.plan, change, self.who)
-                    else:
-                        with self.conn.transaction():
-                            self.conn.execute("lock table sqitch.changes in exclusive mode")
-                            scripts.run(self.conn, path)
-                            registry.record_revert(self.conn, self.plan, change, self.who)
+                    self._apply(path, lambda c=change: registry.record_revert(
+                        self.conn, self.plan, c, self.who))
                 except (scripts.ScriptError, psycopg.Error) as exc:
                     raise ChangeFailedError(f'revert of "{change.name}" failed: {exc}') from None
                 self.notify(f"- {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")

@@ -13,19 +13,18 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lokdarpan_db import plan as plan_mod
 from lokdarpan_db.cluster import throwaway
 from lokdarpan_db.engine import Engine
 from lokdarpan_db.registry import Committer
+from lokdarpan_db.scratch import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "db" / "sqitch.plan"
@@ -63,15 +62,10 @@ class Databases:
     admin_url: str
 
     def create(self, prefix: str = "t") -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'create database "{name}"')
-        return make_conninfo(self.admin_url, dbname=name)
+        return create_database(self.admin_url, prefix)
 
     def drop(self, url: str) -> None:
-        name = conninfo_to_dict(url)["dbname"]
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        drop_database(self.admin_url, url)
 
 
 @pytest.fixture(scope="session")

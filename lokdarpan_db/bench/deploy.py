@@ -13,28 +13,16 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from ..pgtap import libpq_env
+from ..scratch import create_database, drop_database
 from .report import Measurement
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _fresh(admin_url: str) -> str:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    return make_conninfo(admin_url, dbname=name)
-
-
-def _drop(admin_url: str, url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{conninfo_to_dict(url)["dbname"]}" with (force)')
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -75,7 +63,7 @@ def run(admin_url: str, rounds: int = 5) -> list[Measurement]:
     library: list[float] = []
     for _ in range(rounds):
         for who in ("ours", "sqitch", "library"):
-            url = _fresh(admin_url)
+            url = create_database(admin_url, "bench")
             try:
                 if who == "library":
                     library.append(_library_deploy(url))
@@ -86,7 +74,7 @@ def run(admin_url: str, rounds: int = 5) -> list[Measurement]:
                     db = conninfo_to_dict(url)["dbname"]
                     theirs.append(_timed(["sqitch", "deploy", f"db:pg:{db}"], _env(libpq_env(url))))
             finally:
-                _drop(admin_url, url)
+                drop_database(admin_url, url)
     ours_med, theirs_med = statistics.median(ours), statistics.median(theirs)
     lib_med = statistics.median(library)
     ratio = theirs_med / ours_med

@@ -9,13 +9,14 @@ from .. import plan as plan_mod
 from ..engine import Engine
 from ..importers.wards import import_wards
 from ..registry import Committer
+from ..scratch import create_database, drop_database
 from . import search
-from .deploy import ROOT, _drop, _fresh
+from .deploy import ROOT
 from .report import Measurement
 
 
 def run(admin_url: str, posts: int) -> list[Measurement]:
-    url = _fresh(admin_url)
+    url = create_database(admin_url, "bench")
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             Engine(conn, plan_mod.load(ROOT / "db" / "sqitch.plan"),
@@ -23,4 +24,4 @@ def run(admin_url: str, posts: int) -> list[Measurement]:
             import_wards(conn)
         return search.run(url, posts=posts)
     finally:
-        _drop(admin_url, url)
+        drop_database(admin_url, url)

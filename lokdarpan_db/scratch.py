@@ -1,0 +1,24 @@
+"""Scratch databases on a server we administer: tests and benchmarks create and drop them."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+
+def create_database(admin_url: str, prefix: str = "scratch") -> str:
+    """Create an empty database with a unique name; returns its conninfo."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return make_conninfo(admin_url, dbname=name)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    """Drop the database `url` names, disconnecting whoever is still in it."""
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
