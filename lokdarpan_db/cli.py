@@ -18,7 +18,7 @@ import psycopg
 from . import __version__, database
 from . import plan as plan_mod
 from .cluster import LocalCluster
-from .engine import Engine
+from .engine import Engine, quiet
 from .errors import BadInputError, LokdarpanError
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class Context:
         return database.connect(target.conninfo)
 
     def engine(self, conn: psycopg.Connection, plan: plan_mod.Plan) -> Engine:
-        return Engine(conn, plan, notify=_notice if not self.as_json else _silent,
+        return Engine(conn, plan, notify=_notice if not self.as_json else quiet,
                       lock_timeout=self.lock_timeout)
 
     def emit(self, data: Any, human: Callable[[], None]) -> None:
@@ -92,10 +92,6 @@ class Context:
             out.print_json(json.dumps(data, default=str))
         else:
             human()
-
-
-def _silent(_: str) -> None:
-    pass
 
 
 pass_ctx = click.make_pass_decorator(Context)

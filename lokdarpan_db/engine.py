@@ -24,7 +24,8 @@ from .registry import Committer, DeployedChange
 Notify = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
+    """A notify callback that says nothing."""
     pass
 
 
@@ -74,7 +75,7 @@ class Engine:
         conn: psycopg.Connection,
         plan: Plan,
         committer: Committer | None = None,
-        notify: Notify = _quiet,
+        notify: Notify = quiet,
         lock_timeout: float = 60.0,
     ):
         if not conn.autocommit:

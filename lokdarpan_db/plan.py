@@ -68,13 +68,23 @@ class Dependency:
 
 
 @dataclass
-class Tag:
+class PlanItem:
+    """What a change line and a tag line both carry."""
+
     name: str
     timestamp: datetime
     planner_name: str
     planner_email: str
     note: str
     line_no: int
+
+    def info_planner(self) -> list[str]:
+        """The planner and date lines of Sqitch's info text (the input of the id hash)."""
+        return [f"planner {self.planner_name} <{self.planner_email}>", f"date {_sqitch_ts(self.timestamp)}"]
+
+
+@dataclass
+class Tag(PlanItem):
     change: Change | None = None
     id: str = ""
 
@@ -84,13 +94,7 @@ class Tag:
 
 
 @dataclass
-class Change:
-    name: str
-    timestamp: datetime
-    planner_name: str
-    planner_email: str
-    note: str
-    line_no: int
+class Change(PlanItem):
     requires: list[Dependency] = field(default_factory=list)
     conflicts: list[Dependency] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
@@ -224,15 +228,19 @@ def canonical_uri(uri: str) -> str:
     return f"{scheme.lower()}://{authority}{rest}"
 
 
-def change_info(plan: Plan, change: Change) -> str:
+def _info_project(plan: Plan) -> list[str]:
     lines = [f"project {plan.project}"]
     if plan.uri:
         lines.append(f"uri {canonical_uri(plan.uri)}")
+    return lines
+
+
+def change_info(plan: Plan, change: Change) -> str:
+    lines = _info_project(plan)
     lines.append(f"change {change.name}")
     if change.parent is not None:
         lines.append(f"parent {change.parent.id}")
-    lines.append(f"planner {change.planner_name} <{change.planner_email}>")
-    lines.append(f"date {_sqitch_ts(change.timestamp)}")
+    lines += change.info_planner()
     if change.requires:
         lines.append("requires\n  + " + "\n  + ".join(d.as_string(plan.project) for d in change.requires))
     if change.conflicts:
@@ -246,15 +254,8 @@ def change_info(plan: Plan, change: Change) -> str:
 
 def tag_info(plan: Plan, tag: Tag) -> str:
     assert tag.change is not None
-    lines = [f"project {plan.project}"]
-    if plan.uri:
-        lines.append(f"uri {canonical_uri(plan.uri)}")
-    lines += [
-        f"tag {tag.format_name}",
-        f"change {tag.change.id}",
-        f"planner {tag.planner_name} <{tag.planner_email}>",
-        f"date {_sqitch_ts(tag.timestamp)}",
-    ]
+    lines = _info_project(plan)
+    lines += [f"tag {tag.format_name}", f"change {tag.change.id}", *tag.info_planner()]
     if tag.note:
         lines.extend(["", tag.note])
     return "\n".join(lines)

@@ -63,18 +63,10 @@ def split(script: str) -> list[Statement]:
             j = script.find("\n", i)
             i = n if j < 0 else j
         elif ch == "/" and script.startswith("/*", i):
-            depth, j, begin_line = 1, i + 2, line
-            while j < n and depth:
-                if script.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif script.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    if script[j] == "\n":
-                        line += 1
-                    j += 1
-            if depth:
-                raise SplitError("unterminated /* comment", begin_line)
+            j = _block_comment_end(script, i)
+            if j < 0:
+                raise SplitError("unterminated /* comment", line)
+            line += script.count("\n", i, j)
             i = j
         elif ch == "'":
             escape = i > 0 and script[i - 1] in "eE" and (i < 2 or not script[i - 2].isalnum())
@@ -147,6 +139,19 @@ def _is_routine(words: list[str]) -> bool:
     return len(w) >= 2 and w[0] == "create" and w[1] in ("function", "procedure")
 
 
+def _block_comment_end(text: str, start: int) -> int:
+    """Offset just past the (nested) /* comment opening at `start`, or -1 when unterminated."""
+    depth, j, n = 1, start + 2, len(text)
+    while j < n and depth:
+        if text.startswith("/*", j):
+            depth, j = depth + 1, j + 2
+        elif text.startswith("*/", j):
+            depth, j = depth - 1, j + 2
+        else:
+            j += 1
+    return -1 if depth else j
+
+
 def _leading_noise(text: str) -> int:
     """Length of the whitespace and comments before a statement's first token."""
     i, n = 0, len(text)
@@ -157,15 +162,8 @@ def _leading_noise(text: str) -> int:
             j = text.find("\n", i)
             i = n if j < 0 else j + 1
         elif text.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            i = j
+            j = _block_comment_end(text, i)
+            i = n if j < 0 else j
         else:
             break
     return i
