@@ -330,9 +330,9 @@ class Engine:
         except scripts.ScriptError as exc:
             raise ChangeFailedError(f'verify of "{change.name}" failed: {exc}') from None
 
-    def verify(self, raise_on_failure: bool = True) -> VerifyResult:
+    def verify(self, raise_on_failure: bool = True, status: Status | None = None) -> VerifyResult:
         result = VerifyResult()
-        status = self.status()
+        status = status or self.status()
         if status.unknown:
             raise RegistryError(
                 "deployed changes not in the plan: " + ", ".join(d.change for d in status.unknown)
@@ -367,5 +367,5 @@ class Engine:
                 if not self.plan.script(change, kind).exists():
                     result.missing_scripts.append(str(self.plan.script(change, kind)))
         if not result.unknown:
-            result.verify_failed = self.verify(raise_on_failure=False).failed
+            result.verify_failed = self.verify(raise_on_failure=False, status=status).failed
         return result
