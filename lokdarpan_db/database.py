@@ -75,11 +75,18 @@ def describe(conninfo: str) -> str:
     return f"{name} at {host}:{port}"
 
 
+# The roles change gives every session in a LokDarpan database a 30 s statement timeout; the
+# operator's own work (a deploy building an index, an import, a benchmark) is exempt.
+OPERATOR_OPTIONS = "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0"
+
+
 def connect(conninfo: str, application: str = "lokdarpan-db") -> psycopg.Connection:
-    """An autocommit connection, or ConnectionFailedError with libpq's reason in one line."""
+    """An autocommit operator connection (no statement timeout), or ConnectionFailedError with
+    libpq's reason in one line."""
     try:
         return psycopg.connect(
-            conninfo, autocommit=True, application_name=application, connect_timeout=10
+            conninfo, autocommit=True, application_name=application, connect_timeout=10,
+            options=OPERATOR_OPTIONS,
         )
     except psycopg.OperationalError as exc:
         reason = " ".join(str(exc).split())

@@ -8,12 +8,17 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from .database import OPERATOR_OPTIONS
 
-def create_database(admin_url: str, prefix: str = "scratch") -> str:
-    """Create an empty database with a unique name; returns its conninfo."""
+
+def create_database(admin_url: str, prefix: str = "scratch", operator: bool = False) -> str:
+    """Create an empty database with a unique name; returns its conninfo. An `operator` conninfo
+    carries no statement timeout (benchmarks load millions of rows in one statement)."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    if operator:
+        return make_conninfo(admin_url, dbname=name, options=OPERATOR_OPTIONS)
     return make_conninfo(admin_url, dbname=name)
 
 

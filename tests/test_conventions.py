@@ -44,6 +44,49 @@ def test_every_function_states_its_security():
                     f"{path}:{stmt.line}: say SECURITY INVOKER or SECURITY DEFINER"
 
 
+PROJECT_SCHEMAS = """
+    (select n.oid from pg_namespace n
+     where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'sqitch')
+       and n.nspname not like 'pg\\_temp\\_%' and n.nspname not like 'pg\\_toast\\_temp\\_%')
+"""
+
+
+def own_functions(db_url: str) -> list[tuple]:
+    """(signature, search_path setting or None, security definer?, PUBLIC may execute?) of every
+    function the plan made, in every project schema."""
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(
+            f"""select p.oid::regprocedure::text,
+                       (select substr(c, 13) from unnest(p.proconfig) c where c like 'search_path=%%'),
+                       p.prosecdef,
+                       has_function_privilege('public', p.oid, 'execute')
+                from pg_proc p
+                where p.pronamespace in {PROJECT_SCHEMAS}
+                  and {OWN_OBJECTS.format(oid='p.oid')}"""
+        ).fetchall()
+
+
+def test_every_search_path_names_pg_temp_last(db_url: str):
+    """Without pg_temp named last, the caller's temporary schema is searched first (issue 6)."""
+    bad = []
+    for name, path, _, _ in own_functions(db_url):
+        schemas = [s.strip().strip('"') for s in (path or "").split(",")]
+        if path is not None and (schemas[-1] != "pg_temp" or schemas.count("pg_temp") != 1):
+            bad.append(f"{name}: search_path={path}")
+    assert bad == [], f"search_path must end with pg_temp: {bad}"
+
+
+def test_security_definer_functions_are_locked_down(db_url: str):
+    """SECURITY DEFINER code: not executable by PUBLIC, and search_path exactly pg_catalog, pg_temp,
+    so every project object it names must be schema-qualified (an unqualified one fails to resolve)."""
+    rows = [r for r in own_functions(db_url) if r[2]]
+    assert rows, "no SECURITY DEFINER functions found: is the plan deployed?"
+    public = [name for name, _, _, by_public in rows if by_public]
+    assert public == [], f"SECURITY DEFINER functions executable by PUBLIC: {public}"
+    paths = [f"{name}: {path}" for name, path, _, _ in rows if path != "pg_catalog, pg_temp"]
+    assert paths == [], f"SECURITY DEFINER functions must set search_path = pg_catalog, pg_temp: {paths}"
+
+
 def test_every_own_function_has_a_comment_and_a_search_path(db_url: str):
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
@@ -51,7 +94,7 @@ def test_every_own_function_has_a_comment_and_a_search_path(db_url: str):
                        coalesce(array_to_string(p.proconfig, ','), '') like '%%search_path=%%',
                        p.prosecdef
                 from pg_proc p
-                where p.pronamespace = 'public'::regnamespace
+                where p.pronamespace in {PROJECT_SCHEMAS}
                   and {OWN_OBJECTS.format(oid='p.oid')}"""
         ).fetchall()
     assert rows, "no functions found: is the plan deployed?"
@@ -65,7 +108,7 @@ def test_every_own_table_and_view_is_commented(db_url: str):
     with psycopg.connect(db_url) as conn:
         tables = conn.execute(
             f"""select c.oid::regclass::text from pg_class c
-                where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm')
+                where c.relnamespace in {PROJECT_SCHEMAS} and c.relkind in ('r', 'p', 'v', 'm')
                   and {OWN_OBJECTS.format(oid='c.oid')}
                   and obj_description(c.oid, 'pg_class') is null"""
         ).fetchall()

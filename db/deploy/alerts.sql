@@ -20,14 +20,15 @@ as $$
             from jsonb_array_elements(p_value) as e (url)
             where jsonb_typeof(e.url) <> 'string'
                 or length(e.url #>> '{}') > 2048
-                or (e.url #>> '{}') !~* '^https?://[^[:space:]/?#@]+(:[0-9]+)?([/?#][^[:space:]]*)?$'
+                or (e.url #>> '{}') !~* '^https?://([^[:space:][:cntrl:]/?#@:\[\]]+|\[[0-9a-f:.]+\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][^[:space:][:cntrl:]]*)?$'
         )
 $$;
 
 comment on function public.jsonb_is_url_array(jsonb) is
 'True when the value is a JSON array whose every element is a string holding an absolute http:// or '
-'https:// URL (a host, optional port, then an optional path/query/fragment, no spaces, at most 2048 '
-'characters); an empty array qualifies. Backs the check alert_source_articles_urls.';
+'https:// URL (a host name or [IPv6] literal, an optional port 1-65535, then an optional '
+'path/query/fragment; no spaces or control characters; at most 2048 characters); an empty array '
+'qualifies. Backs the check alert_source_articles_urls.';
 
 revoke execute on function public.jsonb_is_url_array(jsonb) from public;
 -- The check constraint calls it with the inserting role's privileges.
@@ -89,7 +90,8 @@ as $$
 begin
     -- Whatever the writer said, updated_at moves only when something else changed.
     new.updated_at := old.updated_at;
-    if new is distinct from old then
+    -- Compared as text: jsonb equality calls [1.0] and [1.00] equal, but the stored value changed.
+    if to_jsonb(new)::text is distinct from to_jsonb(old)::text then
         new.updated_at := public.lokdarpan_now();
     end if;
     return new;
@@ -98,7 +100,8 @@ $$;
 
 comment on function public.alert_set_updated_at() is
 'BEFORE UPDATE trigger on alert: sets updated_at to lokdarpan_now() when any other column changed '
-'and keeps it unchanged otherwise, ignoring any value the writer gave.';
+'(by its text: [1.0] to [1.00] is a change) and keeps it unchanged otherwise, ignoring any value the '
+'writer gave.';
 
 revoke execute on function public.alert_set_updated_at() from public;
 

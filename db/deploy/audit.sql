@@ -88,7 +88,7 @@ create function public.audit_row_change()
 returns trigger
 language plpgsql
 security definer
-set search_path = pg_catalog, public, pg_temp
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     old_row jsonb;
@@ -109,7 +109,8 @@ begin
         if tg_op = 'UPDATE' then
             select array_agg(n.key order by n.key) into changed
             from jsonb_each(new_row) as n
-            where n.value is distinct from old_row -> n.key;
+            -- Compared as text: jsonb equality calls 1.0 and 1.00 equal, but the stored value changed.
+            where n.value::text is distinct from (old_row -> n.key)::text;
             if changed is null then
                 return null; -- an update that changed nothing is not worth an entry
             end if;

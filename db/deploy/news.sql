@@ -57,7 +57,7 @@ create function public.epaper_fill_sha256()
 returns trigger
 language plpgsql
 security invoker
-set search_path = pg_catalog
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     expected text := encode(sha256(convert_to(new.raw_text, 'UTF8')), 'hex');
@@ -144,7 +144,7 @@ create function public.update_post_search_vector()
 returns trigger
 language plpgsql
 security invoker
-set search_path = pg_catalog
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     new.search_vector :=
@@ -168,7 +168,7 @@ create function public.post_check_and_link_ward()
 returns trigger
 language plpgsql
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
 declare
     resolved text;
@@ -223,7 +223,7 @@ immutable
 strict
 parallel safe
 security invoker
-set search_path = pg_catalog
+set search_path = pg_catalog, pg_temp
 as $$
     select regexp_replace(p_query::text, $re$('(?:[^']|'')*')(?::(\*?)[A-D]*)?$re$, '\1:\2' || p_weights, 'g')::tsquery
 $$;
@@ -245,7 +245,7 @@ returns table (
 language plpgsql
 stable
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
 declare
     q tsquery;
@@ -253,7 +253,7 @@ declare
     q_labels tsquery;
     ward text;
     scope text := '';
-    window_size bigint := greatest(1000, 20 * p_limit);
+    window_size bigint;
     in_scope double precision;
     n_recent bigint;
     n_best bigint;
@@ -291,6 +291,15 @@ declare
             )
         $sql$;
 begin
+    -- Lengths first: nothing below may read (or echo) an unbounded input.
+    if length(p_term) > 500 then
+        raise exception 'search_posts: the search term is % characters long; at most 500', length(p_term)
+            using errcode = '22023';
+    end if;
+    if length(p_ward) > 200 then
+        raise exception 'search_posts: the ward is % characters long; at most 200', length(p_ward)
+            using errcode = '22023';
+    end if;
     if p_term is null or btrim(p_term) = '' then
         raise exception 'search_posts: the search term must contain a word, got %',
             coalesce(quote_literal(p_term), 'null')
@@ -300,6 +309,7 @@ begin
         raise exception 'search_posts: limit must be between 1 and 500, got %', coalesce(p_limit::text, 'null')
             using errcode = '22023';
     end if;
+    window_size := greatest(1000, 20 * p_limit);
     if p_ward is not null then
         ward := public.ward_resolve(p_ward);
         if ward is null then
@@ -314,6 +324,10 @@ begin
     q := websearch_to_tsquery('english', p_term);
     if numnode(q) = 0 then
         return;  -- only stop words or punctuation: nothing can match
+    end if;
+    if numnode(q) > 127 then
+        raise exception 'search_posts: the search term makes a query of % nodes; at most 127 (about 64 words)', numnode(q)
+            using errcode = '22023';
     end if;
     q_text := public.tsquery_restrict_weights(q, 'A');
     q_labels := public.tsquery_restrict_weights(q, 'AB');
@@ -366,11 +380,19 @@ comment on function public.search_posts(text, text, integer) is
 'p_limit (1..500) rows ordered by relevance desc, created_at desc, id desc, where relevance is the '
 'weight of the least important field the match needs: 1.0 when the text alone matches, 0.4 when the '
 'city or party is needed, 0.2 when the emotion is needed (the seed''s A/B/C weights). Raises 22023 '
-'on an empty term, a limit outside 1..500 or an unknown ward; a term of stop words only returns no rows.';
+'on an empty term, a term over 500 characters or 64 words, a ward over 200 characters (neither is '
+'echoed), a limit outside 1..500 or an unknown ward; a term of stop words only returns no rows.';
 
 revoke execute on function public.search_posts(text, text, integer) from public;
 grant execute on function public.search_posts(text, text, integer) to lokdarpan_readonly;
 
-grant insert, update on public.post, public.epaper to lokdarpan_analyst;
-grant insert on public.author to lokdarpan_analyst;
+-- Analysts write content, not identities: ids come from the sequences, search_vector and
+-- ward links from the triggers, epaper.created_at from the clock.
+grant insert (text, author_id, epaper_id, city, emotion, party, created_at, ward_id),
+update (text, author_id, epaper_id, city, emotion, party, created_at, ward_id)
+on public.post to lokdarpan_analyst;
+grant insert (publication_name, publication_date, raw_text, sha256),
+update (publication_name, publication_date, raw_text, sha256)
+on public.epaper to lokdarpan_analyst;
+grant insert (name, handle, source) on public.author to lokdarpan_analyst;
 grant usage on sequence public.post_id_seq, public.epaper_id_seq, public.author_id_seq to lokdarpan_analyst;

@@ -1,14 +1,17 @@
 -- Deploy lokdarpan:roles to pg
 -- requires: clock
--- The three group roles of the seed. Roles are cluster-wide: another database on the same
--- server may already have created them, so creation is conditional. Privileges reach tables
--- created later through default privileges of the deploying role.
+-- The three group roles of the seed, and lokdarpan_app: the application, which signs users in.
+-- Roles are cluster-wide: another database on the same server may already have created them, so
+-- creation is conditional. Privileges reach tables created later through default privileges of
+-- the deploying role. Every session in this database gets a statement and idle-transaction
+-- timeout (docs/security.md): a runaway query or a forgotten open transaction cannot hold a
+-- backend and its locks for ever.
 
 do $$
 declare
     r text;
 begin
-    foreach r in array array['lokdarpan_readonly', 'lokdarpan_analyst', 'lokdarpan_admin'] loop
+    foreach r in array array['lokdarpan_readonly', 'lokdarpan_analyst', 'lokdarpan_admin', 'lokdarpan_app'] loop
         if not exists (select from pg_catalog.pg_roles where rolname = r) then
             execute format('create role %I nologin', r);
         end if;
@@ -19,10 +22,14 @@ $$;
 comment on role lokdarpan_readonly is 'LokDarpan: read every table and view, change nothing.';
 comment on role lokdarpan_analyst is 'LokDarpan: readonly plus writing posts, epapers and alerts.';
 comment on role lokdarpan_admin is 'LokDarpan: full data privileges on every LokDarpan table.';
+comment on role lokdarpan_app is
+'LokDarpan: the application. Analyst privileges plus the sign-in functions (password hashes, '
+'failure bookkeeping) that no person needs.';
 
 -- analyst can do all readonly can; admin all analyst can.
 grant lokdarpan_readonly to lokdarpan_analyst;
 grant lokdarpan_analyst to lokdarpan_admin;
+grant lokdarpan_analyst to lokdarpan_app;
 
 grant usage on schema public to lokdarpan_readonly;
 
@@ -38,3 +45,14 @@ alter default privileges in schema public grant usage, select, update on sequenc
 
 -- Tables that already exist (none in a fresh database; extensions' own tables in others).
 grant select on all tables in schema public to lokdarpan_readonly;
+
+-- Sane limits for every session in this database (overridable per role, per session, or with
+-- ALTER DATABASE; the deployer sets statement_timeout = 0 in its own session).
+do $$
+begin
+    execute pg_catalog.format('alter database %I set statement_timeout = %L', pg_catalog.current_database(), '30s');
+    execute pg_catalog.format(
+        'alter database %I set idle_in_transaction_session_timeout = %L', pg_catalog.current_database(), '10min'
+    );
+end
+$$;

@@ -12,7 +12,7 @@ language plpgsql
 immutable
 parallel safe
 security invoker
-set search_path = pg_catalog
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     polygons jsonb;
@@ -83,7 +83,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = pg_catalog
+set search_path = pg_catalog, pg_temp
 as $$
     select box(point(min((pos ->> 0)::float8), min((pos ->> 1)::float8)),
         point(max((pos ->> 0)::float8), max((pos ->> 1)::float8)))
@@ -153,7 +153,7 @@ create function public.ward_touch()
 returns trigger
 language plpgsql
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
 begin
     new.created_at := old.created_at;
@@ -185,14 +185,19 @@ language plpgsql
 stable
 parallel safe
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
 declare
-    t text := btrim(regexp_replace(p_ward, '\s+', ' ', 'g'));
+    t text;
     m text[];
     found_id text;
 begin
-    if t is null or t = '' then
+    -- No ward is named by more than 200 characters; longer text is not parsed at all.
+    if p_ward is null or length(p_ward) > 200 then
+        return null;
+    end if;
+    t := btrim(regexp_replace(p_ward, '\s+', ' ', 'g'));
+    if t = '' then
         return null;
     end if;
     select w.ward_id into found_id from public.ward as w where lower(w.name) = lower(t);
@@ -215,21 +220,27 @@ $$;
 comment on function public.ward_resolve(text) is
 'The ward_id that a text names exactly, or null: a ward id (GHMC-091), a ward name ignoring case and '
 'extra spaces (jubilee hills), a number (91, Ward 91, Ward No. 91) or "Ward 91 Khairatabad" when '
-'number and name agree. Used to link a post''s city to the registry; never guesses (see ward_lookup).';
+'number and name agree; null for anything else, text over 200 characters included (it is not parsed). '
+'Used to link a post''s city to the registry; never guesses (see ward_lookup).';
 
 create function public.ward_lookup(p_query text, p_limit integer default 5)
 returns table (ward_id text, ward_no integer, name text, zone text, similarity real)
 language plpgsql
 stable
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 set "pg_trgm.similarity_threshold" = 0.3
 set "pg_trgm.word_similarity_threshold" = 0.3
 as $$
 declare
-    q text := lower(btrim(regexp_replace(coalesce(p_query, ''), '\s+', ' ', 'g')));
+    q text;
     m text[];
 begin
+    if length(p_query) > 200 then
+        raise exception 'ward_lookup: the query is % characters long; at most 200', length(p_query)
+            using errcode = '22023', hint = 'Pass a ward name (Jubilee Hills), a number (91, Ward 91) or an id (GHMC-091).';
+    end if;
+    q := lower(btrim(regexp_replace(coalesce(p_query, ''), '\s+', ' ', 'g')));
     if q = '' then
         raise exception 'ward_lookup: the query must name a ward, got %', coalesce(quote_literal(p_query), 'null')
             using errcode = '22023', hint = 'Pass a ward name (Jubilee Hills), a number (91, Ward 91) or an id (GHMC-091).';
@@ -269,8 +280,8 @@ comment on function public.ward_lookup(text, integer) is
 'Wards a user probably means, best first: for a number (91, Ward 91, GHMC-091) that ward with '
 'similarity 1; for a name, up to p_limit wards whose similarity reaches 0.3, best first, then by '
 'ward number. similarity is the greater of pg_trgm similarity(name, query) and '
-'word_similarity(query, name), both on lower-cased text. Raises 22023 on an empty query or a '
-'limit outside 1..150.';
+'word_similarity(query, name), both on lower-cased text. Raises 22023 on an empty query, a query over '
+'200 characters (without echoing it) or a limit outside 1..150.';
 
 revoke execute on function public.ward_lookup(text, integer) from public;
 revoke execute on function public.ward_resolve(text) from public;

@@ -4,6 +4,13 @@
 
 revoke select on all tables in schema public from lokdarpan_readonly;
 
+do $$
+begin
+    execute pg_catalog.format('alter database %I reset statement_timeout', pg_catalog.current_database());
+    execute pg_catalog.format('alter database %I reset idle_in_transaction_session_timeout', pg_catalog.current_database());
+end
+$$;
+
 alter default privileges in schema public revoke usage, select, update on sequences from lokdarpan_admin;
 -- Also references and trigger, which earlier versions of deploy/roles.sql granted.
 alter default privileges in schema public
@@ -17,7 +24,7 @@ do $$
 declare
     r text;
 begin
-    foreach r in array array['lokdarpan_admin', 'lokdarpan_analyst', 'lokdarpan_readonly'] loop
+    foreach r in array array['lokdarpan_app', 'lokdarpan_admin', 'lokdarpan_analyst', 'lokdarpan_readonly'] loop
         if exists (
             select from pg_catalog.pg_shdepend as d
             inner join pg_catalog.pg_roles as ro on d.refobjid = ro.oid

@@ -10,5 +10,8 @@ drop function public.current_auth_policy();
 drop function public.user_login_state_of(public."user", public.auth_policy, timestamptz);
 drop type public.user_login_state;
 drop table public."user";
+drop function public.user_check_row();
 drop table public.auth_policy;
+drop function public.email_problem(text);
+drop function public.username_problem(text);
 drop function public.password_hash_scheme(text);

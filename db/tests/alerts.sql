@@ -1,7 +1,7 @@
 -- pgTAP: ward alerts. The analyst (tap_analyst, also the application's role) writes alerts,
 -- a reader (tap_reader) reads them, an admin (tap_admin) may also delete them.
 begin;
-select plan(35);
+select plan(39);
 
 select tap_ensure_personas();
 set local timezone = 'Asia/Kolkata';
@@ -192,6 +192,31 @@ select ok(
 select is(
     has_function_privilege('public', 'jsonb_is_url_array(jsonb)', 'execute'), false,
     'PUBLIC cannot call the URL validator'
+);
+select ok(
+    not jsonb_is_url_array('["http://example.com:99999/x"]')
+    and not jsonb_is_url_array('["http://example.com:0/x"]')
+    and not jsonb_is_url_array('["http://example.com:/x"]'),
+    'a URL with an impossible port is refused'
+);
+select ok(
+    jsonb_is_url_array('["http://example.com:65535/x", "https://[2001:db8::1]:8443/a", "http://localhost"]'),
+    'ports up to 65535 and IPv6 literals are fine'
+);
+select ok(
+    not jsonb_is_url_array(to_jsonb(array[e'http://example.com/a\u0007b'])),
+    'a URL with a control character is refused'
+);
+select tap_freeze_time('2025-08-02 10:00:00+05:30');
+update alert set opportunities = '[1.0]'
+where ward = 'Jubilee Hills';
+select tap_freeze_time('2025-08-02 11:00:00+05:30');
+update alert set opportunities = '[1.00]'
+where ward = 'Jubilee Hills';
+select results_eq(
+    $$select opportunities::text, updated_at from alert where ward = 'Jubilee Hills'$$,
+    $$values ('[1.00]', '2025-08-02 11:00:00+05:30'::timestamptz)$$,
+    '[1.0] to [1.00] is a change: updated_at moves (jsonb equality alone would call them equal)'
 );
 
 select * from finish();

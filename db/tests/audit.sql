@@ -2,7 +2,7 @@
 -- accounts, wards and alerts; every change is recorded with who, where and what, password
 -- hashes never are, and nobody but the trigger writes the log.
 begin;
-select plan(40);
+select plan(41);
 
 select tap_ensure_personas();
 set local timezone = 'Asia/Kolkata';
@@ -81,9 +81,9 @@ select is(
     'an update that changes nothing is not recorded'
 );
 
--- The application (analyst) signs Ravi in and fails: the definer function's write is recorded
--- under the application's role, not the function owner.
-set local role tap_analyst;
+-- The application (lokdarpan_app) signs Ravi in and fails: the definer function's write is
+-- recorded under the application's role, not the function owner.
+set local role tap_app;
 select set_config('lokdarpan.user_id', '', true);
 select tap_freeze_time('2025-08-01 09:05:00+05:30');
 select is((record_failed_login('ravi')).failures_in_window, 1, 'the application records a failed sign-in');
@@ -91,7 +91,7 @@ set local role tap_admin; -- only admins read the log
 select results_eq(
     $$select db_role, user_id, changed_columns, (new_values ->> 'failed_login_attempts')::int
       from audit_log order by id desc limit 1$$,
-    $$values ('tap_analyst', null::int,
+    $$values ('tap_app', null::int,
               array['failed_login_attempts', 'failed_login_window_start', 'last_failed_login'], 1)$$,
     'sign-in bookkeeping is audited as the calling role, without an app user when none was set'
 );
@@ -291,6 +291,18 @@ select throws_ok(
 select is(
     has_function_privilege('public', 'audit_row_change()', 'execute'), false,
     'PUBLIC cannot use the audit trigger function (e.g. on a temp table of its own)'
+);
+
+reset role;
+select tap_freeze_time('2025-08-03 10:00:00+05:30');
+insert into alert (ward, severity, opportunities) values ('Amberpet', 'low', '[1.0]');
+select tap_freeze_time('2025-08-03 11:00:00+05:30');
+update alert set opportunities = '[1.00]'
+where ward = 'Amberpet';
+select results_eq(
+    $$select operation, changed_columns, new_values -> 'opportunities' from audit_log order by id desc limit 1$$,
+    $$values ('UPDATE'::varchar, array['opportunities', 'updated_at'], '[1.00]'::jsonb)$$,
+    '[1.0] to [1.00] is audited: jsonb values are compared by their text'
 );
 
 select * from finish();

@@ -1,7 +1,7 @@
 -- pgTAP: authors, e-papers with sha256 deduplication, posts, and the search the application calls.
 begin;
 select tap_ensure_personas();
-select plan(55);
+select plan(62);
 
 set local timezone = 'Asia/Kolkata';
 select tap_freeze_time('2025-08-01 10:00:00+05:30');
@@ -405,6 +405,26 @@ select throws_ok(
     $$delete from post where text = 'Flooding in Kukatpally'$$, '42501', 'permission denied for table post',
     'an analyst cannot delete posts'
 );
+select throws_ok(
+    $$update post set id = 999999 where text = 'Flooding in Kukatpally'$$, '42501', 'permission denied for table post',
+    'an analyst cannot change a post''s id'
+);
+select throws_ok(
+    $$insert into post (id, text) values (999999, 'Chosen id')$$, '42501', 'permission denied for table post',
+    'nor choose one'
+);
+select throws_ok(
+    $$update post set search_vector = to_tsvector('simple', 'spam')$$, '42501', 'permission denied for table post',
+    'nor write the search vector the database keeps'
+);
+select throws_ok(
+    $$update epaper set id = 999999$$, '42501', 'permission denied for table epaper',
+    'an analyst cannot change an e-paper''s id'
+);
+select throws_ok(
+    $$insert into author (id, name) values (999999, 'Chosen')$$, '42501', 'permission denied for table author',
+    'nor an author''s'
+);
 reset role;
 set local role tap_admin;
 select lives_ok($$delete from post where text = 'Flooding in Kukatpally'$$, 'an admin can delete posts');
@@ -415,6 +435,16 @@ select throws_ok(
     'a role outside LokDarpan cannot search'
 );
 reset role;
+select throws_ok(
+    $$select * from search_posts('water', null, 2147483647)$$,
+    '22023', 'search_posts: limit must be between 1 and 500, got 2147483647',
+    'the limit is checked before anything is computed from it'
+);
+select throws_ok(
+    $$select * from search_posts(repeat('a ', 400000))$$,
+    '22023', 'search_posts: the search term is 800000 characters long; at most 500',
+    'a huge term is refused by its length, without echoing it'
+);
 
 select * from finish();
 rollback;

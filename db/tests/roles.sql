@@ -14,9 +14,10 @@ select has_role('lokdarpan_analyst', 'the analyst role exists');
 select has_role('lokdarpan_admin', 'the admin role exists');
 select results_eq(
     $$select rolname::text collate "default", rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolinherit
-      from pg_roles where rolname like 'lokdarpan\_%' order by rolname$$,
+      from pg_roles where rolname like 'lokdarpan\_%' and rolname <> 'lokdarpan_timekeeper' order by rolname$$,
     $$values ('lokdarpan_admin', false, false, false, false, true),
              ('lokdarpan_analyst', false, false, false, false, true),
+             ('lokdarpan_app', false, false, false, false, true),
              ('lokdarpan_readonly', false, false, false, false, true)$$,
     'group roles: no login, no superuser, no role or database creation; login roles join them'
 );

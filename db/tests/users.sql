@@ -2,7 +2,7 @@
 -- Personas (db/tests/helpers/personas.sql): tap_admin creates accounts, tap_analyst is the
 -- application signing people in, tap_reader reads dashboards, tap_outsider is any other role.
 begin;
-select plan(69);
+select plan(84);
 
 select tap_ensure_personas();
 set local timezone = 'Asia/Kolkata';
@@ -182,8 +182,26 @@ select throws_ok(
     'a reader cannot fetch credentials'
 );
 
--- The application (analyst) signs Asha in: credentials, then success or failure.
+-- An analyst is a person with a dashboard, not the sign-in service: no hashes, no lockouts.
 set local role tap_analyst;
+select throws_ok(
+    $$select * from login_credentials('asha')$$,
+    '42501', 'permission denied for function login_credentials',
+    'an analyst cannot fetch password hashes (only lokdarpan_app signs users in)'
+);
+select throws_ok(
+    $$select record_failed_login('asha')$$,
+    '42501', 'permission denied for function record_failed_login',
+    'nor lock accounts by recording failures'
+);
+select throws_ok(
+    $$select record_successful_login('asha')$$,
+    '42501', 'permission denied for function record_successful_login',
+    'nor record sign-ins'
+);
+
+-- The application (lokdarpan_app) signs Asha in: credentials, then success or failure.
+set local role tap_app;
 select results_eq(
     $$select user_id, password_hash, state, locked_until from login_credentials('ASHA')$$,
     $$select id, 'scrypt:32768:8:1$Z7KL7DiBDvyZWUm3$4912ea26f8c2ff3201281a7126ec754565c6e69684a3b958ea5f4b8bbd32e734006aaeacf5f24e8d716ffd04b767dde4c40cdcb3da34a658af547df2b01e12fd'::varchar,
@@ -212,8 +230,8 @@ select is((record_failed_login('asha')).failures_in_window, 3, 'failure 3 at 09:
 select tap_freeze_time('2025-08-01 09:03:00+05:30');
 select results_eq(
     $$select state, failures_in_window, locked_until from record_failed_login('asha')$$,
-    $$values ('active', 4, null::timestamptz)$$,
-    'four failures within the window do not lock'
+    $$values ('throttled', 4, '2025-08-01 09:03:01+05:30'::timestamptz)$$,
+    'four failures within the window do not lock: the account is only throttled for a second'
 );
 select tap_freeze_time('2025-08-01 09:15:00+05:30');
 select results_eq(
@@ -223,7 +241,7 @@ select results_eq(
 );
 select results_eq(
     $$select state, failures_in_window from record_failed_login('asha')$$,
-    $$values ('active', 1)$$,
+    $$values ('throttled', 1)$$,
     'so the next failure starts a new count instead of locking'
 );
 select tap_freeze_time('2025-08-01 09:16:00+05:30');
@@ -233,7 +251,7 @@ select is((record_failed_login('asha')).failures_in_window, 3, 'failure 3 at 09:
 select tap_freeze_time('2025-08-01 09:18:00+05:30');
 select results_eq(
     $$select state, failures_in_window from record_failed_login('asha')$$,
-    $$values ('active', 4)$$,
+    $$values ('throttled', 4)$$,
     'four failures in the new window'
 );
 select tap_freeze_time('2025-08-01 09:20:00+05:30');
@@ -273,7 +291,7 @@ select results_eq(
 );
 select results_eq(
     $$select state, failures_in_window from record_failed_login('asha')$$,
-    $$values ('active', 1)$$,
+    $$values ('throttled', 1)$$,
     'a failure after the lock ended starts a new count rather than locking again'
 );
 select tap_freeze_time('2025-08-01 09:51:00+05:30');
@@ -294,7 +312,7 @@ select results_eq(
 reset role;
 update "user" set is_active = false
 where username = 'ravi';
-set local role tap_analyst;
+set local role tap_app;
 select throws_ok(
     $$select record_successful_login('ravi')$$,
     '28000', 'account "ravi" is disabled',
@@ -310,7 +328,7 @@ select results_eq(
 select throws_ok(
     $$update auth_policy set max_failed_logins = 2$$,
     '42501', 'permission denied for table auth_policy',
-    'the analyst cannot change the lockout policy'
+    'the application cannot change the lockout policy'
 );
 set local role tap_admin;
 select lives_ok(
@@ -337,12 +355,13 @@ select throws_ok(
     '42501', 'permission denied for table auth_policy',
     'nor delete the policy'
 );
-set local role tap_analyst;
+set local role tap_app;
 select tap_freeze_time('2025-08-01 10:00:00+05:30');
 select is((record_failed_login('meera')).failures_in_window, 1, 'failure 1 at 10:00 is counted');
+select tap_freeze_time('2025-08-01 10:00:01+05:30');
 select results_eq(
     $$select state, locked_until from record_failed_login('meera')$$,
-    $$values ('locked', '2025-08-01 11:00:00+05:30'::timestamptz)$$,
+    $$values ('locked', '2025-08-01 11:00:01+05:30'::timestamptz)$$,
     'under the new policy the second failure locks for an hour'
 );
 select throws_ok(
@@ -351,12 +370,13 @@ select throws_ok(
     'the application cannot unlock accounts'
 );
 set local role tap_admin;
+select tap_freeze_time('2025-08-01 10:05:00+05:30');
 select results_eq(
     $$select state, failures_in_window, locked_until from unlock_user('meera')$$,
     $$values ('active', 0, null::timestamptz)$$,
     'an admin ends a lock early'
 );
-set local role tap_analyst;
+set local role tap_app;
 select results_eq(
     $$select state from record_successful_login('meera')$$,
     $$values ('active')$$,
@@ -370,6 +390,44 @@ select throws_ok(
 
 -- The table's own guards, as its owner sees them.
 reset role;
+select is(
+    password_hash_scheme('$argon2id$v=19$m=0,t=0,p=0$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g'), null,
+    'argon2 with m=0,t=0,p=0 is no hash an honest client makes'
+);
+select is(
+    password_hash_scheme('$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g'),
+    'argon2', 'argon2id with real parameters is accepted'
+);
+select is(
+    password_hash_scheme('pbkdf2:sha256:1$nm5oCAzQrUWglGwZ$98e751b88600cb0c57540d32f5a291e5427df4f534da6027186cf805e99081e8'),
+    null, 'pbkdf2 with one iteration is refused'
+);
+select is(
+    password_hash_scheme('scrypt:32767:8:1$Z7KL7DiBDvyZWUm3$4912ea26f8c2ff3201281a7126ec754565c6e69684a3b958ea5f4b8bbd32e734'),
+    null, 'werkzeug scrypt with N not a power of two is refused'
+);
+select is(email_problem(e'asha\u0001@example.in'), 'contains a control character', 'an email with a control character is refused');
+select is(
+    email_problem('asha..reddy@example.in'),
+    'has a local part that starts or ends with a dot or has two dots in a row', 'an email with .. is refused'
+);
+select is(
+    email_problem('asha@example..in'),
+    'has a domain that is not host.tld (letters, digits, hyphens; no empty labels)', 'a domain with .. is refused'
+);
+select is(email_problem('Asha.Reddy+campaign@mail.example.in'), null, 'an ordinary address is fine');
+select is(username_problem(e'asha\t'), 'contains a control character', 'a username with a trailing tab is refused');
+select is(
+    username_problem(e'as\u200bha'),
+    'contains an invisible formatting character (zero-width space, bidi mark, soft hyphen)',
+    'a username with a zero-width space is refused'
+);
+select is(username_problem('Asha Reddy'), null, 'a name with one inner space is fine');
+select throws_ok(
+    $$insert into "user" (username, email, password_hash) values (e'kiran\u200b', 'kiran@example.in', 'hunter2')$$,
+    '23514', 'new row for relation "user" violates check constraint "user_username_not_blank"',
+    'the row check names the first problem and never the password'
+);
 select throws_ok(
     $$insert into auth_policy (id) values (false)$$,
     '23514', 'new row for relation "auth_policy" violates check constraint "auth_policy_single_row"',
@@ -415,7 +473,7 @@ select ok(
     'record_failed_login runs as its owner (security definer)'
 );
 delete from auth_policy;
-set local role tap_analyst;
+set local role tap_app;
 select throws_ok(
     $$select login_state('asha')$$,
     'P0002', 'auth_policy has no row',

@@ -19,7 +19,8 @@ select
     id,
     max_failed_logins,
     failure_window,
-    lockout_duration
+    lockout_duration,
+    failure_throttle
 from public.auth_policy
 where false;
 
@@ -33,6 +34,14 @@ select 1 / count(*) from pg_catalog.pg_index
 where indexrelid = 'public.ix_user_email'::regclass and indisunique;
 
 select 'public.password_hash_scheme(text)'::regprocedure;
+select 'public.username_problem(text)'::regprocedure;
+select 'public.email_problem(text)'::regprocedure;
+select 1 / count(*) from pg_catalog.pg_trigger
+where tgrelid = 'public."user"'::regclass and tgname = 'user_check_row';
+select 'public.username_problem(text)'::regprocedure;
+select 'public.email_problem(text)'::regprocedure;
+select 1 / count(*) from pg_catalog.pg_trigger
+where tgrelid = 'public."user"'::regclass and tgname = 'user_check_row';
 select 'public.login_state(text)'::regprocedure;
 select 'public.login_credentials(text)'::regprocedure;
 select 'public.record_failed_login(text)'::regprocedure;

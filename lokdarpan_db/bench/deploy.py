@@ -63,7 +63,7 @@ def run(admin_url: str, rounds: int = 5) -> list[Measurement]:
     library: list[float] = []
     for _ in range(rounds):
         for who in ("ours", "sqitch", "library"):
-            url = create_database(admin_url, "bench")
+            url = create_database(admin_url, "bench", operator=True)
             try:
                 if who == "library":
                     library.append(_library_deploy(url))

@@ -16,7 +16,7 @@ from .report import Measurement
 
 
 def run(admin_url: str, posts: int) -> list[Measurement]:
-    url = create_database(admin_url, "bench")
+    url = create_database(admin_url, "bench", operator=True)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             Engine(conn, plan_mod.load(ROOT / "db" / "sqitch.plan"),

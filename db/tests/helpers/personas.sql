@@ -2,6 +2,7 @@
 --   tap_reader   member of lokdarpan_readonly   (a reporter reading dashboards)
 --   tap_analyst  member of lokdarpan_analyst    (the application / a campaign analyst)
 --   tap_admin    member of lokdarpan_admin      (a campaign admin)
+--   tap_app      member of lokdarpan_app        (the application signing users in)
 --   tap_outsider member of nothing              (any other role on the server)
 -- Roles are cluster-wide and this file is installed into every test database, possibly by
 -- runners working in parallel: everything here is idempotent and tolerates a concurrent twin.
@@ -11,7 +12,7 @@ returns setof name
 language plpgsql
 volatile
 security invoker
-set search_path = pg_catalog
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     persona text;
@@ -22,6 +23,7 @@ begin
             values ('tap_reader', 'lokdarpan_readonly'),
             ('tap_analyst', 'lokdarpan_analyst'),
             ('tap_admin', 'lokdarpan_admin'),
+            ('tap_app', 'lokdarpan_app'),
             ('tap_outsider', null)
         ) as p (persona, grp)
     loop
@@ -49,8 +51,8 @@ end
 $$;
 
 comment on function public.tap_ensure_personas() is
-'pgTAP helper: creates the persona roles tap_reader, tap_analyst, tap_admin (members of '
-'lokdarpan_readonly, _analyst, _admin) and tap_outsider (member of nothing) when missing, restores '
+'pgTAP helper: creates the persona roles tap_reader, tap_analyst, tap_admin, tap_app (members of '
+'lokdarpan_readonly, _analyst, _admin, _app) and tap_outsider (member of nothing) when missing, restores '
 'missing memberships, and returns their names. Idempotent and safe against a concurrent twin.';
 
 select public.tap_ensure_personas();

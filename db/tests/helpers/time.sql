@@ -7,7 +7,7 @@ returns timestamptz
 language plpgsql
 volatile
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
 begin
     if p_at is null then
@@ -34,7 +34,7 @@ returns timestamptz
 language sql
 volatile
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
     select public.tap_freeze_time(public.lokdarpan_now() + p_by)
 $$;
@@ -48,7 +48,7 @@ returns timestamptz
 language sql
 volatile
 security invoker
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
     select set_config('lokdarpan.frozen_now', '', true);
     select public.lokdarpan_now()
