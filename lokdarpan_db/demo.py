@@ -52,20 +52,9 @@ def show_ward(conn: psycopg.Connection, typed: str) -> str:
     console.print(f"\n[bold]An analyst types[/bold] {typed!r} → ward {ward_no} [bold]{name}[/bold] "
                   f"({zone}, {ward_id}, similarity {sim:.2f})")
 
-    rows = conn.execute(
-        """select coalesce(party, '—') as party,
-                  count(*) filter (where emotion = 'positive') as positive,
-                  count(*) filter (where emotion = 'negative') as negative,
-                  count(*) filter (where emotion = 'neutral') as neutral,
-                  count(*) filter (where emotion = 'mixed') as mixed,
-                  count(*) as total
-           from post
-           where ward_id = %s and created_at >= lokdarpan_now() - interval '30 days'
-           group by 1 order by total desc""",
-        (ward_id,),
-    ).fetchall()
-    table = Table(title=f"{name}: posts of the last 30 days by party and emotion")
-    for col in ("party", "positive", "negative", "neutral", "mixed", "total"):
+    rows = conn.execute("select * from ward_party_emotion(%s, 30)", (ward_id,)).fetchall()
+    table = Table(title=f"{name}: posts of the last 30 days by party and emotion (ward_party_emotion)")
+    for col in ("party", "positive", "negative", "neutral", "mixed", "unknown", "total"):
         table.add_column(col, justify="right" if col != "party" else "left")
     for r in rows:
         table.add_row(*(str(x) for x in r))

@@ -184,40 +184,79 @@ comment on function public.audit_row_change() is
 
 revoke execute on function public.audit_row_change() from public;
 
-create trigger audit_row_change
-after insert or update or delete on public."user"
-for each row execute function public.audit_row_change('id', 'password_hash');
-create trigger audit_truncate
-after truncate on public."user"
-for each statement execute function public.audit_row_change();
+-- How a table joins the audit trail: the change that creates the table calls this, so a new
+-- audited table never edits an already-deployed change.
+create function public.audit_enable(p_table regclass, p_key text, variadic p_redact text [] default '{}')
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    col text;
+begin
+    if p_table is null or p_key is null then
+        raise exception 'audit_enable needs a table and its key column' using errcode = 'null_value_not_allowed';
+    end if;
+    foreach col in array array[p_key] || coalesce(p_redact, '{}') loop
+        if not exists (
+            select from pg_catalog.pg_attribute as a
+            where a.attrelid = p_table and a.attname = col and a.attnum > 0 and not a.attisdropped
+        ) then
+            raise exception 'audit_enable: table % has no column %', p_table, pg_catalog.quote_ident(col)
+                using errcode = 'undefined_column';
+        end if;
+    end loop;
+    execute pg_catalog.format(
+        'create trigger audit_row_change after insert or update or delete on %s '
+        'for each row execute function public.audit_row_change(%s)',
+        p_table,
+        (select pg_catalog.string_agg(pg_catalog.quote_literal(c), ', ') from unnest(array[p_key] || coalesce(p_redact, '{}')) as c)
+    );
+    execute pg_catalog.format(
+        'create trigger audit_truncate after truncate on %s for each statement execute function public.audit_row_change()',
+        p_table
+    );
+    execute pg_catalog.format(
+        'comment on trigger audit_row_change on %s is %L', p_table,
+        pg_catalog.format('Audits changes to %s (key %s%s).', p_table, p_key,
+            case when pg_catalog.cardinality(p_redact) > 0
+                then ', redacted: ' || pg_catalog.array_to_string(p_redact, ', ') else '' end)
+    );
+    execute pg_catalog.format('comment on trigger audit_truncate on %s is %L', p_table,
+        pg_catalog.format('Audits TRUNCATE of %s.', p_table));
+end
+$$;
 
-create trigger audit_row_change
-after insert or update or delete on public.auth_policy
-for each row execute function public.audit_row_change('id');
-create trigger audit_truncate
-after truncate on public.auth_policy
-for each statement execute function public.audit_row_change();
+comment on function public.audit_enable(regclass, text, text []) is
+'Attaches the audit trail to a table: an AFTER row trigger audit_row_change (p_key names the primary-key '
+'column written to audit_log.row_key; further arguments name columns logged as "[redacted]") and an '
+'AFTER TRUNCATE trigger audit_truncate. Called by the change that creates the table, as the table''s '
+'owner; raises undefined_column (42703) for a column the table lacks. Undo with audit_disable().';
 
-create trigger audit_row_change
-after insert or update or delete on public.ward
-for each row execute function public.audit_row_change('ward_id');
-create trigger audit_truncate
-after truncate on public.ward
-for each statement execute function public.audit_row_change();
+create function public.audit_disable(p_table regclass)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    execute pg_catalog.format('drop trigger audit_truncate on %s', p_table);
+    execute pg_catalog.format('drop trigger audit_row_change on %s', p_table);
+end
+$$;
 
-create trigger audit_row_change
-after insert or update or delete on public.alert
-for each row execute function public.audit_row_change('id');
-create trigger audit_truncate
-after truncate on public.alert
-for each statement execute function public.audit_row_change();
+comment on function public.audit_disable(regclass) is
+'Detaches the audit trail from a table (the two triggers audit_enable() made); for revert scripts. The '
+'table''s past entries stay in audit_log.';
 
-comment on trigger audit_row_change on public."user" is
-'Audits account changes (password_hash redacted), sign-in bookkeeping included.';
-comment on trigger audit_truncate on public."user" is 'Audits TRUNCATE of "user".';
-comment on trigger audit_row_change on public.auth_policy is 'Audits changes to the lockout policy.';
-comment on trigger audit_truncate on public.auth_policy is 'Audits TRUNCATE of auth_policy.';
-comment on trigger audit_row_change on public.ward is 'Audits changes to wards.';
-comment on trigger audit_truncate on public.ward is 'Audits TRUNCATE of ward.';
-comment on trigger audit_row_change on public.alert is 'Audits changes to alerts.';
-comment on trigger audit_truncate on public.alert is 'Audits TRUNCATE of alert.';
+revoke execute on function public.audit_enable(regclass, text, text []) from public;
+revoke execute on function public.audit_disable(regclass) from public;
+
+-- The tables that existed before the audit trail did. Later tables call audit_enable() themselves.
+select public.audit_enable('public."user"', 'id', 'password_hash');
+select public.audit_enable('public.auth_policy', 'id');
+select public.audit_enable('public.ward', 'ward_id');
+select public.audit_enable('public.alert', 'id');

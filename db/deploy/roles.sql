@@ -33,15 +33,16 @@ grant lokdarpan_analyst to lokdarpan_app;
 
 grant usage on schema public to lokdarpan_readonly;
 
--- Tables and views created later by the deploying role.
-alter default privileges in schema public grant select on tables to lokdarpan_readonly;
-alter default privileges in schema public grant select on sequences to lokdarpan_readonly;
+-- Schemas, tables, views and sequences created later by the deploying role, in any schema:
+-- a change under db/deploy/<domain>/ that makes its own schema needs no grants of its own.
+alter default privileges grant usage on schemas to lokdarpan_readonly;
+alter default privileges grant select on tables to lokdarpan_readonly;
+alter default privileges grant select on sequences to lokdarpan_readonly;
 -- Data privileges only: not TRIGGER, which would let an admin attach a trigger (its function in
 -- pg_temp) that runs with the privileges of whoever next writes the table, a superuser included;
 -- nor REFERENCES, which only matters to table owners.
-alter default privileges in schema public
-grant select, insert, update, delete, truncate on tables to lokdarpan_admin;
-alter default privileges in schema public grant usage, select, update on sequences to lokdarpan_admin;
+alter default privileges grant select, insert, update, delete, truncate on tables to lokdarpan_admin;
+alter default privileges grant usage, select, update on sequences to lokdarpan_admin;
 
 -- Tables that already exist (none in a fresh database; extensions' own tables in others).
 grant select on all tables in schema public to lokdarpan_readonly;

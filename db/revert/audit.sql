@@ -1,12 +1,10 @@
 -- Revert lokdarpan:audit from pg
 
-drop trigger audit_truncate on public.alert;
-drop trigger audit_row_change on public.alert;
-drop trigger audit_truncate on public.ward;
-drop trigger audit_row_change on public.ward;
-drop trigger audit_truncate on public.auth_policy;
-drop trigger audit_row_change on public.auth_policy;
-drop trigger audit_truncate on public."user";
-drop trigger audit_row_change on public."user";
+select public.audit_disable('public.alert');
+select public.audit_disable('public.ward');
+select public.audit_disable('public.auth_policy');
+select public.audit_disable('public."user"');
+drop function public.audit_disable(regclass);
+drop function public.audit_enable(regclass, text, text []);
 drop function public.audit_row_change();
 drop table public.audit_log;

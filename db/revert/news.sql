@@ -1,5 +1,6 @@
 -- Revert lokdarpan:news from pg
 
+drop function public.ward_party_emotion(text, integer);
 drop function public.search_posts(text, text, integer);
 drop function public.tsquery_restrict_weights(tsquery, text);
 drop trigger post_check_and_link_ward_trigger on public.post;

@@ -11,6 +11,12 @@ begin
 end
 $$;
 
+alter default privileges revoke usage, select, update on sequences from lokdarpan_admin;
+alter default privileges revoke select, insert, update, delete, truncate on tables from lokdarpan_admin;
+alter default privileges revoke select on sequences from lokdarpan_readonly;
+alter default privileges revoke select on tables from lokdarpan_readonly;
+alter default privileges revoke usage on schemas from lokdarpan_readonly;
+-- Databases deployed before the defaults were global had them in schema public only.
 alter default privileges in schema public revoke usage, select, update on sequences from lokdarpan_admin;
 -- Also references and trigger, which earlier versions of deploy/roles.sql granted.
 alter default privileges in schema public

@@ -19,6 +19,8 @@ from public.audit_log
 where false;
 
 select 'public.audit_row_change()'::regprocedure;
+select 'public.audit_enable(regclass, text, text [])'::regprocedure;
+select 'public.audit_disable(regclass)'::regprocedure;
 
 -- Both audit triggers on each of the four audited tables.
 select 1 / (count(*) = 8)::int from pg_catalog.pg_trigger

@@ -45,3 +45,4 @@ select 1 / count(*) from pg_catalog.pg_trigger
 where tgrelid = 'public.post'::regclass and tgname = 'post_check_and_link_ward_trigger';
 select 1 / count(*) from pg_catalog.pg_trigger
 where tgrelid = 'public.epaper'::regclass and tgname = 'epaper_fill_sha256_before_write';
+select 'public.ward_party_emotion(text, integer)'::regprocedure;

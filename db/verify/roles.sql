@@ -7,7 +7,7 @@ where rolname = 'lokdarpan_analyst';
 select 1 / count(*) from pg_catalog.pg_roles
 where rolname = 'lokdarpan_admin';
 select 1 / count(*) from pg_catalog.pg_default_acl
-where defaclnamespace = 'public'::regnamespace and defaclobjtype = 'r';
+where defaclnamespace = 0 and defaclobjtype = 'r';
 select 1 / count(*) from pg_catalog.pg_roles
 where rolname = 'lokdarpan_app';
 select 1 / count(*) from pg_catalog.pg_db_role_setting as s
