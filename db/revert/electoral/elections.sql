@@ -1,0 +1,3 @@
+-- Revert lokdarpan:electoral/elections from pg
+
+drop table public.election;

@@ -1,0 +1,19 @@
+-- Verify lokdarpan:electoral/parties on pg
+
+select
+    party_id,
+    code,
+    name,
+    eci_code,
+    kind,
+    created_at
+from public.party
+where false;
+select
+    alias,
+    party_id,
+    kind,
+    note
+from public.party_alias
+where false;
+select 1 / (public.party_resolve('TRS') = public.party_resolve('Bharat Rashtra Samithi'))::integer;
