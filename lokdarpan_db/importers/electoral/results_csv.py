@@ -1,0 +1,389 @@
+"""Constituency-wise election results: one row per candidate (NOTA included) per constituency.
+
+The ECI file shipped in data/electoral/ (st_code, st_name, ac_no, ac_name, candidate, party,
+evm_votes, postal_votes, total_votes, percent_votes) reads with no options. Another publisher's
+file reads with a column mapping, `our field -> their header`, given as a dict or a mapping file
+(read_mapping_file): fields not mapped fall back to the default header names.
+
+Fields (FIELDS): state_code, state_name, constituency_no, constituency_name, candidate, party,
+evm_votes, postal_votes, total_votes, percent_votes. Required: constituency_no,
+constituency_name, candidate, party, total_votes. With constituency_type='PC' the default headers
+of the constituency are pc_no / pc_name instead of ac_no / ac_name.
+
+Tolerated without options: a UTF-8 BOM, CRLF line ends, quoted fields, spaces around headers
+and values, headers in any case, separator `,` `;` tab or `|` (sniffed from the header line
+unless `delimiter` is given), counts typed with thousands separators (1,234 or 12,34,567),
+percents with a trailing `%`.
+
+Policy. The file is refused (ElectoralFileError, a BadInputError) when it cannot be read, a
+required column is missing (the message names the field and lists the headers found), or any row
+is bad: a required value empty, a count that is not a non-negative integer, a percent that is
+not a number, evm_votes + postal_votes != total_votes (when both are given), a duplicate
+(constituency, candidate), one constituency number under two names, or a constituency whose
+percents do not sum to 100 ± 0.1. Every bad row is collected first; the one error names the
+count and the first few, and carries them all in `.problems`. Warnings that do not refuse the
+file (a constituency with percents on some rows only) are in ResultsFile.problems. Party and
+candidate texts are kept as written, trimmed (spaces collapsed): naming is the database's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Literal
+
+from ._common import ElectoralFileError, Problem, parse_count, read_text, refuse, squeeze
+
+ConstituencyType = Literal["AC", "PC"]
+
+FIELDS = (
+    "state_code",
+    "state_name",
+    "constituency_no",
+    "constituency_name",
+    "candidate",
+    "party",
+    "evm_votes",
+    "postal_votes",
+    "total_votes",
+    "percent_votes",
+)
+REQUIRED = ("constituency_no", "constituency_name", "candidate", "party", "total_votes")
+PERCENT_TOLERANCE = Decimal("0.1")
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def default_mapping(constituency_type: ConstituencyType = "AC") -> dict[str, str]:
+    """The ECI header of each field (`ac_no`/`ac_name` or `pc_no`/`pc_name`)."""
+    prefix = constituency_type.lower()
+    return {
+        "state_code": "st_code",
+        "state_name": "st_name",
+        "constituency_no": f"{prefix}_no",
+        "constituency_name": f"{prefix}_name",
+        "candidate": "candidate",
+        "party": "party",
+        "evm_votes": "evm_votes",
+        "postal_votes": "postal_votes",
+        "total_votes": "total_votes",
+        "percent_votes": "percent_votes",
+    }
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One candidate's result in one constituency, as published (line = the file's line)."""
+
+    line: int
+    constituency_type: ConstituencyType
+    state_code: str | None
+    state_name: str | None
+    constituency_no: int
+    constituency_name: str
+    candidate: str
+    party: str
+    evm_votes: int | None
+    postal_votes: int | None
+    total_votes: int
+    percent_votes: Decimal | None
+
+
+@dataclass
+class ResultsFile:
+    """A results file read and checked: its rows, the header used for each field, warnings."""
+
+    path: Path
+    constituency_type: ConstituencyType
+    delimiter: str
+    columns: dict[str, str]
+    rows: list[CandidateResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def constituencies(self) -> dict[int, str]:
+        """Constituency number -> name, in file order."""
+        return {r.constituency_no: r.constituency_name for r in self.rows}
+
+
+_MAPPING_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def read_mapping_file(path: Path | str) -> dict[str, str]:
+    """A column mapping from a file of `field = Header Name` lines.
+
+    Blank lines and lines starting with `#` are skipped; a `#` elsewhere belongs to the header
+    name. The header may be quoted ("Vote %"). Unknown fields, repeated fields, empty headers and
+    lines without `=` are refused naming the line.
+    """
+    p = Path(path)
+    mapping: dict[str, str] = {}
+    seen_at: dict[str, int] = {}
+    problems: list[Problem] = []
+    for number, raw in enumerate(read_text(p).splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        m = _MAPPING_LINE.match(raw)
+        if m is None:
+            problems.append(Problem(number, "expected `field = Header Name`", "error"))
+            continue
+        key, header = m.group(1), m.group(2)
+        if len(header) >= 2 and header[0] == header[-1] and header[0] in "\"'":
+            header = header[1:-1]
+        header = header.strip()
+        if key not in FIELDS:
+            problems.append(Problem(number, f"unknown field {key!r} (fields: {', '.join(FIELDS)})", "error"))
+        elif key in seen_at:
+            problems.append(
+                Problem(number, f"field {key!r} mapped again (first on line {seen_at[key]})", "error")
+            )
+        elif not header:
+            problems.append(Problem(number, f"field {key!r} has no header name", "error"))
+        else:
+            mapping[key] = header
+            seen_at[key] = number
+    if problems:
+        raise ElectoralFileError(p, problems)
+    return mapping
+
+
+def read_results_csv(
+    path: Path | str,
+    *,
+    mapping: Mapping[str, str] | Path | str | None = None,
+    delimiter: str | None = None,
+    constituency_type: ConstituencyType = "AC",
+) -> ResultsFile:
+    """Read and check a constituency-wise results file; refuse it (ElectoralFileError) if bad.
+
+    `mapping` is `{field: header}` or the path of a mapping file (read_mapping_file).
+    `delimiter` None sniffs it from the header line.
+    """
+    p = Path(path)
+    if constituency_type not in ("AC", "PC"):
+        raise refuse(p, None, f"constituency_type must be 'AC' or 'PC', not {constituency_type!r}")
+    if isinstance(mapping, (str, Path)):
+        mapping = read_mapping_file(mapping)
+    given = dict(mapping or {})
+    unknown = sorted(set(given) - set(FIELDS))
+    if unknown:
+        raise refuse(p, None, f"the mapping names unknown fields {unknown} (fields: {', '.join(FIELDS)})")
+
+    text = read_text(p)
+    if delimiter is None:
+        delimiter = _sniff_delimiter(text)
+    records = _records(p, text, delimiter)
+    if not records:
+        raise refuse(p, None, "the file is empty")
+    header_line, header = records[0]
+    columns = _resolve_columns(p, header_line, header, given, constituency_type)
+    index = {f: _header_index(header)[_key(h)] for f, h in columns.items()}
+
+    result = ResultsFile(p, constituency_type, delimiter, columns)
+    errors: list[Problem] = []
+    incomplete: set[int] = set()  # constituencies with a refused row: their percents are not summed
+    for line, cells in records[1:]:
+        if not any(c.strip() for c in cells):
+            continue
+        row = _parse_row(line, cells, index, constituency_type, errors)
+        if row is not None:
+            result.rows.append(row)
+        else:
+            at = index["constituency_no"]
+            number = parse_count(cells[at]) if at < len(cells) else None
+            if number is not None:
+                incomplete.add(number)
+    if not result.rows and not errors:
+        raise refuse(p, header_line, "a header and no result rows")
+    _check_file(result.rows, errors, result.problems, incomplete)
+    if errors:
+        errors.sort(key=lambda e: e.line or 0)
+        raise ElectoralFileError(p, errors)
+    return result
+
+
+def _records(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(first physical line, cells) of every record; a quoted field may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    out: list[tuple[int, list[str]]] = []
+    previous_end = 0
+    try:
+        for cells in reader:
+            out.append((previous_end + 1, cells))
+            previous_end = reader.line_num
+    except csv.Error as exc:
+        raise refuse(path, reader.line_num, f"not valid CSV ({exc})") from None
+    return out
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    unquoted = re.sub(r'"[^"]*"', "", first)
+    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _key(header: str) -> str:
+    return squeeze(header).casefold()
+
+
+def _header_index(header: list[str]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, h in enumerate(header):
+        index.setdefault(_key(h), i)
+    return index
+
+
+def _resolve_columns(
+    path: Path, line: int, header: list[str], given: dict[str, str], ctype: ConstituencyType
+) -> dict[str, str]:
+    """field -> header as found in the file; refuses when a required or mapped one is absent."""
+    found = _header_index(header)
+    defaults = default_mapping(ctype)
+    columns: dict[str, str] = {}
+    missing: list[str] = []
+    for f in FIELDS:
+        wanted = given.get(f, defaults[f])
+        if _key(wanted) in found:
+            columns[f] = squeeze(header[found[_key(wanted)]])
+        elif f in given:
+            missing.append(f"{f} (mapped to {wanted!r})")
+        elif f in REQUIRED:
+            missing.append(f"{f} (header {wanted!r})")
+    if missing:
+        shown = ", ".join(repr(squeeze(h)) for h in header)
+        noun = "column" if len(missing) == 1 else "columns"
+        raise refuse(path, line, f"missing {noun} {'; '.join(missing)}; headers found: {shown}")
+    keys = [_key(h) for h in columns.values()]
+    doubled = sorted({k for k in keys if keys.count(k) > 1})
+    if doubled:
+        raise refuse(path, line, f"one header mapped to two fields: {doubled}")
+    return columns
+
+
+def _parse_row(
+    line: int,
+    cells: list[str],
+    index: dict[str, int],
+    ctype: ConstituencyType,
+    errors: list[Problem],
+) -> CandidateResult | None:
+    def cell(f: str) -> str | None:
+        i = index.get(f)
+        if i is None:
+            return None
+        return squeeze(cells[i])
+
+    bad: list[str] = []
+    needed = max(index.values()) + 1
+    if len(cells) < needed:
+        errors.append(Problem(line, f"has {len(cells)} cells, the header needs {needed}", "error"))
+        return None
+
+    def count(f: str) -> int | None:
+        text = cell(f)
+        if text is None or (text == "" and f not in REQUIRED):
+            return None
+        value = parse_count(text)
+        if value is None:
+            why = "is negative" if text.startswith("-") else "is not a whole number"
+            bad.append(f"{f} {text!r} {why}" if text else f"{f} is empty")
+        return value
+
+    for f in REQUIRED:
+        if f not in ("constituency_no", "total_votes") and not cell(f):
+            bad.append(f"{f} is empty")
+    number = count("constituency_no")
+    evm, postal, total = count("evm_votes"), count("postal_votes"), count("total_votes")
+    percent: Decimal | None = None
+    ptext = cell("percent_votes")
+    if ptext:
+        try:
+            percent = Decimal(ptext.removesuffix("%").strip())
+            if not percent.is_finite() or not Decimal(0) <= percent <= Decimal(100):
+                bad.append(f"percent_votes {ptext!r} is not between 0 and 100")
+        except InvalidOperation:
+            bad.append(f"percent_votes {ptext!r} is not a number")
+    if evm is not None and postal is not None and total is not None and evm + postal != total:
+        bad.append(f"evm_votes {evm} + postal_votes {postal} = {evm + postal}, not total_votes {total}")
+    if bad:
+        errors.append(Problem(line, "; ".join(bad), "error"))
+        return None
+    assert number is not None and total is not None
+    return CandidateResult(
+        line=line,
+        constituency_type=ctype,
+        state_code=cell("state_code") or None,
+        state_name=cell("state_name") or None,
+        constituency_no=number,
+        constituency_name=cell("constituency_name") or "",
+        candidate=cell("candidate") or "",
+        party=cell("party") or "",
+        evm_votes=evm,
+        postal_votes=postal,
+        total_votes=total,
+        percent_votes=percent,
+    )
+
+
+def _check_file(
+    rows: list[CandidateResult], errors: list[Problem], warnings: list[Problem], incomplete: set[int]
+) -> None:
+    """Across rows: duplicates, one name per number, percents summing to 100 per constituency."""
+    first_seen: dict[tuple[int, str], int] = {}
+    names: dict[int, tuple[str, int]] = {}
+    by_constituency: dict[int, list[CandidateResult]] = defaultdict(list)
+    for r in rows:
+        key = (r.constituency_no, r.candidate.casefold())
+        if key in first_seen:
+            errors.append(
+                Problem(
+                    r.line,
+                    f"duplicate candidate {r.candidate!r} in constituency {r.constituency_no} "
+                    f"(first on line {first_seen[key]})",
+                    "error",
+                )
+            )
+        else:
+            first_seen[key] = r.line
+        name, name_line = names.setdefault(r.constituency_no, (r.constituency_name, r.line))
+        if name.casefold() != r.constituency_name.casefold():
+            errors.append(
+                Problem(
+                    r.line,
+                    f"constituency {r.constituency_no} is named {r.constituency_name!r} here "
+                    f"but {name!r} on line {name_line}",
+                    "error",
+                )
+            )
+        by_constituency[r.constituency_no].append(r)
+    for number, members in by_constituency.items():
+        percents = [r.percent_votes for r in members if r.percent_votes is not None]
+        if not percents or number in incomplete:
+            continue
+        first = members[0].line
+        if len(percents) < len(members):
+            warnings.append(
+                Problem(
+                    first,
+                    f"constituency {number}: percent_votes given on {len(percents)} of "
+                    f"{len(members)} rows; their sum is not checked",
+                )
+            )
+            continue
+        total = sum(percents, Decimal(0))
+        if abs(total - 100) > PERCENT_TOLERANCE:
+            errors.append(
+                Problem(
+                    first,
+                    f"constituency {number}: percent_votes sum to {total}, not 100 ± {PERCENT_TOLERANCE} "
+                    f"(rows on lines {first}-{members[-1].line})",
+                    "error",
+                )
+            )
