@@ -98,7 +98,7 @@ def empty_db(databases: Databases) -> Iterator[str]:
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PG") and k not in ("LOKDARPAN_DATABASE_URL", "LOKDARPAN_PLAN")}
-    env.update({"SQITCH_USER_NAME": TEST_COMMITTER.name, "SQITCH_USER_EMAIL": TEST_COMMITTER.email,
+    env.update({"SQITCH_FULLNAME": TEST_COMMITTER.name, "SQITCH_EMAIL": TEST_COMMITTER.email,
                 "COLUMNS": "200"})
     env.update(extra or {})
     return env
