@@ -26,11 +26,12 @@ def registry_rows(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute("select change, script_hash from sqitch.changes order by committed_at").fetchall()
 
 
-def test_failing_change_rolls_back_records_fail_and_keeps_earlier(empty_db: str, project: Project):
+def test_failing_change_rolls_back_records_fail_and_keeps_earlier_in_mode_change(empty_db: str,
+                                                                                 project: Project):
     three_changes(project, "create table b (id int);\n\ninsert into b values (1);\nselect 1/0;\n")
     with psycopg.connect(empty_db, autocommit=True) as conn:
         with pytest.raises(ChangeFailedError) as exc:
-            engine(empty_db, project, conn).deploy()
+            engine(empty_db, project, conn).deploy(mode="change")
         message = str(exc.value)
         assert 'deploy of "b" failed' in message
         assert "db/deploy/b.sql:4" in message  # the failing statement's line

@@ -202,3 +202,26 @@ def test_plan_and_dry_run_print_sql_and_touch_nothing(run_cli, empty_db, project
         assert "create table a (id int);" in res.stdout
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("select to_regnamespace('sqitch')").fetchone()[0] is None
+
+
+def test_ctrl_c_mid_change_says_interrupted_exits_130_and_records_fail(databases, project: Project):
+    slow_project(project, 30)
+    url = databases.create("sigint")
+    try:
+        proc = start_deploy(project, url)
+        wait_until_running(url, "pg_sleep(30)")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 10  # the running statement was cancelled, not awaited
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "Aborted" not in err
+        assert [ln for ln in err.splitlines() if ln.strip()][-1] == "interrupted"
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select to_regclass('slow')").fetchone()[0] is None  # rolled back
+            assert conn.execute("select event, change from sqitch.events order by committed_at"
+                                ).fetchall() == [("deploy", "a"), ("fail", "slow")]
+            assert conn.execute("select count(*) from pg_locks where locktype = 'advisory'"
+                                ).fetchone()[0] == 0  # the lock went with the session
+    finally:
+        databases.drop(url)
