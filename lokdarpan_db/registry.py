@@ -13,6 +13,8 @@ import psycopg
 
 from .errors import RegistryError
 from .plan import Change, Plan
+from .plan_syntax import perl_true
+from .uri import registered as registered_uri
 
 SCHEMA = "sqitch"
 RELEASE = 1.1
@@ -157,20 +159,31 @@ def ensure(conn: psycopg.Connection, plan: Plan, who: Committer) -> None:
                     f"the sqitch registry is release {version}, this tool speaks {RELEASE}; "
                     "upgrade it with `sqitch upgrade`"
                 )
-        row = conn.execute(
-            "select uri from sqitch.projects where project = %s", (plan.project,)
-        ).fetchone()
-        if row is None:
-            conn.execute(
-                "insert into sqitch.projects (project, uri, creator_name, creator_email)"
-                " values (%s, %s, %s, %s)",
-                (plan.project, plan.uri, who.name, who.email),
-            )
-        elif plan.uri and row[0] and row[0] != plan.uri:
+        _register_project(conn, plan, who)
+
+
+def _register_project(conn: psycopg.Connection, plan: Plan, who: Committer) -> None:
+    """Sqitch's register_project: the URI is stored as Perl's URI->new writes it, and a project
+    registered with another URI (or with none, or none where the plan has one) is refused."""
+    uri = registered_uri(plan.uri) if perl_true(plan.uri) else None
+    row = conn.execute("select uri from sqitch.projects where project = %s", (plan.project,)).fetchone()
+    if row is not None:
+        if row[0] != uri:
             raise RegistryError(
-                f'the database registers project "{plan.project}" with URI {row[0]}, '
-                f"but the plan says {plan.uri}"
+                f'the database registers project "{plan.project}" with URI {row[0] or "(none)"}, '
+                f"but the plan says {uri or '(none)'}"
             )
+        return
+    if uri is not None:
+        other = conn.execute("select project from sqitch.projects where uri = %s", (uri,)).fetchone()
+        if other:
+            raise RegistryError(f'cannot register "{plan.project}" with URI {uri}: project '
+                                f'"{other[0]}" already uses it')
+    conn.execute(
+        "insert into sqitch.projects (project, uri, creator_name, creator_email)"
+        " values (%s, %s, %s, %s)",
+        (plan.project, uri, who.name, who.email),
+    )
 
 
 def deployed(conn: psycopg.Connection, project: str) -> list[DeployedChange]:

@@ -48,6 +48,11 @@ HTTP_LIKE = frozenset({"http", "https", "mms", "rtsp", "rtspu"})
 _NO_HOST_PART = frozenset({"data", "ldapi", "urn", "sqlite", "sqlite3"})
 
 
+def registered(uri: str) -> str:
+    """The URI as Sqitch stores it in sqitch.projects (URI->new's string: escaped, not canonical)."""
+    return _new(uri)
+
+
 def _escape_char(ch: str) -> str:
     return "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
 

@@ -8,7 +8,7 @@ from conftest import TEST_COMMITTER, Project
 
 from lokdarpan_db import plan as plan_mod
 from lokdarpan_db.engine import Engine
-from lokdarpan_db.errors import ChangeFailedError, ScriptMissingError
+from lokdarpan_db.errors import ChangeFailedError, DependencyError, ScriptMissingError
 
 
 def engine(url: str, project: Project, conn: psycopg.Connection) -> Engine:
@@ -137,3 +137,28 @@ def test_tag_added_after_deploy_is_recorded(empty_db: str, project: Project):
             ("@v1.0", e.plan.changes[-1].id)
         ]
         assert e.revert(to="@v1.0") == []
+
+
+def test_unmet_dependencies_and_conflicts_stop_the_deploy_before_anything_runs(empty_db: str,
+                                                                              project: Project):
+    project.add("a", "create table a (id int);", "drop table a;")
+    project.add("b", "create table b (id int);", "drop table b;", deps="a !legacy", minute=1)
+    project.add("c", "create table c (id int);", "drop table c;", deps="other:base other:@v2", minute=2)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        with pytest.raises(DependencyError) as exc:
+            engine(empty_db, project, conn).deploy()
+        assert str(exc.value) == ('cannot deploy: "c" requires "other:base", which is not deployed; '
+                                  '"c" requires "other:@v2", which is not deployed')
+        assert registry_rows(conn) == []
+        assert conn.execute("select to_regclass('a')").fetchone()[0] is None
+        assert conn.execute("select count(*) from sqitch.events").fetchone()[0] == 0
+
+
+def test_a_conflict_with_a_change_deployed_earlier_in_the_run_is_refused(empty_db: str,
+                                                                         project: Project):
+    project.add("legacy", "create table legacy ();", "drop table legacy;")
+    project.add("modern", "create table modern ();", "drop table modern;", deps="!legacy", minute=1)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        with pytest.raises(DependencyError, match='"modern" conflicts with "legacy", which is deployed'):
+            engine(empty_db, project, conn).deploy()
+        assert registry_rows(conn) == []

@@ -154,6 +154,14 @@ def test_malformed_plan_line_names_file_and_line(run_cli, empty_db, project: Pro
     assert_one_clean_line(res, 2, f"{project.plan}:6: malformed plan line")
 
 
+def test_impossible_date_in_the_plan_is_exit_2_with_file_and_line(run_cli, empty_db, project: Project):
+    project.add("a", "select 1;", "select 1;")
+    project.append("b 2012-02-30T00:00:00Z Test Planner <planner@example.org>")
+    res = run_cli("--db", empty_db, "--plan", str(project.plan), "deploy")
+    assert_one_clean_line(res, 2, f"{project.plan}:6: invalid timestamp 2012-02-30T00:00:00Z",
+                          "February 2012 has no day 30")
+
+
 def test_missing_script_is_exit_2_and_deploys_nothing(run_cli, empty_db, project: Project):
     project.add("a", "create table a ();", "drop table a;")
     (project.root / "db" / "deploy" / "a.sql").unlink()
@@ -183,6 +191,16 @@ def test_failed_change_is_exit_1_naming_change_script_line_and_message(run_cli, 
     assert last.startswith('error: deploy of "b" failed: ')
     assert "deploy/b.sql:2" in last and 'relation "no_such_table" does not exist' in last
     assert "[42P01]" in last
+
+
+def test_bad_mode_and_ambiguous_target_are_exit_2(run_cli, empty_db, project: Project):
+    project.add("a", "select 1;", "select 1;")
+    project.tag("v1")
+    project.rework("a", "v1", "select 2;", "select 1;", minute=1)
+    res = run_cli("--db", empty_db, "--plan", str(project.plan), "deploy", "--mode", "some")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    res = run_cli("--db", empty_db, "--plan", str(project.plan), "deploy", "--to", "a")
+    assert_one_clean_line(res, 2, 'change "a" is ambiguous', "a@HEAD, a@v1")
 
 
 def test_revert_without_yes_on_a_pipe_refuses(run_cli, empty_db, project: Project):

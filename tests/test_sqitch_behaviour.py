@@ -250,3 +250,15 @@ def test_sqitch_and_we_record_the_same_person(two_dbs, project: Project, run_cli
         assert who_theirs == expected
     else:
         assert who_theirs[1].endswith("@" + os.uname().nodename)
+
+
+def test_project_uri_registered_and_hashed_as_sqitch(two_dbs, project: Project, run_cli):
+    project.plan.write_text("%syntax-version=1.0.0\n%project=testproj\n"
+                            "%uri = HTTPS://Example.ORG:443/ward ä/%7eproj\n\n")
+    project.add("a", "create table a ();", "drop table a;")
+    theirs, mine = two_dbs
+    a = sqitch(project, theirs, "deploy")
+    assert a.returncode == 0, a.stdout + a.stderr
+    assert ours(run_cli, project, mine, "deploy").returncode == 0
+    assert registry(theirs) == registry(mine)
+    assert registry(mine)["projects"] == [("testproj", "HTTPS://Example.ORG:443/ward%20%C3%A4/%7eproj")]

@@ -4,8 +4,8 @@ CASES is a table of plans, valid and invalid, covering what Sqitch's Plan.pm acc
 (names, reserved words, SHA-1-like names, pragmas, dependencies, tags, reworked changes, +/-
 markers, timestamps, notes, %uri canonicalisation, line endings). Each runs through `plan.load`
 and through `sqitch plan` (verdict, change ids, the line of a syntax error) and, for valid plans,
-through App::Sqitch's own Plan objects (tests/sqitch/plan_dump.pl: tag ids and the deploy script
-each change uses). Both must agree with the table and with each other.
+through App::Sqitch's own Plan objects (PLAN_DUMP below: tag ids and the deploy script each
+change uses). Both must agree with the table and with each other.
 
 Where Sqitch reports an error without a line (dependency errors, impossible dates, a malformed
 dependency list) we still name the line; `sqitch_line=False` marks those rows.
@@ -29,7 +29,6 @@ from lokdarpan_db.errors import PlanError
 
 pytestmark = pytest.mark.skipif(shutil.which("sqitch") is None, reason="sqitch not installed")
 
-HERE = Path(__file__).resolve().parent
 HEADER = "%syntax-version=1.0.0\n%project=conf\n%uri=https://example.org/conf/\n\n"  # body starts on line 5
 WHO = "2026-01-01T00:00:00Z Ravi Kumar <ravi@example.org>"
 
@@ -232,6 +231,37 @@ CASES: list[Case] = [
 ]
 
 
+# Perl, run with Debian's App::Sqitch: for each directory given, the change ids with their deploy
+# script paths and the tag ids, as Sqitch's own Plan objects compute them.
+PLAN_DUMP = r"""
+use strict;
+use warnings;
+use App::Sqitch;
+use App::Sqitch::Config;
+use App::Sqitch::Target;
+use Cwd qw(getcwd);
+
+binmode STDOUT, ':encoding(UTF-8)';
+my $start = getcwd();
+for my $dir (@ARGV) {
+    chdir $dir or die "cannot chdir to $dir: $!";
+    print "case\t$dir\n";
+    my $ok = eval {
+        my $sqitch = App::Sqitch->new(config => App::Sqitch::Config->new);
+        my $target = App::Sqitch::Target->new(sqitch => $sqitch);
+        my $plan = $target->plan;
+        for my $change ($plan->changes) {
+            print join("\t", 'change', $change->id, $change->deploy_file->relative($target->top_dir)), "\n";
+            print join("\t", 'tag', $_->id, $_->format_name), "\n" for $change->tags;
+        }
+        1;
+    };
+    print "error\n" unless $ok;
+    chdir $start;
+}
+"""
+
+
 @dataclass
 class SqitchVerdict:
     ok: bool
@@ -270,7 +300,7 @@ def _sqitch_plan(root: Path) -> SqitchVerdict:
 
 
 def _sqitch_objects(roots: list[Path]) -> dict[Path, SqitchObjects | None]:
-    res = subprocess.run(["perl", str(HERE / "sqitch" / "plan_dump.pl"), *map(str, roots)],
+    res = subprocess.run(["perl", "-e", PLAN_DUMP, *map(str, roots)],
                          env=cli_env(), capture_output=True, text=True, timeout=300, check=True)
     found: dict[Path, SqitchObjects | None] = {}
     current: Path | None = None
