@@ -21,7 +21,14 @@ from pathlib import Path
 import psycopg
 
 from . import dependencies, indexes, registry, scripts, targets
-from .errors import BadInputError, ChangeFailedError, LockTimeoutError, RegistryError, VerifyFailedError
+from .errors import (
+    BadInputError,
+    ChangeFailedError,
+    DependencyError,
+    LockTimeoutError,
+    RegistryError,
+    VerifyFailedError,
+)
 from .plan import Change, Plan, is_nontransactional, script_hash
 from .registry import Committer, DeployedChange
 
@@ -357,11 +364,23 @@ class Engine:
             todo = self.revertible(to)
             for change in todo:
                 scripts.read(self.plan.script(change, "revert"))
+            self._check_revert_dependencies(todo)
             done = []
             for change in todo:
                 self._revert_one(change)
                 done.append(change.name)
             return done
+
+    def _check_revert_dependencies(self, todo: list[Change]) -> None:
+        """Refuse to revert a change that a deployed change outside the revert still requires
+        (another project's, typically), as Sqitch does."""
+        names = {c.id: c.name for c in todo}
+        found = registry.changes_requiring(self.conn, list(names)) if todo else []
+        if found:
+            problems = "; ".join(
+                f'"{names[req]}" is required by {"" if project == self.plan.project else project + ":"}'
+                f"{change}" for req, project, change in found)
+            raise DependencyError(f"cannot revert: {problems}, which stays deployed")
 
     def _revert_one(self, change: Change) -> None:
         path = self.plan.script(change, "revert")

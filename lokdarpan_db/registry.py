@@ -325,6 +325,16 @@ def change_id_offset(conn: psycopg.Connection, project: str, change_id: str, off
                 (project, change_id, abs(offset) - 1))
 
 
+def changes_requiring(conn: psycopg.Connection, change_ids: list[str]) -> list[tuple[str, str, str]]:
+    """(required change id, project, requiring change name) for deployed changes outside
+    `change_ids` that require one of them (Sqitch's changes_requiring_change)."""
+    return [tuple(r) for r in conn.execute(
+        """select d.dependency_id, c.project, c.change from sqitch.dependencies d
+             join sqitch.changes c on c.change_id = d.change_id
+            where d.dependency_id = any(%s) and not d.change_id = any(%s)
+            order by c.committed_at""", (change_ids, change_ids))]
+
+
 def _one(conn: psycopg.Connection, sql: str, params: tuple) -> str | None:
     row = conn.execute(sql, params).fetchone()
     return row[0] if row else None

@@ -162,3 +162,22 @@ def test_a_conflict_with_a_change_deployed_earlier_in_the_run_is_refused(empty_d
         with pytest.raises(DependencyError, match='"modern" conflicts with "legacy", which is deployed'):
             engine(empty_db, project, conn).deploy()
         assert registry_rows(conn) == []
+
+
+def test_revert_refuses_a_change_another_project_still_requires(empty_db: str, project: Project,
+                                                                tmp_path):
+    project.add("base", "create table base (id int);", "drop table base;")
+    other = Project(tmp_path / "other")
+    for kind in ("deploy", "revert", "verify"):
+        (other.root / "db" / kind).mkdir(parents=True)
+    other.plan.write_text("%project=other\n\n")
+    other.add("uses_base", "create view uses_base as select * from base;", "drop view uses_base;",
+              deps="testproj:base")
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        engine(empty_db, project, conn).deploy()
+        engine(empty_db, other, conn).deploy()
+        with pytest.raises(DependencyError, match='cannot revert: "base" is required by other:uses_base'):
+            engine(empty_db, project, conn).revert()
+        assert [r[0] for r in registry_rows(conn)] == ["base", "uses_base"]
+        assert engine(empty_db, other, conn).revert() == ["uses_base"]
+        assert engine(empty_db, project, conn).revert() == ["base"]
