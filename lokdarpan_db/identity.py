@@ -106,8 +106,11 @@ def parse_config(text: str) -> dict[str, str]:
                 continue
             q = _QUOTED.match(text, i)
             if q:
+                # Config::GitLike's replacements, one after the other (so `\"` stays as is).
                 v = q.group(1).replace("\\\n", "")
-                value += re.sub(r'\\[ntb"\\]', lambda e: _ESCAPES[e.group(0)], v)
+                for esc, char in (("\\n", "\n"), ("\\t", "\t"), ("\\b", "\b"), ("\\\\", "\\")):
+                    v = v.replace(esc, char)
+                value += v
                 i = q.end()
                 continue
             word = re.match(r'[^\t \\\n"]+', text[i:])
