@@ -46,4 +46,5 @@ def describe(found: list[InvalidIndex]) -> str:
     what = ", ".join(f"{i.index} (on {i.table})" for i in found)
     fix = " ".join(i.drop_sql for i in found)
     noun = "index" if len(found) == 1 else "indexes"
-    return f"invalid {noun} {what}, left by a failed CREATE INDEX CONCURRENTLY; drop and rebuild: {fix}"
+    return (f"invalid {noun} {what}, left by a failed CREATE INDEX or REINDEX CONCURRENTLY; "
+            f"drop it and deploy again: {fix}")
