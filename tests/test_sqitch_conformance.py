@@ -155,6 +155,12 @@ CASES: list[Case] = [
         a WHO
         b [a ] WHO
         """)),
+    Case("unusual-but-valid-lines", body("""
+        HEADx WHO # a name that merely starts with HEAD
+        @версия-1 WHO # a Cyrillic tag
+        b [HEADx\t\t@версия-1  conf:@версия-1] 2026-01-01T00:00:00Z  Bob @ Work  <b c@example.org>
+        c WHO # escapes: \\r\r and \\n\n
+        """) + "d " + WHO + "\r\n"),
     uri_case("uri-default-https-port", "https://example.com:443/x"),
     uri_case("uri-default-http-port-empty-path", "http://example.com:80"),
     uri_case("uri-unreserved-escape", "https://example.com/%7euser/%2f"),
@@ -164,6 +170,8 @@ CASES: list[Case] = [
     uri_case("uri-urn", "urn:ISBN:0451450523"),
     uri_case("uri-git-scheme", "git://Example.com:9418/conf"),
     # ------------------------------------------------------------------ invalid plans
+    Case("empty-file", "", 0, False),
+    Case("tag-name-ending-in-caret-digits", body("a WHO\n@v1.0^2 WHO\n"), 6),
     Case("reserved-change-name-HEAD", body("HEAD WHO\n"), 5),
     Case("reserved-tag-name-ROOT", body("a WHO\n@ROOT WHO\n"), 6),
     Case("reserved-change-name-ROOT", body("a WHO\nROOT WHO\n"), 6),
