@@ -18,7 +18,7 @@ import psycopg
 from . import __version__, database
 from . import plan as plan_mod
 from .cluster import LocalCluster
-from .engine import Engine, quiet
+from .engine import DEFAULT_MODE, MODES, Engine, quiet
 from .errors import BadInputError, LokdarpanError
 
 if TYPE_CHECKING:
@@ -130,13 +130,18 @@ def cli(ctx: click.Context, db: str | None, plan_file: str | None, as_json: bool
 
 # ---------------------------------------------------------------------------- deploy family
 @cli.command()
-@click.option("--to", "to", metavar="CHANGE|@TAG", help="Deploy up to and including this change.")
+@click.option("--to", "to", metavar="CHANGE|@TAG",
+              help="Deploy up to and including this change (Sqitch's syntax: name, @tag, name@tag, "
+                   "@HEAD^, …).")
+@click.option("--mode", type=click.Choice(MODES), default=DEFAULT_MODE, show_default=True,
+              help="What a failure undoes: all = every change this run deployed, tag = back to the "
+                   "last tag it deployed, change = only the failing change.")
 @click.option("--verify/--no-verify", default=False,
               help="Run each change's verify script inside its transaction before committing.")
 @click.option("--dry-run", is_flag=True, help="Print what would run, SQL included; touch nothing.")
 @json_option
 @pass_ctx
-def deploy(c: Context, to: str | None, verify: bool, dry_run: bool) -> None:
+def deploy(c: Context, to: str | None, mode: str, verify: bool, dry_run: bool) -> None:
     """Deploy pending changes, each in its own transaction with its registry rows."""
     plan = c.plan()
     if to:
@@ -146,7 +151,7 @@ def deploy(c: Context, to: str | None, verify: bool, dry_run: bool) -> None:
         if dry_run:
             _show_pending(c, engine, to)
             return
-        done = engine.deploy(to=to, verify=verify)
+        done = engine.deploy(to=to, verify=verify, mode=mode)
         c.emit({"deployed": done}, lambda: out.print(
             f"deployed {len(done)} change(s)" if done else "nothing to deploy"))
 
@@ -182,15 +187,15 @@ def _show_pending(c: Context, engine: Engine, to: str | None) -> None:
 
 
 @cli.command()
-@click.option("--to", "to", metavar="CHANGE|@TAG", help="Revert the changes after this one; it stays.")
+@click.option("--to", "to", metavar="CHANGE|@TAG",
+              help="Revert the changes after this deployed one; it stays (looked up among the "
+                   "deployed changes, as Sqitch does).")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 @pass_ctx
 def revert(c: Context, to: str | None, yes: bool) -> None:
     """Revert deployed changes, newest first."""
     plan = c.plan()
-    if to:
-        plan.resolve(to)
     with c.connect() as conn:
         engine = c.engine(conn, plan)
         todo = engine.revertible(to)
@@ -439,7 +444,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = bool(os.environ.get("LOKDARPAN_DEBUG"))
     try:
         rc = cli.main(args=argv, prog_name="lokdarpan-db", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            err.print("interrupted")
+            sys.exit(130)
         err.print("aborted")
         sys.exit(1)
     except click.ClickException as exc:

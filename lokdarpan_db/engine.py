@@ -1,9 +1,13 @@
 """Deploy, revert, verify, status and check: the plan applied to one database connection.
 
 Each change runs in its own transaction together with its registry rows, so a crash never leaves
-a half-recorded change. A script whose first line is `-- lokdarpan:no-transaction` (for
-`CREATE INDEX CONCURRENTLY`) runs outside a transaction and is recorded only after it succeeded.
-A session advisory lock (Sqitch's own key) keeps two deployers, ours or Sqitch, from interleaving.
+a half-recorded change. When a change fails, Sqitch's `--mode` decides what else the run undoes:
+`all` (the default) reverts every change the run deployed, `tag` back to the last tag the run
+reached, `change` nothing more. A script whose first line is `-- lokdarpan:no-transaction` (for
+`CREATE INDEX CONCURRENTLY`) runs outside a transaction and is recorded only after it succeeded
+(and verified, and left no invalid index); if what follows the script fails, its revert script
+runs, as Sqitch does. A session advisory lock (Sqitch's own key) keeps two deployers, ours or
+Sqitch, from interleaving.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ from pathlib import Path
 
 import psycopg
 
-from . import registry, scripts
-from .errors import BadInputError, ChangeFailedError, LockTimeoutError, RegistryError, VerifyFailedError
+from . import dependencies, indexes, registry, scripts, targets
+from .errors import (
+    BadInputError,
+    ChangeFailedError,
+    DependencyError,
+    LockTimeoutError,
+    RegistryError,
+    VerifyFailedError,
+)
 from .plan import Change, Plan, is_nontransactional, script_hash
 from .registry import Committer, DeployedChange
 
 Notify = Callable[[str], None]
+# Sqitch's deploy modes: what a failed run undoes besides the failing change.
+MODES = ("all", "tag", "change")
+DEFAULT_MODE = "all"
 
 
 def quiet(_: str) -> None:
@@ -177,25 +191,57 @@ class Engine:
         return out
 
     # ------------------------------------------------------------------ deploy
-    def deploy(self, to: str | None = None, verify: bool = False) -> list[str]:
-        """Deploy pending changes up to `to` (a change or @tag). Returns the names deployed."""
+    def deploy(self, to: str | None = None, verify: bool = False, mode: str = DEFAULT_MODE) -> list[str]:
+        """Deploy pending changes up to `to` (see Plan.index_of). Returns the names deployed.
+        On failure, `mode` says what the run undoes: `all` every change it deployed, `tag` those
+        after the last tagged change it deployed, `change` nothing but the failing change."""
+        if mode not in MODES:
+            raise BadInputError(f'unknown deploy mode "{mode}" (use {", ".join(MODES)})')
         target = self.plan.resolve(to) if to else None
         self._configure_session()
         with self.locked():
             registry.ensure(self.conn, self.plan, self.who)
-            _, count = self._state()
+            deployed, count = self._state()
             last = target.index if target else len(self.plan.changes) - 1
             if target is not None and target.index < count - 1:
                 self.notify(f'"{target.name}" is already deployed; later changes stay (use revert)')
             todo = self.plan.changes[count : last + 1]
             for path in (p for c in todo for p in self._scripts_for(c, verify)):
                 scripts.read(path)  # every script exists and is readable before anything runs
+            resolved = dependencies.resolve_for_deploy(
+                self.conn, self.plan, todo, {d.change_id for d in deployed})
             self._add_new_tags(count)
-            done = []
+            done: list[str] = []
+            run: list[Change] = []  # what a failure would undo
             for change in todo:
-                self._deploy_one(change, verify)
+                try:
+                    self._deploy_one(change, verify, resolved[change.id])
+                except ChangeFailedError as exc:
+                    raise self._undo_run(exc, run, mode) from None
                 done.append(change.name)
+                run.append(change)
+                if mode == "tag" and change.tags:
+                    run.clear()
             return done
+
+    def _undo_run(self, exc: ChangeFailedError, run: list[Change], mode: str) -> ChangeFailedError:
+        """Revert what this run deployed since the mode's safe point; the error to raise."""
+        if mode == "change" or not run:
+            return exc
+        back_to = run[0].parent
+        where = f'"{back_to.format_name_with_tags}"' if back_to else "nothing deployed"
+        self.notify(f"reverting the {len(run)} change(s) this run deployed, back to {where} "
+                    f"(--mode {mode})")
+        for change in reversed(run):
+            try:
+                self._revert_one(change)
+            except ChangeFailedError as undo:
+                return ChangeFailedError(
+                    f"{exc}; then undoing the run (--mode {mode}) failed: {undo}; the schema needs "
+                    "manual repair")
+        names = ", ".join(c.name for c in reversed(run))
+        return ChangeFailedError(f"{exc}; --mode {mode} reverted what this run had deployed "
+                                 f"({names}), back to {where}")
 
     def _scripts_for(self, change: Change, verify: bool) -> list[Path]:
         paths = [self.plan.script(change, "deploy"), self.plan.script(change, "revert")]
@@ -214,42 +260,10 @@ class Engine:
                 if registry.record_tags(self.conn, self.plan, change, self.who):
                     self.notify(f"tagged {change.name} with {', '.join(t.format_name for t in change.tags)}")
 
-    def _resolve_requires(self, change: Change) -> dict[str, str]:
-        ids = registry.deployed_ids_by_name(self.conn, self.plan.project)
-        resolved: dict[str, str] = {}
-        for dep in change.requires:
-            key = dep.as_string(self.plan.project)
-            if dep.project not in (None, self.plan.project):
-                row = self.conn.execute(
-                    "select change_id from sqitch.changes where project = %s and change = %s"
-                    " order by committed_at desc limit 1",
-                    (dep.project, dep.change),
-                ).fetchone()
-                if row is None:
-                    raise ChangeFailedError(
-                        f'change "{change.name}" requires "{key}", which is not deployed'
-                    )
-                resolved[key] = row[0]
-                continue
-            lookup = dep.key_name if dep.change else None
-            if lookup is None:  # a bare @tag: the change it tags
-                assert dep.tag is not None
-                lookup = self.plan.resolve("@" + dep.tag).name
-            if lookup not in ids:
-                raise ChangeFailedError(f'change "{change.name}" requires "{key}", which is not deployed')
-            resolved[key] = ids[lookup]
-        for dep in change.conflicts:
-            if dep.change in ids:
-                raise ChangeFailedError(
-                    f'change "{change.name}" conflicts with "{dep.as_string(self.plan.project)}", '
-                    "which is deployed"
-                )
-        return resolved
-
     def _apply(self, path: Path, record: Callable[[], None]) -> None:
-        """Run a deploy or revert script and its registry bookkeeping. Normally one transaction
-        holds both; a script marked non-transactional runs statement by statement in autocommit,
-        and `record` follows in its own transaction only once the script succeeded."""
+        """Run a revert script and its registry bookkeeping. Normally one transaction holds both;
+        a script marked non-transactional runs statement by statement in autocommit, and `record`
+        follows in its own transaction only once the script succeeded."""
         if is_nontransactional(path):
             scripts.run(self.conn, path)
             with self.conn.transaction():
@@ -260,25 +274,70 @@ class Engine:
             scripts.run(self.conn, path)
             record()
 
-    def _deploy_one(self, change: Change, verify: bool) -> None:
+    def _deploy_one(self, change: Change, verify: bool, resolved: dict[str, str]) -> None:
         path = self.plan.script(change, "deploy")
         digest = script_hash(path)
         started = time.monotonic()
 
+        def record() -> None:
+            if verify:
+                self._verify_one(change)
+            registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
+
         try:
-            # Under the advisory lock the registry cannot change: resolve before running anything.
-            resolved = self._resolve_requires(change)
-
-            def record() -> None:
-                if verify:
-                    self._verify_one(change)
-                registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
-
-            self._apply(path, record)
+            if is_nontransactional(path):
+                self._deploy_outside_transaction(change, path, record)
+            else:
+                with self.conn.transaction():
+                    self.conn.execute("lock table sqitch.changes in exclusive mode")
+                    scripts.run(self.conn, path)
+                    record()
         except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
             self._record_failure(change)
             raise ChangeFailedError(f'deploy of "{change.name}" failed: {exc}') from None
+        except KeyboardInterrupt:
+            self._record_failure(change)
+            raise
         self.notify(f"+ {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+    def _deploy_outside_transaction(self, change: Change, path: Path, record: Callable[[], None]) -> None:
+        """A `-- lokdarpan:no-transaction` change: refuse to run over invalid indexes; run the
+        script in autocommit; then, in one transaction, check it left no invalid index, verify
+        (with --verify) and record it. If that second step fails, the script's committed effects
+        are undone by running the change's revert script, as Sqitch does after a failed verify."""
+        found = indexes.invalid_indexes(self.conn)
+        if found:
+            raise ChangeFailedError(f"not run: the database has {indexes.describe(found)}")
+        try:
+            scripts.run(self.conn, path)
+        except scripts.ScriptError as exc:
+            left = indexes.invalid_indexes(self.conn)
+            if left:
+                raise ChangeFailedError(f"{exc}; it left {indexes.describe(left)}") from None
+            raise
+        try:
+            left = indexes.invalid_indexes(self.conn)
+            if left:
+                raise ChangeFailedError(f"{path} ran but left {indexes.describe(left)}")
+            with self.conn.transaction():
+                record()
+        except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
+            revert = self.plan.script(change, "revert")
+            try:
+                self._run_alone(revert)
+            except (scripts.ScriptError, psycopg.Error) as undo:
+                raise ChangeFailedError(
+                    f"{exc}; then its revert script failed too: {undo}; the schema needs manual "
+                    "repair") from None
+            raise ChangeFailedError(f"{exc}; its revert script {revert} ran, so it is not applied") from None
+
+    def _run_alone(self, path: Path) -> None:
+        """Run a script without registry rows: in a transaction unless it is marked otherwise."""
+        if is_nontransactional(path):
+            scripts.run(self.conn, path)
+        else:
+            with self.conn.transaction():
+                scripts.run(self.conn, path)
 
     def _record_failure(self, change: Change) -> None:
         if self.conn.closed or self.conn.broken:
@@ -291,14 +350,12 @@ class Engine:
 
     # ------------------------------------------------------------------ revert
     def revertible(self, to: str | None = None) -> list[Change]:
-        """Deployed changes a `revert --to` would revert, newest first."""
+        """Deployed changes a `revert --to` would revert, newest first. `to` is looked up among
+        the deployed changes, as Sqitch does (see targets.py)."""
         _, count = self._state()
         stop = -1
         if to:
-            target = self.plan.resolve(to)
-            if target.index >= count:
-                raise BadInputError(f'"{target.name}" is not deployed, so there is nothing to revert to')
-            stop = target.index
+            stop = self.plan.by_id()[targets.deployed_change_id(self.conn, self.plan, to)].index
         return list(reversed(self.plan.changes[stop + 1 : count]))
 
     def revert(self, to: str | None = None) -> list[str]:
@@ -307,18 +364,32 @@ class Engine:
             todo = self.revertible(to)
             for change in todo:
                 scripts.read(self.plan.script(change, "revert"))
+            self._check_revert_dependencies(todo)
             done = []
             for change in todo:
-                path = self.plan.script(change, "revert")
-                started = time.monotonic()
-                try:
-                    self._apply(path, lambda c=change: registry.record_revert(
-                        self.conn, self.plan, c, self.who))
-                except (scripts.ScriptError, psycopg.Error) as exc:
-                    raise ChangeFailedError(f'revert of "{change.name}" failed: {exc}') from None
-                self.notify(f"- {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
+                self._revert_one(change)
                 done.append(change.name)
             return done
+
+    def _check_revert_dependencies(self, todo: list[Change]) -> None:
+        """Refuse to revert a change that a deployed change outside the revert still requires
+        (another project's, typically), as Sqitch does."""
+        names = {c.id: c.name for c in todo}
+        found = registry.changes_requiring(self.conn, list(names)) if todo else []
+        if found:
+            problems = "; ".join(
+                f'"{names[req]}" is required by {"" if project == self.plan.project else project + ":"}'
+                f"{change}" for req, project, change in found)
+            raise DependencyError(f"cannot revert: {problems}, which stays deployed")
+
+    def _revert_one(self, change: Change) -> None:
+        path = self.plan.script(change, "revert")
+        started = time.monotonic()
+        try:
+            self._apply(path, lambda: registry.record_revert(self.conn, self.plan, change, self.who))
+        except (scripts.ScriptError, psycopg.Error) as exc:
+            raise ChangeFailedError(f'revert of "{change.name}" failed: {exc}') from None
+        self.notify(f"- {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
 
     # ------------------------------------------------------------------ verify / check
     def _verify_one(self, change: Change) -> None:

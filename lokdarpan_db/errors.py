@@ -49,3 +49,7 @@ class VerifyFailedError(LokdarpanError):
 
 class ClusterError(LokdarpanError):
     """The embedded PostgreSQL could not be initialised, started or stopped."""
+
+
+class DependencyError(LokdarpanError):
+    """A change requires a change that is not deployed, or conflicts with one that is."""

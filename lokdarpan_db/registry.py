@@ -6,10 +6,6 @@ The tables and columns are Sqitch's own (App::Sqitch::Engine::pg.sql), so `sqitc
 
 from __future__ import annotations
 
-import getpass
-import os
-import socket
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +13,8 @@ import psycopg
 
 from .errors import RegistryError
 from .plan import Change, Plan
+from .plan_syntax import perl_true
+from .uri import registered as registered_uri
 
 SCHEMA = "sqitch"
 RELEASE = 1.1
@@ -120,31 +118,11 @@ class Committer:
 
     @classmethod
     def from_environment(cls) -> Committer:
-        """Who is deploying: Sqitch's own variables first, then git's identity, then the OS user."""
-        name = os.environ.get("SQITCH_USER_NAME") or _git_config("user.name") or _os_user()
-        email = (
-            os.environ.get("SQITCH_USER_EMAIL")
-            or _git_config("user.email")
-            or f"{_os_user()}@{socket.gethostname()}"
-        )
+        """Who is deploying, found exactly as Sqitch finds it (see identity.py)."""
+        from .identity import sqitch_identity
+
+        name, email = sqitch_identity()
         return cls(name=name, email=email)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # pragma: no cover - no passwd entry
-        return "unknown"
-
-
-def _git_config(key: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "config", "--get", key], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 @dataclass(frozen=True)
@@ -181,20 +159,31 @@ def ensure(conn: psycopg.Connection, plan: Plan, who: Committer) -> None:
                     f"the sqitch registry is release {version}, this tool speaks {RELEASE}; "
                     "upgrade it with `sqitch upgrade`"
                 )
-        row = conn.execute(
-            "select uri from sqitch.projects where project = %s", (plan.project,)
-        ).fetchone()
-        if row is None:
-            conn.execute(
-                "insert into sqitch.projects (project, uri, creator_name, creator_email)"
-                " values (%s, %s, %s, %s)",
-                (plan.project, plan.uri, who.name, who.email),
-            )
-        elif plan.uri and row[0] and row[0] != plan.uri:
+        _register_project(conn, plan, who)
+
+
+def _register_project(conn: psycopg.Connection, plan: Plan, who: Committer) -> None:
+    """Sqitch's register_project: the URI is stored as Perl's URI->new writes it, and a project
+    registered with another URI (or with none, or none where the plan has one) is refused."""
+    uri = registered_uri(plan.uri) if perl_true(plan.uri) else None
+    row = conn.execute("select uri from sqitch.projects where project = %s", (plan.project,)).fetchone()
+    if row is not None:
+        if row[0] != uri:
             raise RegistryError(
-                f'the database registers project "{plan.project}" with URI {row[0]}, '
-                f"but the plan says {plan.uri}"
+                f'the database registers project "{plan.project}" with URI {row[0] or "(none)"}, '
+                f"but the plan says {uri or '(none)'}"
             )
+        return
+    if uri is not None:
+        other = conn.execute("select project from sqitch.projects where uri = %s", (uri,)).fetchone()
+        if other:
+            raise RegistryError(f'cannot register "{plan.project}" with URI {uri}: project '
+                                f'"{other[0]}" already uses it')
+    conn.execute(
+        "insert into sqitch.projects (project, uri, creator_name, creator_email)"
+        " values (%s, %s, %s, %s)",
+        (plan.project, uri, who.name, who.email),
+    )
 
 
 def deployed(conn: psycopg.Connection, project: str) -> list[DeployedChange]:
@@ -229,7 +218,7 @@ def record_deploy(
     conn.execute(
         """insert into sqitch.changes (change_id, script_hash, change, project, note,
                committer_name, committer_email, planned_at, planner_name, planner_email, committed_at)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())""",
+           values (%s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s, clock_timestamp())""",
         (change.id, script_hash, change.name, plan.project, change.note, who.name, who.email,
          change.timestamp, change.planner_name, change.planner_email),
     )
@@ -237,8 +226,8 @@ def record_deploy(
         conn.execute(
             "insert into sqitch.dependencies (change_id, type, dependency, dependency_id)"
             " values (%s, %s, %s, %s)",
-            (change.id, dep.type, dep.as_string(plan.project),
-             None if dep.conflict else resolved[dep.as_string(plan.project)]),
+            (change.id, dep.type, dep.as_string(plan),
+             None if dep.conflict else resolved[dep.as_string(plan)]),
         )
     record_tags(conn, plan, change, who)
     record_event(conn, plan, change, who, "deploy")
@@ -251,7 +240,7 @@ def record_tags(conn: psycopg.Connection, plan: Plan, change: Change, who: Commi
         cur = conn.execute(
             """insert into sqitch.tags (tag_id, tag, project, change_id, note, committer_name,
                    committer_email, planned_at, planner_name, planner_email, committed_at)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
+               values (%s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s, clock_timestamp())
                on conflict do nothing""",
             (tag.id, tag.format_name, plan.project, change.id, tag.note, who.name, who.email,
              tag.timestamp, tag.planner_name, tag.planner_email),
@@ -267,10 +256,11 @@ def record_event(
         """insert into sqitch.events (event, change_id, change, project, note, tags, requires,
                conflicts, committer_name, committer_email, planned_at, planner_name, planner_email,
                committed_at)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())""",
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s,
+                   clock_timestamp())""",
         (event, change.id, change.name, plan.project, change.note, _tags_param(change),
-         [d.as_string(plan.project) for d in change.requires],
-         [d.as_string(plan.project) for d in change.conflicts],
+         [d.as_string(plan) for d in change.requires],
+         [d.as_string(plan) for d in change.conflicts],
          who.name, who.email, change.timestamp, change.planner_name, change.planner_email),
     )
 
@@ -282,14 +272,72 @@ def record_revert(conn: psycopg.Connection, plan: Plan, change: Change, who: Com
     record_event(conn, plan, change, who, "revert")
 
 
-def deployed_ids_by_name(conn: psycopg.Connection, project: str) -> dict[str, str]:
-    """`name` -> change id of the latest deployed instance, for resolving dependencies."""
-    out: dict[str, str] = {}
-    for d in deployed(conn, project):
-        out[d.change] = d.change_id
-        for tag in d.tags:
-            out[f"{d.change}{tag}"] = d.change_id
-    return out
+def change_id_for(
+    conn: psycopg.Connection, project: str, *, change_id: str | None = None,
+    change: str | None = None, tag: str | None = None, first: bool = False,
+) -> str | list[str] | None:
+    """Sqitch's change_id_for (DBIEngine): a deployed change by id, by name (the earliest with
+    `first`, else every match, oldest first, for the caller to call ambiguous), by `name@tag` (the
+    latest instance deployed no later than the tag), or by `@tag` (HEAD and ROOT: latest, earliest)."""
+    if not exists(conn):
+        return None
+    if change_id:
+        row = conn.execute("select change_id from sqitch.changes where change_id = %s",
+                           (change_id,)).fetchone()
+        return row[0] if row else None
+    if change:
+        if tag:
+            if tag == "ROOT":
+                return None
+            if tag == "HEAD":
+                return _one(conn, "select change_id from sqitch.changes where project = %s and change = %s"
+                            " order by committed_at desc limit 1", (project, change))
+            return _one(conn, """select c.change_id from sqitch.changes c
+                                  join sqitch.tags t on c.committed_at <= t.committed_at
+                                   and c.project = t.project
+                                 where c.project = %s and c.change = %s and t.tag = %s
+                                 order by c.committed_at desc limit 1""", (project, change, "@" + tag))
+        ids = [r[0] for r in conn.execute(
+            "select change_id from sqitch.changes where project = %s and change = %s"
+            " order by committed_at", (project, change))]
+        if first:
+            return ids[0] if ids else None
+        return ids
+    if tag:
+        if tag in ("HEAD", "ROOT"):
+            order = "desc" if tag == "HEAD" else "asc"
+            return _one(conn, "select change_id from sqitch.changes where project = %s"
+                        f" order by committed_at {order} limit 1", (project,))
+        return _one(conn, "select change_id from sqitch.tags where project = %s and tag = %s",
+                    (project, "@" + tag))
+    return None
+
+
+def change_id_offset(conn: psycopg.Connection, project: str, change_id: str, offset: int) -> str | None:
+    """The deployed change `offset` places after (positive) or before (negative) `change_id`."""
+    if not offset:
+        return change_id
+    op, order = (">", "asc") if offset > 0 else ("<", "desc")
+    return _one(conn, f"""select change_id from sqitch.changes
+                          where project = %s and committed_at {op} (
+                                select committed_at from sqitch.changes where change_id = %s)
+                          order by committed_at {order} limit 1 offset %s""",
+                (project, change_id, abs(offset) - 1))
+
+
+def changes_requiring(conn: psycopg.Connection, change_ids: list[str]) -> list[tuple[str, str, str]]:
+    """(required change id, project, requiring change name) for deployed changes outside
+    `change_ids` that require one of them (Sqitch's changes_requiring_change)."""
+    return [tuple(r) for r in conn.execute(
+        """select d.dependency_id, c.project, c.change from sqitch.dependencies d
+             join sqitch.changes c on c.change_id = d.change_id
+            where d.dependency_id = any(%s) and not d.change_id = any(%s)
+            order by c.committed_at""", (change_ids, change_ids))]
+
+
+def _one(conn: psycopg.Connection, sql: str, params: tuple) -> str | None:
+    row = conn.execute(sql, params).fetchone()
+    return row[0] if row else None
 
 
 def events(conn: psycopg.Connection, project: str, limit: int | None = None) -> list[dict]:

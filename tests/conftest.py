@@ -98,7 +98,7 @@ def empty_db(databases: Databases) -> Iterator[str]:
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PG") and k not in ("LOKDARPAN_DATABASE_URL", "LOKDARPAN_PLAN")}
-    env.update({"SQITCH_USER_NAME": TEST_COMMITTER.name, "SQITCH_USER_EMAIL": TEST_COMMITTER.email,
+    env.update({"SQITCH_FULLNAME": TEST_COMMITTER.name, "SQITCH_EMAIL": TEST_COMMITTER.email,
                 "COLUMNS": "200"})
     env.update(extra or {})
     return env
@@ -135,13 +135,30 @@ class Project:
     def add(self, name: str, deploy: str, revert: str, verify: str = "select 1;",
             deps: str = "", minute: int = 0) -> None:
         for kind, sql in (("deploy", deploy), ("revert", revert), ("verify", verify)):
-            (self.root / "db" / kind / f"{name}.sql").write_text(textwrap.dedent(sql).lstrip())
+            path = self.root / "db" / kind / f"{name}.sql"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(sql).lstrip())
         dep = f" [{deps}]" if deps else ""
-        line = f"{name}{dep} 2026-01-01T00:{minute:02d}:00Z Test Planner <planner@example.org> # {name}\n"
+        self.append(f"{name}{dep} 2026-01-01T00:{minute:02d}:00Z Test Planner <planner@example.org> # {name}")
+
+    def append(self, line: str) -> None:
         if not self.plan.exists():
             self.write_plan("")
         with self.plan.open("a") as fh:
-            fh.write(line)
+            fh.write(line + "\n")
+
+    def tag(self, name: str, minute: int = 0) -> None:
+        self.append(f"@{name} 2026-01-01T00:{minute:02d}:00Z Test Planner <planner@example.org> # {name}")
+
+    def rework(self, name: str, after_tag: str, deploy: str, revert: str, verify: str = "select 1;",
+               minute: int = 0) -> None:
+        """What `sqitch rework NAME` does after tag `after_tag`: the current scripts become
+        NAME@TAG.sql, new ones take their place, and the plan gains NAME [NAME@TAG]."""
+        *dirs, base = name.split("/")
+        for kind in ("deploy", "revert", "verify"):
+            here = self.root.joinpath("db", kind, *dirs)
+            (here / f"{base}@{after_tag}.sql").write_bytes((here / f"{base}.sql").read_bytes())
+        self.add(name, deploy, revert, verify, deps=f"{name}@{after_tag}", minute=minute)
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ from conftest import TEST_COMMITTER, Project
 
 from lokdarpan_db import plan as plan_mod
 from lokdarpan_db.engine import Engine
-from lokdarpan_db.errors import ChangeFailedError, ScriptMissingError
+from lokdarpan_db.errors import ChangeFailedError, DependencyError, ScriptMissingError
 
 
 def engine(url: str, project: Project, conn: psycopg.Connection) -> Engine:
@@ -26,11 +26,12 @@ def registry_rows(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute("select change, script_hash from sqitch.changes order by committed_at").fetchall()
 
 
-def test_failing_change_rolls_back_records_fail_and_keeps_earlier(empty_db: str, project: Project):
+def test_failing_change_rolls_back_records_fail_and_keeps_earlier_in_mode_change(empty_db: str,
+                                                                                 project: Project):
     three_changes(project, "create table b (id int);\n\ninsert into b values (1);\nselect 1/0;\n")
     with psycopg.connect(empty_db, autocommit=True) as conn:
         with pytest.raises(ChangeFailedError) as exc:
-            engine(empty_db, project, conn).deploy()
+            engine(empty_db, project, conn).deploy(mode="change")
         message = str(exc.value)
         assert 'deploy of "b" failed' in message
         assert "db/deploy/b.sql:4" in message  # the failing statement's line
@@ -136,3 +137,47 @@ def test_tag_added_after_deploy_is_recorded(empty_db: str, project: Project):
             ("@v1.0", e.plan.changes[-1].id)
         ]
         assert e.revert(to="@v1.0") == []
+
+
+def test_unmet_dependencies_and_conflicts_stop_the_deploy_before_anything_runs(empty_db: str,
+                                                                              project: Project):
+    project.add("a", "create table a (id int);", "drop table a;")
+    project.add("b", "create table b (id int);", "drop table b;", deps="a !legacy", minute=1)
+    project.add("c", "create table c (id int);", "drop table c;", deps="other:base other:@v2", minute=2)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        with pytest.raises(DependencyError) as exc:
+            engine(empty_db, project, conn).deploy()
+        assert str(exc.value) == ('cannot deploy: "c" requires "other:base", which is not deployed; '
+                                  '"c" requires "other:@v2", which is not deployed')
+        assert registry_rows(conn) == []
+        assert conn.execute("select to_regclass('a')").fetchone()[0] is None
+        assert conn.execute("select count(*) from sqitch.events").fetchone()[0] == 0
+
+
+def test_a_conflict_with_a_change_deployed_earlier_in_the_run_is_refused(empty_db: str,
+                                                                         project: Project):
+    project.add("legacy", "create table legacy ();", "drop table legacy;")
+    project.add("modern", "create table modern ();", "drop table modern;", deps="!legacy", minute=1)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        with pytest.raises(DependencyError, match='"modern" conflicts with "legacy", which is deployed'):
+            engine(empty_db, project, conn).deploy()
+        assert registry_rows(conn) == []
+
+
+def test_revert_refuses_a_change_another_project_still_requires(empty_db: str, project: Project,
+                                                                tmp_path):
+    project.add("base", "create table base (id int);", "drop table base;")
+    other = Project(tmp_path / "other")
+    for kind in ("deploy", "revert", "verify"):
+        (other.root / "db" / kind).mkdir(parents=True)
+    other.plan.write_text("%project=other\n\n")
+    other.add("uses_base", "create view uses_base as select * from base;", "drop view uses_base;",
+              deps="testproj:base")
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        engine(empty_db, project, conn).deploy()
+        engine(empty_db, other, conn).deploy()
+        with pytest.raises(DependencyError, match='cannot revert: "base" is required by other:uses_base'):
+            engine(empty_db, project, conn).revert()
+        assert [r[0] for r in registry_rows(conn)] == ["base", "uses_base"]
+        assert engine(empty_db, other, conn).revert() == ["uses_base"]
+        assert engine(empty_db, project, conn).revert() == ["base"]

@@ -154,6 +154,14 @@ def test_malformed_plan_line_names_file_and_line(run_cli, empty_db, project: Pro
     assert_one_clean_line(res, 2, f"{project.plan}:6: malformed plan line")
 
 
+def test_impossible_date_in_the_plan_is_exit_2_with_file_and_line(run_cli, empty_db, project: Project):
+    project.add("a", "select 1;", "select 1;")
+    project.append("b 2012-02-30T00:00:00Z Test Planner <planner@example.org>")
+    res = run_cli("--db", empty_db, "--plan", str(project.plan), "deploy")
+    assert_one_clean_line(res, 2, f"{project.plan}:6: invalid timestamp 2012-02-30T00:00:00Z",
+                          "February 2012 has no day 30")
+
+
 def test_missing_script_is_exit_2_and_deploys_nothing(run_cli, empty_db, project: Project):
     project.add("a", "create table a ();", "drop table a;")
     (project.root / "db" / "deploy" / "a.sql").unlink()
@@ -185,6 +193,16 @@ def test_failed_change_is_exit_1_naming_change_script_line_and_message(run_cli, 
     assert "[42P01]" in last
 
 
+def test_bad_mode_and_ambiguous_target_are_exit_2(run_cli, empty_db, project: Project):
+    project.add("a", "select 1;", "select 1;")
+    project.tag("v1")
+    project.rework("a", "v1", "select 2;", "select 1;", minute=1)
+    res = run_cli("--db", empty_db, "--plan", str(project.plan), "deploy", "--mode", "some")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    res = run_cli("--db", empty_db, "--plan", str(project.plan), "deploy", "--to", "a")
+    assert_one_clean_line(res, 2, 'change "a" is ambiguous', "a@HEAD, a@v1")
+
+
 def test_revert_without_yes_on_a_pipe_refuses(run_cli, empty_db, project: Project):
     project.add("a", "create table a ();", "drop table a;")
     assert run_cli("--db", empty_db, "--plan", str(project.plan), "deploy").returncode == 0
@@ -202,3 +220,26 @@ def test_plan_and_dry_run_print_sql_and_touch_nothing(run_cli, empty_db, project
         assert "create table a (id int);" in res.stdout
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("select to_regnamespace('sqitch')").fetchone()[0] is None
+
+
+def test_ctrl_c_mid_change_says_interrupted_exits_130_and_records_fail(databases, project: Project):
+    slow_project(project, 30)
+    url = databases.create("sigint")
+    try:
+        proc = start_deploy(project, url)
+        wait_until_running(url, "pg_sleep(30)")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 10  # the running statement was cancelled, not awaited
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "Aborted" not in err
+        assert [ln for ln in err.splitlines() if ln.strip()][-1] == "interrupted"
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select to_regclass('slow')").fetchone()[0] is None  # rolled back
+            assert conn.execute("select event, change from sqitch.events order by committed_at"
+                                ).fetchall() == [("deploy", "a"), ("fail", "slow")]
+            assert conn.execute("select count(*) from pg_locks where locktype = 'advisory'"
+                                ).fetchone()[0] == 0  # the lock went with the session
+    finally:
+        databases.drop(url)

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env.update({"SQITCH_USER_NAME": "bench", "SQITCH_USER_EMAIL": "bench@lokdarpan.in"})
+    env.update({"SQITCH_FULLNAME": "bench", "SQITCH_EMAIL": "bench@lokdarpan.in"})
     env.update(extra)
     return env
 
