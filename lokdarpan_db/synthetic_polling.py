@@ -103,7 +103,8 @@ def make_synthetic_polling(
         conn.execute("delete from public.polling_station_result where election_id = %s", (election_id,))
         conn.execute("delete from public.polling_station where ps_id like 'SYN-%%'")
         conn.execute(
-            f"""insert into public.polling_station (ps_id, constituency_id, serial, lat, lon, ward_id, source_meta)
+            f"""insert into public.polling_station
+                    (ps_id, constituency_id, serial, lat, lon, ward_id, source_meta)
                 select format('SYN-S29-AC%%s-%%s', lpad(m.number::text, 3, '0'), m.serial), m.constituency_id,
                     m.serial::text, round(m.lat::numeric, 6), round(m.lon::numeric, 6), m.ward_id,
                     jsonb_build_object('synthetic', true, 'generator', 'lokdarpan_db.synthetic_polling',
@@ -121,17 +122,20 @@ def make_synthetic_polling(
                weights as (
                    -- the ward's tilt per party: a deterministic pseudo-random factor in [0.6, 1.4]
                    select st.id as station, st.constituency_id, r.candidate, r.party_id, r.total_votes,
-                       st.size * (0.6 + 0.8 * ((hashtext(st.ward_id || '/' || r.party_id || '/' || %s) & 65535)
-                           / 65535.0)) as w
+                       st.size * (0.6 + 0.8 * (
+                           (hashtext(st.ward_id || '/' || r.party_id || '/' || %s) & 65535) / 65535.0
+                       )) as w
                    from st
                    inner join public.constituency_result as r
                        on r.constituency_id = st.constituency_id and r.election_id = %s
                ),
                exact as (
-                   select *, total_votes * w / sum(w) over (partition by constituency_id, candidate) as share
+                   select *,
+                       total_votes * w / sum(w) over (partition by constituency_id, candidate) as share
                    from weights
                )
-               select station, constituency_id, candidate, party_id, total_votes, share, floor(share)::int as base
+               select station, constituency_id, candidate, party_id, total_votes, share,
+                   floor(share)::int as base
                from exact""",
             (seed, real[0]),
         )
@@ -146,7 +150,8 @@ def make_synthetic_polling(
         )
         conn.execute(
             """insert into public.polling_station_result
-                   (election_id, polling_station_id, total_valid, rejected, nota, total_polled, electors, source_meta)
+                   (election_id, polling_station_id, total_valid, rejected, nota, total_polled, electors,
+                    source_meta)
                select %s, t.station, t.valid, 0, t.nota, t.valid + t.nota,
                    ceil((t.valid + t.nota) / (0.45 + 0.25 * random()))::int, '{"synthetic": true}'
                from (
