@@ -39,10 +39,10 @@ pgtap: deps
 	$(BIN)/pytest tests/test_pgtap.py $(PYTEST_ARGS)
 
 demo: deps
-	$(BIN)/python -m lokdarpan_db.demo
+	$(BIN)/python -m lokdarpan_db.devtools.demo
 
 bench: deps
-	$(BIN)/python -m lokdarpan_db.bench $(BENCH_ARGS)
+	$(BIN)/python -m lokdarpan_db.devtools.bench $(BENCH_ARGS)
 
 clean:
 	-$(BIN)/lokdarpan-db cluster stop

@@ -20,11 +20,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lokdarpan_db import plan as plan_mod
-from lokdarpan_db.cluster import throwaway
-from lokdarpan_db.engine import Engine
-from lokdarpan_db.registry import Committer
-from lokdarpan_db.scratch import create_database, drop_database
+from lokdarpan_db.devtools.scratch import create_database, drop_database
+from lokdarpan_db.migrate import plan as plan_mod
+from lokdarpan_db.migrate.engine import Engine
+from lokdarpan_db.migrate.registry import Committer
+from lokdarpan_db.server.cluster import throwaway
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "db" / "sqitch.plan"
@@ -173,8 +173,8 @@ def project(tmp_path: Path) -> Project:
 
 def schema_snapshot(url: str) -> str:
     """pg_dump's schema of everything but the Sqitch registry: the catalog as a DBA reads it."""
-    from lokdarpan_db.cluster import pg_bindir
-    from lokdarpan_db.pgtap import libpq_env
+    from lokdarpan_db.devtools.pgtap import libpq_env
+    from lokdarpan_db.server.cluster import pg_bindir
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(libpq_env(url))

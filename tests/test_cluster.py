@@ -18,7 +18,7 @@ def scratch_project():
     os.chmod(root, 0o755)  # the postgres OS user must reach the socket directory
     shutil.copytree(ROOT / "db", root / "db")
     yield root
-    from lokdarpan_db.cluster import LocalCluster
+    from lokdarpan_db.server.cluster import LocalCluster
 
     LocalCluster(root / ".lokdarpan").destroy()
     shutil.rmtree(root, ignore_errors=True)

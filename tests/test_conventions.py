@@ -8,8 +8,8 @@ import psycopg
 import pytest
 from conftest import PLAN, ROOT
 
-from lokdarpan_db import plan as plan_mod
-from lokdarpan_db.sqlsplit import split
+from lokdarpan_db.migrate import plan as plan_mod
+from lokdarpan_db.migrate.sqlsplit import split
 
 CHANGES = plan_mod.load(PLAN).changes
 OWN_OBJECTS = """

@@ -6,9 +6,9 @@ import psycopg
 import pytest
 from conftest import TEST_COMMITTER, Project
 
-from lokdarpan_db import plan as plan_mod
-from lokdarpan_db.engine import Engine
 from lokdarpan_db.errors import ChangeFailedError, DependencyError, ScriptMissingError
+from lokdarpan_db.migrate import plan as plan_mod
+from lokdarpan_db.migrate.engine import Engine
 
 
 def engine(url: str, project: Project, conn: psycopg.Connection) -> Engine:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import cli_env
 
-from lokdarpan_db import identity
+from lokdarpan_db.migrate import identity
 
 CONFIGS = [
     "[user]\n\tname = Foo Bar  # comment\n",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import ROOT
 
-from lokdarpan_db.pgtap import prove
+from lokdarpan_db.devtools.pgtap import prove
 
 
 def test_pgtap_suites_pass(db_url: str):
@@ -14,7 +14,7 @@ def test_pgtap_suites_pass(db_url: str):
 
 
 def test_suites_in_domain_folders_are_found_and_helpers_are_not(tmp_path):
-    from lokdarpan_db.pgtap import suites
+    from lokdarpan_db.devtools.pgtap import suites
 
     for rel in ("users.sql", "electoral/results.sql", "helpers/personas.sql", "a/b/deep.sql"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from conftest import PLAN, ROOT, Project, cli_env
 
-from lokdarpan_db import plan as plan_mod
 from lokdarpan_db.errors import PlanError
+from lokdarpan_db.migrate import plan as plan_mod
 
 needs_sqitch = pytest.mark.skipif(shutil.which("sqitch") is None, reason="sqitch not installed")
 

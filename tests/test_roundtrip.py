@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 from conftest import PLAN, TEST_COMMITTER, schema_snapshot
 
-from lokdarpan_db import plan as plan_mod
-from lokdarpan_db.engine import Engine
+from lokdarpan_db.migrate import plan as plan_mod
+from lokdarpan_db.migrate.engine import Engine
 
 
 def test_whole_plan_round_trip_leaves_the_catalog_as_it_was(empty_db: str):

@@ -281,7 +281,7 @@ def test_every_login_gets_the_statement_and_idle_timeouts(logins: dict[str, str]
 
 
 def server_log(db_url: str) -> Path | None:
-    """The throwaway cluster's log file (lokdarpan_db.cluster writes it beside the data directory)."""
+    """The throwaway cluster's log file (lokdarpan_db.server.cluster writes it beside the data directory)."""
     with psycopg.connect(db_url) as conn:
         datadir = Path(conn.execute("show data_directory").fetchone()[0])
     log = datadir.parent / "postgres.log"

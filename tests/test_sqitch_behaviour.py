@@ -24,7 +24,7 @@ from psycopg.conninfo import conninfo_to_dict
 from test_failure_modes import NO_TX, five_changes_the_last_failing
 from test_rework import rework_project
 
-from lokdarpan_db.pgtap import libpq_env
+from lokdarpan_db.devtools.pgtap import libpq_env
 
 pytestmark = pytest.mark.skipif(shutil.which("sqitch") is None, reason="sqitch not installed")
 

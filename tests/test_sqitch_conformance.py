@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from conftest import cli_env
 
-from lokdarpan_db import plan as plan_mod
 from lokdarpan_db.errors import PlanError
+from lokdarpan_db.migrate import plan as plan_mod
 
 pytestmark = pytest.mark.skipif(shutil.which("sqitch") is None, reason="sqitch not installed")
 

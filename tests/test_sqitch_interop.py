@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, cli_env, deploy_plan
 from psycopg.conninfo import conninfo_to_dict
 
-from lokdarpan_db.pgtap import libpq_env
+from lokdarpan_db.devtools.pgtap import libpq_env
 
 pytestmark = pytest.mark.skipif(shutil.which("sqitch") is None, reason="sqitch not installed")
 

@@ -28,8 +28,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ..errors import BadInputError
+from ..paths import DATA
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = DATA
 DEFAULT_BOUNDARIES = DATA_DIR / "ghmc-wards.geojson"
 DEFAULT_ZONES = DATA_DIR / "ghmc-ward-zones.csv"
 
@@ -73,6 +74,11 @@ class WardImportReport:
     def loaded(self) -> int:
         """Wards present in the registry from these files (inserted + updated + unchanged)."""
         return self.inserted + self.updated + self.unchanged
+
+    def as_dict(self) -> dict[str, object]:
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+                "with_boundary": self.with_boundary, "without_boundary": self.without_boundary,
+                "problems": self.problems}
 
 
 @dataclass

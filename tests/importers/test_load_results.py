@@ -14,8 +14,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lokdarpan_db import plan as plan_mod
-from lokdarpan_db.engine import Engine
 from lokdarpan_db.errors import BadInputError
 from lokdarpan_db.importers.electoral import ElectoralFileError
 from lokdarpan_db.importers.electoral.load_common import ElectoralLoadError
@@ -27,7 +25,9 @@ from lokdarpan_db.importers.electoral.load_constituencies import (
 )
 from lokdarpan_db.importers.electoral.load_results import DEFAULT_RESULTS, ResultsImportReport, import_results
 from lokdarpan_db.importers.wards import import_wards
-from lokdarpan_db.registry import Committer
+from lokdarpan_db.migrate import plan as plan_mod
+from lokdarpan_db.migrate.engine import Engine
+from lokdarpan_db.migrate.registry import Committer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,10 +21,10 @@ from typing import Any
 import psycopg
 
 from ...errors import BadInputError
+from ...paths import ELECTORAL_DATA
 from ._common import ElectoralFileError, Problem
 
-ROOT = Path(__file__).resolve().parents[3]
-DATA_DIR = ROOT / "data" / "electoral"
+DATA_DIR = ELECTORAL_DATA
 
 Progress = Callable[[int, int], None]
 

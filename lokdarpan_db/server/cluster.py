@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import ClusterError
+from ..errors import ClusterError
 
 DEFAULT_DB = "lokdarpan"
 SUPERUSER = "postgres"

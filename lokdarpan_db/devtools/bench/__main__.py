@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks on a throwaway PostgreSQL and print a report.
 
-    python -m lokdarpan_db.bench [--only deploy|search] [--posts N] [--report FILE]
+    python -m lokdarpan_db.devtools.bench [--only deploy|search] [--posts N] [--report FILE]
 
 The server is a private cluster (or $LOKDARPAN_BENCH_DSN, an admin conninfo). The report is
 printed and written as Markdown (default bench-report.md).
@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ..cluster import throwaway
+from ...server.cluster import throwaway
 from .report import Measurement
 
 console = Console(highlight=False)
@@ -66,7 +66,7 @@ def render(results: list[Measurement], elapsed: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.bench", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["deploy", "search"], help="run one section")
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")

@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from .cluster import LocalCluster
 from .errors import BadInputError, ConnectionFailedError
+from .server.cluster import LocalCluster
 
 LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 

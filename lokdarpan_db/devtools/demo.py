@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from . import database, synthetic_news
-from .cli import find_plan
+from .. import connect
+from ..paths import PROJECT
+from .synthetic import news as synthetic_news
 
 console = Console(highlight=False, width=max(120, Console().width))
 SAMPLE_POSTS = 20_000
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def step(*args: str) -> None:
     """Run one real `lokdarpan-db` command, showing it as the user would type it."""
     console.print(f"\n[bold cyan]$ lokdarpan-db {' '.join(args)}[/bold cyan]")
-    res = subprocess.run([sys.executable, "-m", "lokdarpan_db.cli", *args], cwd=ROOT, check=False)
+    res = subprocess.run([sys.executable, "-m", "lokdarpan_db.cli", *args], cwd=PROJECT, check=False)
     if res.returncode != 0:
         raise SystemExit(res.returncode)
 
@@ -94,8 +93,8 @@ def main() -> None:
     console.print("[bold]LokDarpan database demo[/bold]")
     step("deploy", "--verify")
     step("import", "wards")
-    target = database.resolve(None, find_plan(ROOT).parent.parent, console.print)
-    with database.connect(target.conninfo, application="lokdarpan-db demo") as conn:
+    target = connect.resolve(None, PROJECT, console.print)
+    with connect.connect(target.conninfo, application="lokdarpan-db demo") as conn:
         load_sample(conn)
         ward = show_ward(conn, "jubli hils")
         show_search(conn, "water supply", None)

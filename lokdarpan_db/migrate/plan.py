@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import PlanError
 from . import plan_syntax as syn
-from .errors import PlanError
 from .uri import canonical as canonical_uri
 
 NONTRANSACTIONAL_MARKER = "-- lokdarpan:no-transaction"

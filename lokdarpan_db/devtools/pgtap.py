@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from . import scripts
-from .errors import BadInputError
+from ..errors import BadInputError
+from ..migrate import scripts
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from .errors import ScriptMissingError
+from ..errors import ScriptMissingError
 from .sqlsplit import SplitError, Statement, split
 
 _INLINE_LINE = re.compile(r"(?:inline_code_block|function [^\s]+) line (\d+)")

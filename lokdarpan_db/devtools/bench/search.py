@@ -25,8 +25,8 @@ from collections.abc import Sequence
 
 import psycopg
 
-from .. import synthetic_news
-from ..errors import BadInputError
+from ...errors import BadInputError
+from ..synthetic import news as synthetic_news
 from .report import Measurement
 
 SECTION = "search"

@@ -12,8 +12,8 @@ import re
 
 import psycopg
 
+from ..errors import BadInputError
 from . import registry
-from .errors import BadInputError
 from .plan import Plan, split_offset
 
 

@@ -13,16 +13,16 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from ...paths import PROJECT
 from ..pgtap import libpq_env
 from ..scratch import create_database, drop_database
 from .report import Measurement
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -44,9 +44,9 @@ def _timed(cmd: list[str], env: dict[str, str]) -> float:
 def _library_deploy(url: str) -> float:
     """The same deploy through the library in this (already started) process: what CI jobs and
     applications embedding lokdarpan_db pay, without interpreter start-up and imports."""
-    from .. import plan as plan_mod
-    from ..engine import Engine
-    from ..registry import Committer
+    from ...migrate import plan as plan_mod
+    from ...migrate.engine import Engine
+    from ...migrate.registry import Committer
 
     plan = plan_mod.load(ROOT / "db" / "sqitch.plan")
     with psycopg.connect(url, autocommit=True) as conn:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import psycopg
 
-from .errors import RegistryError
+from ..errors import RegistryError
 from .plan import Change, Plan
 from .plan_syntax import perl_true
 from .uri import registered as registered_uri
@@ -353,3 +353,40 @@ def events(conn: psycopg.Connection, project: str, limit: int | None = None) -> 
     cur = conn.execute(sql, params)
     cols = [d.name for d in cur.description or []]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------------------- the deploy lock
+def try_lock(conn: psycopg.Connection) -> bool:
+    """Take Sqitch's session advisory lock if it is free (Sqitch takes the same key)."""
+    return bool(conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0])
+
+
+def unlock(conn: psycopg.Connection) -> None:
+    conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def lock_holder(conn: psycopg.Connection) -> str:
+    """Who holds the deploy lock, for a waiting deployer's message: pid, user, application, address."""
+    row = conn.execute(
+        """select a.pid, a.usename, nullif(a.application_name, ''), a.client_addr
+           from pg_locks l join pg_stat_activity a on a.pid = l.pid
+           where l.locktype = 'advisory' and l.granted and l.database = (
+                 select oid from pg_database where datname = current_database())
+             and l.classid = 0 and l.objid = %s and l.objsubid = 1
+           limit 1""",
+        (LOCK_KEY,),
+    ).fetchone()
+    if not row:
+        return "pid unknown"
+    pid, user, app, addr = row
+    bits = [f"pid {pid}", f"user {user}"]
+    if app:
+        bits.append(app)
+    if addr:
+        bits.append(f"from {addr}")
+    return ", ".join(bits)
+
+
+def lock_changes(conn: psycopg.Connection) -> None:
+    """Inside a change's transaction: serialise registry writers (Sqitch does the same)."""
+    conn.execute("lock table sqitch.changes in exclusive mode")

@@ -89,7 +89,7 @@ def make_synthetic_polling(
             "and round is null"
         ).fetchone()
         if real is None:
-            from .errors import BadInputError
+            from ...errors import BadInputError
 
             raise BadInputError("no Telangana Assembly 2023 results: run `lokdarpan-db import results` first")
         conn.execute("select setseed(%s)", (((seed % 1000) / 1000.0),))

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import dependencies, indexes, registry, scripts, targets
-from .errors import (
+from ..errors import (
     BadInputError,
     ChangeFailedError,
     DependencyError,
@@ -29,6 +28,7 @@ from .errors import (
     RegistryError,
     VerifyFailedError,
 )
+from . import dependencies, indexes, registry, scripts, targets
 from .plan import Change, Plan, is_nontransactional, script_hash
 from .registry import Committer, DeployedChange
 
@@ -50,6 +50,10 @@ class PendingChange:
     sql: str
     transactional: bool
 
+    def as_dict(self) -> dict[str, object]:
+        return {"change": self.change.name, "script": str(self.script), "transactional": self.transactional,
+                "sql": self.sql}
+
 
 @dataclass
 class Status:
@@ -63,12 +67,31 @@ class Status:
     def last(self) -> DeployedChange | None:
         return self.deployed[-1] if self.deployed else None
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "project": self.project,
+            "deployed": [d.change for d in self.deployed],
+            "last_change": self.last.change if self.last else None,
+            "last_deployed_at": self.last.committed_at if self.last else None,
+            "pending": [ch.name for ch in self.pending],
+            "drifted": self.drifted,
+            "unknown": [d.change for d in self.unknown],
+        }
+
 
 @dataclass
 class VerifyResult:
     ok: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     not_deployed: list[str] = field(default_factory=list)
+
+    def raise_if_failed(self) -> None:
+        if self.failed:
+            names = ", ".join(n for n, _ in self.failed)
+            raise VerifyFailedError(f"verify failed for {len(self.failed)} change(s): {names}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "failed": dict(self.failed), "not_deployed": self.not_deployed}
 
 
 @dataclass
@@ -81,6 +104,15 @@ class CheckResult:
     @property
     def clean(self) -> bool:
         return not (self.drifted or self.verify_failed or self.unknown or self.missing_scripts)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "drifted": [{"change": n, "deployed_hash": a, "current_hash": b} for n, a, b in self.drifted],
+            "verify_failed": dict(self.verify_failed),
+            "unknown": self.unknown,
+            "missing_scripts": self.missing_scripts,
+            "clean": self.clean,
+        }
 
 
 class Engine:
@@ -105,46 +137,29 @@ class Engine:
     def locked(self) -> Iterator[None]:
         """Hold Sqitch's session advisory lock; wait (saying for whom) up to lock_timeout seconds."""
         conn = self.conn
-        if not conn.execute("select pg_try_advisory_lock(%s)", (registry.LOCK_KEY,)).fetchone()[0]:
-            holder = self._lock_holder()
-            self.notify(f"waiting for another deploy ({holder}) to finish, up to {self.lock_timeout:g} s")
+        if not registry.try_lock(conn):
+            self.notify(f"waiting for another deploy ({registry.lock_holder(conn)}) to finish, "
+                        f"up to {self.lock_timeout:g} s")
             deadline = time.monotonic() + self.lock_timeout
-            while True:
-                time.sleep(0.2)
-                if conn.execute(
-                    "select pg_try_advisory_lock(%s)", (registry.LOCK_KEY,)
-                ).fetchone()[0]:
-                    break
+            while not registry.try_lock(conn):
                 if time.monotonic() >= deadline:
                     raise LockTimeoutError(
                         f"gave up after {self.lock_timeout:g} s waiting for another deploy "
-                        f"({self._lock_holder()}) to release the lock"
+                        f"({registry.lock_holder(conn)}) to release the lock"
                     )
+                time.sleep(0.2)
         try:
             yield
         finally:
             if not conn.closed:
-                conn.execute("select pg_advisory_unlock(%s)", (registry.LOCK_KEY,))
+                registry.unlock(conn)
 
-    def _lock_holder(self) -> str:
-        row = self.conn.execute(
-            """select a.pid, a.usename, nullif(a.application_name, ''), a.client_addr
-               from pg_locks l join pg_stat_activity a on a.pid = l.pid
-               where l.locktype = 'advisory' and l.granted and l.database = (
-                     select oid from pg_database where datname = current_database())
-                 and l.classid = 0 and l.objid = %s and l.objsubid = 1
-               limit 1""",
-            (registry.LOCK_KEY,),
-        ).fetchone()
-        if not row:
-            return "pid unknown"
-        pid, user, app, addr = row
-        bits = [f"pid {pid}", f"user {user}"]
-        if app:
-            bits.append(app)
-        if addr:
-            bits.append(f"from {addr}")
-        return ", ".join(bits)
+    @contextmanager
+    def _timed(self, sign: str, change: Change) -> Iterator[None]:
+        """Say `+ name (12 ms)` or `- name (12 ms)` once the block succeeded."""
+        started = time.monotonic()
+        yield
+        self.notify(f"{sign} {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
 
     # ------------------------------------------------------------------ state
     def _state(self) -> tuple[list[DeployedChange], int]:
@@ -270,14 +285,13 @@ class Engine:
                 record()
             return
         with self.conn.transaction():
-            self.conn.execute("lock table sqitch.changes in exclusive mode")
+            registry.lock_changes(self.conn)
             scripts.run(self.conn, path)
             record()
 
     def _deploy_one(self, change: Change, verify: bool, resolved: dict[str, str]) -> None:
         path = self.plan.script(change, "deploy")
         digest = script_hash(path)
-        started = time.monotonic()
 
         def record() -> None:
             if verify:
@@ -285,20 +299,23 @@ class Engine:
             registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
 
         try:
-            if is_nontransactional(path):
-                self._deploy_outside_transaction(change, path, record)
-            else:
-                with self.conn.transaction():
-                    self.conn.execute("lock table sqitch.changes in exclusive mode")
-                    scripts.run(self.conn, path)
-                    record()
+            with self._timed("+", change):
+                self._deploy_change_script(change, path, record)
         except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
             self._record_failure(change)
             raise ChangeFailedError(f'deploy of "{change.name}" failed: {exc}') from None
         except KeyboardInterrupt:
             self._record_failure(change)
             raise
-        self.notify(f"+ {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+    def _deploy_change_script(self, change: Change, path: Path, record: Callable[[], None]) -> None:
+        if is_nontransactional(path):
+            self._deploy_outside_transaction(change, path, record)
+        else:
+            with self.conn.transaction():
+                registry.lock_changes(self.conn)
+                scripts.run(self.conn, path)
+                record()
 
     def _deploy_outside_transaction(self, change: Change, path: Path, record: Callable[[], None]) -> None:
         """A `-- lokdarpan:no-transaction` change: refuse to run over invalid indexes; run the
@@ -384,12 +401,15 @@ class Engine:
 
     def _revert_one(self, change: Change) -> None:
         path = self.plan.script(change, "revert")
-        started = time.monotonic()
         try:
-            self._apply(path, lambda: registry.record_revert(self.conn, self.plan, change, self.who))
+            with self._timed("-", change):
+                self._apply(path, lambda: registry.record_revert(self.conn, self.plan, change, self.who))
         except (scripts.ScriptError, psycopg.Error) as exc:
             raise ChangeFailedError(f'revert of "{change.name}" failed: {exc}') from None
-        self.notify(f"- {change.name} ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+    def log(self, limit: int | None = None) -> list[dict]:
+        """Deploy, revert and fail events of this plan's project, newest first."""
+        return registry.events(self.conn, self.plan.project, limit)
 
     # ------------------------------------------------------------------ verify / check
     def _verify_one(self, change: Change) -> None:
@@ -401,9 +421,13 @@ class Engine:
         except scripts.ScriptError as exc:
             raise ChangeFailedError(f'verify of "{change.name}" failed: {exc}') from None
 
-    def verify(self, raise_on_failure: bool = True, status: Status | None = None) -> VerifyResult:
+    def verify(self) -> VerifyResult:
+        """Run every deployed change's verify script (each rolled back). Failures are in the
+        result; `result.raise_if_failed()` turns them into VerifyFailedError."""
+        return self._verify_deployed(self.status())
+
+    def _verify_deployed(self, status: Status) -> VerifyResult:
         result = VerifyResult()
-        status = status or self.status()
         if status.unknown:
             raise RegistryError(
                 "deployed changes not in the plan: " + ", ".join(d.change for d in status.unknown)
@@ -417,9 +441,6 @@ class Engine:
             except ChangeFailedError as exc:
                 result.failed.append((change.name, str(exc)))
         result.not_deployed = [c.name for c in status.pending]
-        if result.failed and raise_on_failure:
-            names = ", ".join(n for n, _ in result.failed)
-            raise VerifyFailedError(f"verify failed for {len(result.failed)} change(s): {names}")
         return result
 
     def check(self) -> CheckResult:
@@ -438,5 +459,5 @@ class Engine:
                 if not self.plan.script(change, kind).exists():
                     result.missing_scripts.append(str(self.plan.script(change, kind)))
         if not result.unknown:
-            result.verify_failed = self.verify(raise_on_failure=False, status=status).failed
+            result.verify_failed = self._verify_deployed(status).failed
         return result

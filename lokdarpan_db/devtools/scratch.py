@@ -8,7 +8,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .database import OPERATOR_OPTIONS
+from ..connect import OPERATOR_OPTIONS
 
 
 def create_database(admin_url: str, prefix: str = "scratch", operator: bool = False) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import psycopg
 
+from ..errors import DependencyError
 from . import registry
-from .errors import DependencyError
 from .plan import Change, Dependency, Plan
 
 

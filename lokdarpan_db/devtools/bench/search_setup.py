@@ -1,14 +1,14 @@
 """The search section of `make bench`: a fresh database with the real plan and the 150 GHMC
-wards, then lokdarpan_db.bench.search (load synthetic posts, time search_posts())."""
+wards, then lokdarpan_db.devtools.bench.search (load synthetic posts, time search_posts())."""
 
 from __future__ import annotations
 
 import psycopg
 
-from .. import plan as plan_mod
-from ..engine import Engine
-from ..importers.wards import import_wards
-from ..registry import Committer
+from ...importers.wards import import_wards
+from ...migrate import plan as plan_mod
+from ...migrate.engine import Engine
+from ...migrate.registry import Committer
 from ..scratch import create_database, drop_database
 from . import search
 from .deploy import ROOT

@@ -1,0 +1,343 @@
+"""`lokdarpan-db import …`: reference and election data into a deployed database. Every importer
+is one transaction, idempotent, refuses a bad file naming file, line and reason with nothing
+loaded, and reports what it did (`--json` for the whole report); `--dry-run` loads inside a
+transaction that is rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .context import Context, json_option, pass_ctx
+from .output import Progress, out, problems
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+dry_run_option = click.option("--dry-run", is_flag=True, help="Load inside a transaction, report, roll back.")
+
+
+def _report(c: Context, report: Any, summary: list[str]) -> None:
+    def human() -> None:
+        prefix = "[dry run, rolled back] " if getattr(report, "dry_run", False) else ""
+        for i, line in enumerate(summary):
+            out.print((prefix if i == 0 else "") + line, markup=False)
+        problems(report.problems)
+
+    c.emit(report.as_dict(), human)
+
+
+def _run(c: Context, what: str, load: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    with c.connect() as conn, Progress(what, enabled=not c.as_json) as progress:
+        return load(conn, *args, progress=progress, **kwargs)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Load reference and election data into a deployed database."""
+
+
+@import_group.command("wards")
+@click.option(
+    "--boundaries",
+    type=FILE,
+    default=None,
+    help="GeoJSON of ward boundaries (features named 'Ward N Name'). Default: data/ghmc-wards.geojson.",
+)
+@click.option(
+    "--zones",
+    type=FILE,
+    default=None,
+    help="CSV ward_no,ward_name,zone of all 150 wards. Default: data/ghmc-ward-zones.csv.",
+)
+@json_option
+@pass_ctx
+def wards(c: Context, boundaries: Path | None, zones: Path | None) -> None:
+    """Load the GHMC ward registry: numbers, names, zones and boundaries.
+
+    Idempotent (re-running updates in place) and atomic. Defects in single rows or features are
+    reported and skipped; the sound rest is loaded (see docs/wards-import.md).
+
+    \b
+    Examples:
+      lokdarpan-db import wards
+      lokdarpan-db import wards --boundaries my-wards.geojson --zones my-zones.csv
+    """
+    from ..importers import wards as importer
+
+    with c.connect() as conn:
+        report = importer.import_wards(
+            conn, boundaries or importer.DEFAULT_BOUNDARIES, zones or importer.DEFAULT_ZONES
+        )
+    _report(
+        c,
+        report,
+        [
+            f"wards: {report.inserted} inserted, {report.updated} updated, {report.unchanged} unchanged; "
+            f"{report.with_boundary} with a boundary, {report.without_boundary} without"
+        ],
+    )
+
+
+@import_group.command("constituencies")
+@click.option(
+    "--boundaries",
+    type=FILE,
+    default=None,
+    help="GeoJSON of assembly constituencies (AC_NO, AC_NAME, PC_NO, PC_NAME, DIST_NAME). "
+    "Default: data/electoral/telangana-assembly-constituencies.geojson.",
+)
+@click.option(
+    "--overrides",
+    type=FILE,
+    default=None,
+    help="Reviewed ward → constituency assignments (CSV) that win over the computed ones. "
+    "Default: data/electoral/ward-constituency-overrides.csv.",
+)
+@click.option("--state-code", default="S29", show_default=True, help="ECI state code of the file.")
+@click.option(
+    "--sliver",
+    type=float,
+    default=0.02,
+    show_default=True,
+    help="Overlaps smaller than this share of a ward are slivers of disagreeing layers: dropped.",
+)
+@dry_run_option
+@json_option
+@pass_ctx
+def constituencies(
+    c: Context, boundaries: Path | None, overrides: Path | None, state_code: str, sliver: float, dry_run: bool
+) -> None:
+    """Load assembly and parliamentary constituencies and compute which wards lie in which.
+
+    Needs the wards (`import wards`) first. Reports wards split between constituencies, slivers
+    dropped and overrides applied (docs/electoral.md).
+
+    \b
+    Examples:
+      lokdarpan-db import constituencies
+      lokdarpan-db import constituencies --sliver 0.05 --dry-run
+    """
+    from ..importers.electoral import load_constituencies as loader
+
+    report = _run(
+        c,
+        "constituencies",
+        loader.import_constituencies,
+        boundaries or loader.DEFAULT_BOUNDARIES,
+        overrides or loader.DEFAULT_OVERRIDES,
+        state_code=state_code,
+        sliver=sliver,
+        dry_run=dry_run,
+    )
+    _report(c, report, loader.describe(report)[: -len(report.problems) or None])
+
+
+@import_group.command("results")
+@click.argument("file", type=FILE, required=False)
+@click.option(
+    "--type",
+    "election_type",
+    type=click.Choice(["ASSEMBLY", "LOKSABHA", "GHMC"]),
+    default="ASSEMBLY",
+    show_default=True,
+    help="Election type.",
+)
+@click.option("--year", type=int, default=2023, show_default=True, help="Election year.")
+@click.option("--state-code", default=None, help="ECI state code (default: from the file's st_code column).")
+@click.option(
+    "--round", "round_", default=None, help="By-election or phase name; omit for the general election."
+)
+@click.option(
+    "--mapping",
+    type=FILE,
+    default=None,
+    help="Column mapping file ('field = Their Header' lines) for another publisher's file.",
+)
+@click.option("--delimiter", default=None, help="Field separator (default: sniffed).")
+@click.option(
+    "--pc", "parliamentary", is_flag=True, help="Rows are parliamentary, not assembly, constituencies."
+)
+@click.option("--no-recompute", is_flag=True, help="Do not recompute ward aggregates, profiles and features.")
+@dry_run_option
+@json_option
+@pass_ctx
+def results(
+    c: Context,
+    file: Path | None,
+    election_type: str,
+    year: int,
+    state_code: str | None,
+    round_: str | None,
+    mapping: Path | None,
+    delimiter: str | None,
+    parliamentary: bool,
+    no_recompute: bool,
+    dry_run: bool,
+) -> None:
+    """Load constituency-wise results (one row per candidate per constituency).
+
+    FILE defaults to ECI's Telangana Assembly 2023 results in data/electoral/. Shares are computed
+    in SQL and checked against the published percentages; ward aggregates, profiles and features
+    are recomputed afterwards.
+
+    \b
+    Examples:
+      lokdarpan-db import results
+      lokdarpan-db import results other.csv --mapping other-columns.txt --delimiter ';' --year 2018
+    """
+    from ..importers.electoral import load_results as loader
+
+    report = _run(
+        c,
+        "results",
+        loader.import_results,
+        file or loader.DEFAULT_RESULTS,
+        election_type=election_type,
+        year=year,
+        state_code=state_code,
+        round=round_,
+        mapping=mapping,
+        delimiter=delimiter,
+        constituency_type="PC" if parliamentary else "AC",
+        recompute=not no_recompute,
+        dry_run=dry_run,
+    )
+    _report(
+        c,
+        report,
+        [
+            f"results: {report.rows_read} rows of {report.constituencies} constituencies into election "
+            f"{report.election_type} {report.year} (id {report.election_id}): {report.inserted} inserted, "
+            f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed",
+            f"shares: {report.shares_checked} checked against the published percent, "
+            f"{len(report.share_differences)} differ",
+            *(f"recomputed {step}: {rows} rows" for step, rows in report.recomputed.items()),
+        ],
+    )
+
+
+@import_group.command("form20")
+@click.argument("files", type=FILE, nargs=-1, required=True)
+@click.option(
+    "--candidates", type=FILE, default=None, help="ECI candidate list (CSV). Default: the Gujarat 2014 list."
+)
+@click.option("--parties", type=FILE, default=None, help="ECI party list (CSV). Default: the shipped list.")
+@click.option(
+    "--type",
+    "election_type",
+    type=click.Choice(["ASSEMBLY", "LOKSABHA", "GHMC"]),
+    default="LOKSABHA",
+    show_default=True,
+    help="Election type.",
+)
+@click.option("--year", type=int, default=2014, show_default=True, help="Election year.")
+@click.option("--state-code", default="S06", show_default=True, help="ECI state code of the constituencies.")
+@click.option(
+    "--ac", "ac_no", type=int, default=None, help="Assembly segment number (default: from the file)."
+)
+@click.option(
+    "--pc", "pc_no", type=int, default=None, help="Parliamentary constituency (default: from the candidates)."
+)
+@click.option(
+    "--min-similarity",
+    type=float,
+    default=0.6,
+    show_default=True,
+    help="Below this trigram similarity a candidate column is not matched (and the file refused).",
+)
+@dry_run_option
+@json_option
+@pass_ctx
+def form20(
+    c: Context,
+    files: tuple[Path, ...],
+    candidates: Path | None,
+    parties: Path | None,
+    election_type: str,
+    year: int,
+    state_code: str,
+    ac_no: int | None,
+    pc_no: int | None,
+    min_similarity: float,
+    dry_run: bool,
+) -> None:
+    """Load Form 20 polling-station results (one file per assembly segment).
+
+    Header rows, candidate columns, NOTA, totals and summary rows are detected whatever their
+    wording; candidate names are matched to the candidate list with pg_trgm; every station's
+    arithmetic is checked.
+
+    \b
+    Examples:
+      lokdarpan-db import form20 data/electoral/form20-gujarat-ls2014/AC00*.csv
+      lokdarpan-db --json import form20 AC003.csv --pc 1 --dry-run
+    """
+    from ..importers.electoral import load_form20 as loader
+
+    reports = []
+    for path in files:
+        kwargs: dict[str, Any] = {
+            "election_type": election_type,
+            "year": year,
+            "state_code": state_code,
+            "ac_no": ac_no,
+            "pc_no": pc_no,
+            "min_similarity": min_similarity,
+            "dry_run": dry_run,
+        }
+        if candidates:
+            kwargs["candidates"] = candidates
+        if parties:
+            kwargs["parties"] = parties
+        reports.append(_run(c, path.name, loader.import_form20, path, **kwargs))
+    if c.as_json:
+        c.emit([r.as_dict() for r in reports], lambda: None)
+        return
+    for r in reports:
+        _report(
+            c,
+            r,
+            [
+                f"{r.file.name}: AC {r.ac_no} {r.ac_name or ''} (PC {r.pc_no}): {r.stations_read} stations "
+                f"({r.stations_inserted} new), {r.result_rows} candidate rows ({r.results_inserted} new); "
+                f"{len(r.candidates)} candidates matched"
+            ],
+        )
+
+
+@import_group.command("demographics")
+@click.argument("file", type=FILE)
+@click.option(
+    "--scale",
+    type=click.Choice(["fraction", "percent"]),
+    default="fraction",
+    show_default=True,
+    help="Values are fractions 0-1 (default) or percentages 0-100.",
+)
+@dry_run_option
+@json_option
+@pass_ctx
+def demographics(c: Context, file: Path, scale: str, dry_run: bool) -> None:
+    """Load ward demographics (literacy, Muslim, SC/ST, SECC deprivation) from your CSV.
+
+    No public ward-level census table exists; data/electoral/demographics-SYNTHETIC.csv is a
+    synthetic example, labelled as such in the database.
+
+    \b
+    Examples:
+      lokdarpan-db import demographics data/electoral/demographics-SYNTHETIC.csv
+      lokdarpan-db import demographics ward-census.csv --scale percent
+    """
+    from ..importers.electoral import load_demographics as loader
+
+    report = _run(c, "demographics", loader.import_demographics, file, scale=scale, dry_run=dry_run)
+    _report(
+        c,
+        report,
+        [
+            f"demographics{' (SYNTHETIC)' if report.synthetic else ''}: {report.rows_read} rows, "
+            f"{report.inserted} inserted, {report.updated} updated, {report.unchanged} unchanged"
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Synthetic, clearly labelled data for the demo and the benchmarks."""
