@@ -27,6 +27,10 @@ class ScriptMissingError(BadInputError):
     """A deploy/revert/verify script the plan needs does not exist."""
 
 
+class ScriptEncodingError(BadInputError):
+    """A script exists but is not UTF-8 text (PostgreSQL and Sqitch read scripts as UTF-8)."""
+
+
 class ConnectionFailedError(BadInputError):
     """The database cannot be reached."""
 

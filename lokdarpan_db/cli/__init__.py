@@ -69,6 +69,19 @@ for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, clus
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The console script: run the command line and exit with its code."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run one command line in this process; the exit code (tests call this directly)."""
+    try:
+        return _run(argv)
+    except SystemExit as exc:  # click's own exits (--help, --version) and ours
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+
+
+def _run(argv: list[str] | None) -> int:
     debug = bool(os.environ.get("LOKDARPAN_DEBUG"))
     try:
         rc = cli.main(args=argv, prog_name="lokdarpan-db", standalone_mode=False)
@@ -100,4 +113,4 @@ def main(argv: list[str] | None = None) -> None:
             markup=False,
         )
         sys.exit(1)
-    sys.exit(rc if isinstance(rc, int) else 0)
+    return rc if isinstance(rc, int) else 0

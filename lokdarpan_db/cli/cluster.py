@@ -18,7 +18,12 @@ def _local(c: Context) -> LocalCluster:
 
 @click.group()
 def cluster() -> None:
-    """The embedded PostgreSQL under .lokdarpan/ (the default database when none is given)."""
+    """The embedded PostgreSQL under .lokdarpan/ (the default database when none is given).
+
+    \b
+    Examples:
+      lokdarpan-db cluster start && lokdarpan-db cluster status
+    """
 
 
 @cluster.command("init")

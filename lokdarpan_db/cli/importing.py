@@ -35,7 +35,12 @@ def _run(c: Context, what: str, load: Callable[..., Any], *args: Any, **kwargs: 
 
 @click.group("import")
 def import_group() -> None:
-    """Load reference and election data into a deployed database."""
+    """Load reference and election data into a deployed database.
+
+    \b
+    Examples:
+      lokdarpan-db import wards && lokdarpan-db import constituencies && lokdarpan-db import results
+    """
 
 
 @import_group.command("wards")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from ..errors import ScriptMissingError
+from ..errors import ScriptEncodingError, ScriptMissingError
 from .sqlsplit import SplitError, Statement, split
 
 _INLINE_LINE = re.compile(r"(?:inline_code_block|function [^\s]+) line (\d+)")
@@ -37,7 +37,7 @@ def read(path: Path) -> str:
     except FileNotFoundError:
         raise ScriptMissingError(f"script not found: {path}") from None
     except UnicodeDecodeError as exc:
-        raise ScriptMissingError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        raise ScriptEncodingError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
 def statements(path: Path) -> list[Statement]:

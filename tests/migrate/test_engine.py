@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from conftest import TEST_COMMITTER, Project
+from support import TEST_COMMITTER, Project
 
-from lokdarpan_db.errors import ChangeFailedError, DependencyError, ScriptMissingError
+from lokdarpan_db.errors import ChangeFailedError, DependencyError, ScriptEncodingError, ScriptMissingError
 from lokdarpan_db.migrate import plan as plan_mod
 from lokdarpan_db.migrate.engine import Engine
 
@@ -98,6 +98,16 @@ def test_missing_script_fails_before_anything_runs(empty_db: str, project: Proje
     with psycopg.connect(empty_db, autocommit=True) as conn:
         with pytest.raises(ScriptMissingError, match=r"revert/c\.sql"):
             engine(empty_db, project, conn).deploy()
+        assert registry_rows(conn) == []
+
+
+def test_a_script_that_is_not_utf8_is_named_for_what_it_is(empty_db: str, project: Project):
+    three_changes(project)
+    (project.root / "db" / "deploy" / "b.sql").write_bytes("select 'caf\u00e9';\n".encode("latin-1"))
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        with pytest.raises(ScriptEncodingError, match=r"deploy/b\.sql: not UTF-8 text") as err:
+            engine(empty_db, project, conn).deploy()
+        assert not isinstance(err.value, ScriptMissingError)
         assert registry_rows(conn) == []
 
 

@@ -6,7 +6,7 @@ import re
 
 import psycopg
 import pytest
-from conftest import PLAN, ROOT
+from support import PLAN, ROOT
 
 from lokdarpan_db.migrate import plan as plan_mod
 from lokdarpan_db.migrate.sqlsplit import split

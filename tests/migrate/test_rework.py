@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from conftest import TEST_COMMITTER, Project
+from support import TEST_COMMITTER, Project
 
 from lokdarpan_db.errors import BadInputError, PlanError
 from lokdarpan_db.migrate import plan as plan_mod

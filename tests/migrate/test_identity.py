@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import cli_env
+from support import cli_env
 
 from lokdarpan_db.migrate import identity
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import cli_env
+from support import cli_env
 
 from lokdarpan_db.errors import PlanError
 from lokdarpan_db.migrate import plan as plan_mod

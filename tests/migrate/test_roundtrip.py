@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import psycopg
-from conftest import PLAN, TEST_COMMITTER, schema_snapshot
+from support import PLAN, TEST_COMMITTER, schema_snapshot
 
 from lokdarpan_db.migrate import plan as plan_mod
 from lokdarpan_db.migrate.engine import Engine

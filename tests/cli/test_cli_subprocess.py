@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import ROOT
+from support import ROOT
 
 
 def test_import_wards_cli_loads_reports_and_is_idempotent(run_cli, db_url):

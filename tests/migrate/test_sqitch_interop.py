@@ -6,8 +6,8 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import ROOT, cli_env, deploy_plan
 from psycopg.conninfo import conninfo_to_dict
+from support import ROOT, cli_env, deploy_plan
 
 from lokdarpan_db.devtools.pgtap import libpq_env
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import Databases, Project, cli_env
 from psycopg.conninfo import conninfo_to_dict
+from support import Databases, Project, cli_env
 from test_failure_modes import NO_TX, five_changes_the_last_failing
 from test_rework import rework_project
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import PLAN, ROOT, Project, cli_env
+from support import PLAN, ROOT, Project, cli_env
 
 from lokdarpan_db.errors import PlanError
 from lokdarpan_db.migrate import plan as plan_mod

@@ -10,7 +10,7 @@ import time
 
 import psycopg
 import pytest
-from conftest import ROOT, Project, cli_env
+from support import ROOT, Project, cli_env
 
 
 def slow_project(project: Project, seconds: float) -> None:
