@@ -2,7 +2,7 @@
 -- votes must add up.
 begin;
 select tap_ensure_personas();
-select plan(14);
+select plan(18);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone, boundary) values
@@ -129,6 +129,28 @@ select lives_ok(
     $$set constraints chk_polling_station_result_votes_add_up immediate$$,
     '... as long as they agree at commit (the pending checks pass)'
 );
+
+-- Who may do what: admins import, analysts and readers read (analysts also run the recompute
+-- functions, tested in ward_analytics.sql).
+set local role tap_reader;
+select lives_ok($$select count(*) from constituency_result_share$$, 'a reader reads results and shares');
+select throws_ok(
+    $$insert into election (type, year, state_code) values ('GHMC', 2016, 'S29')$$,
+    '42501', 'permission denied for table election',
+    'a reader cannot add elections'
+);
+set local role tap_analyst;
+select throws_ok(
+    $$update result_ps set votes = 0$$,
+    '42501', 'permission denied for table result_ps',
+    'an analyst cannot change results'
+);
+set local role tap_admin;
+select lives_ok(
+    $$insert into election (type, year, state_code) values ('GHMC', 2016, 'S29')$$,
+    'an admin imports'
+);
+reset role;
 
 select * from finish();
 rollback;
