@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import LokdarpanError
 from . import cluster as cluster_cmds
 from . import importing, migrate, refresh
-from .context import Context
+from .context import Context, add_global_options
 from .output import err
 
 
@@ -66,6 +66,8 @@ def cli(
 
 for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster):
     cli.add_command(command)
+for command in cli.commands.values():
+    add_global_options(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -69,3 +69,46 @@ def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None
 json_option = click.option(
     "--json", is_flag=True, expose_value=False, callback=_json_flag, help="Machine-readable output on stdout."
 )
+
+
+def _setter(attr: str, convert: Callable[[Any], Any] = lambda v: v) -> Callable[..., None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            setattr(ctx.find_object(Context), attr, convert(value))
+
+    return callback
+
+
+def add_global_options(command: click.Command) -> None:
+    """Accept --db, --plan and --lock-timeout after the verb too (`lokdarpan-db deploy --db URL`,
+    as a DBA types it); the value given after the verb wins. Applied to every command."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_global_options(sub)
+        return
+    have = {p.name for p in command.params}
+    extra = [
+        click.Option(
+            ["--db"],
+            metavar="URL",
+            expose_value=False,
+            callback=_setter("db"),
+            help="Database URL (as before the verb).",
+        ),
+        click.Option(
+            ["--plan", "plan_file"],
+            metavar="FILE",
+            expose_value=False,
+            callback=_setter("plan_file", Path),
+            help="Plan file (as before the verb).",
+        ),
+        click.Option(
+            ["--lock-timeout"],
+            type=float,
+            metavar="SECONDS",
+            expose_value=False,
+            callback=_setter("lock_timeout"),
+            help="Lock wait (as before the verb).",
+        ),
+    ]
+    command.params.extend(o for o in extra if o.name not in have)

@@ -39,6 +39,13 @@ def test_deploy_json_lists_what_it_deployed(databases, capsys):
         databases.drop(url)
 
 
+def test_global_options_after_the_verb(deployed, capsys):
+    assert run(["status", "--db", deployed, "--json", "--lock-timeout", "5"]) == 0
+    assert json_of(capsys)["pending"] == []
+    assert run(["log", "--db", deployed, "--plan", str(PLAN), "--json", "-n", "1"]) == 0
+    assert len(json_of(capsys)) == 1
+
+
 def test_status_and_log_json(deployed, capsys):
     assert run(["--db", deployed, "--json", "status"]) == 0
     status = json_of(capsys)
