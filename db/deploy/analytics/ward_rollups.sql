@@ -329,7 +329,10 @@ declare
     changes public.ward_post_change [];
 begin
     if tg_op = 'TRUNCATE' then
-        truncate public.ward_day_rollup, public.ward_day_author, public.ward_author_rollup;
+        -- DELETE, not TRUNCATE: a TRUNCATE of ward ... CASCADE is already truncating them.
+        delete from public.ward_day_rollup;
+        delete from public.ward_day_author;
+        delete from public.ward_author_rollup;
         return null;
     elsif tg_op = 'INSERT' then
         changes := array(
