@@ -166,12 +166,10 @@ def schedule(c: Context, action: str) -> None:
         if not report.jobs:
             out.print(f"no lokdarpan jobs for database {report.database} in pg_cron")
             return
-        table = Table(title=f"pg_cron jobs of {report.database}")
-        for col in ("job", "schedule (UTC)", "command", "active"):
-            table.add_column(col)
+        out.print(f"pg_cron jobs of database {report.database} (schedules in UTC):")
         for j in report.jobs:
-            table.add_row(j.name, j.schedule, j.command, "yes" if j.active else "no")
-        out.print(table)
+            state = "active" if j.active else "inactive"
+            out.print(f"  {j.name}  {j.schedule}  {state}\n    {j.command}", markup=False)
 
     c.emit(report.as_dict(), human)
 
