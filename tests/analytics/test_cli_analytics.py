@@ -23,7 +23,8 @@ def with_posts(ward_db: str) -> str:
         conn.execute(
             "insert into post (text, city, emotion, party, created_at) "
             "select 'post ' || g, case when g % 3 = 0 then 'Khairatabad' else 'Jubilee Hills' end, "
-            "(array['positive', 'negative', 'neutral'])[1 + g % 3], (array['BJP', 'INC', 'BRS', null])[1 + g % 4], "
+            "(array['positive', 'negative', 'neutral'])[1 + g % 3], "
+            "(array['BJP', 'INC', 'BRS', null])[1 + g % 4], "
             "lokdarpan_now() - make_interval(hours => g * 7) from generate_series(1, 120) as g"
         )
     return ward_db
@@ -71,7 +72,8 @@ def test_refresh_rebuilds_both_or_one_and_counts_corrections(with_posts, capsys)
     assert both["analytics"]["corrected"] == 0
     with psycopg.connect(with_posts) as conn:
         days = conn.execute("select count(*) from ward_day_rollup").fetchone()[0]
-        conn.execute("update ward_day_rollup set posts = posts + 1, neutral = neutral + 1, no_party = no_party + 1 "
+        conn.execute("update ward_day_rollup set posts = posts + 1, neutral = neutral + 1, "
+                     "no_party = no_party + 1 "
                      "where ward_id = 'GHMC-095' and day = (select max(day) from ward_day_rollup "
                      "where ward_id = 'GHMC-095')")
     assert run(["--db", with_posts, "refresh", "analytics", "--json"]) == 0

@@ -75,7 +75,8 @@ def test_committed_posts_and_alerts_of_watched_wards_arrive_and_nothing_else(war
     assert sorted(got) == sorted(expected) and len(got) == len(set(got))
     assert not {i for k, i in got if k == "post"} & set(rolled_back + other)
     by_id = {(e.kind, e.id): e for e in events}
-    assert by_id[("post", mine[1])].ward_id == "GHMC-091" and by_id[("post", mine[0])].text == "flooding on road 36"
+    assert by_id[("post", mine[1])].ward_id == "GHMC-091"
+    assert by_id[("post", mine[0])].text == "flooding on road 36"
     assert by_id[("alert", alert)].severity == "high"
 
 
@@ -86,13 +87,16 @@ def test_an_unknown_ward_is_refused_before_listening(ward_db, run_cli):
 
 def _listeners(url: str) -> int:
     with psycopg.connect(url) as conn:
-        return conn.execute("select count(*) from pg_stat_activity where application_name = 'lokdarpan-db watch' "
+        return conn.execute("select count(*) from pg_stat_activity "
+                            "where application_name = 'lokdarpan-db watch' "
                             "and datname = current_database()").fetchone()[0]
 
 
 def test_the_command_prints_json_lines_and_ends_cleanly_on_ctrl_c(ward_db):
-    proc = subprocess.Popen([sys.executable, "-m", "lokdarpan_db.cli", "--db", ward_db, "--json", "watch", "95"],
-                            cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lokdarpan_db.cli", "--db", ward_db, "--json", "watch", "95"],
+        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
     try:
         assert wait_for(lambda: _listeners(ward_db) == 2, timeout=30), "watch did not start listening"
         time.sleep(0.3)  # LISTEN follows the connection by a round trip
