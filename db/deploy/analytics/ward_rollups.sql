@@ -335,10 +335,58 @@ begin
         delete from public.ward_author_rollup;
         return null;
     elsif tg_op = 'INSERT' then
-        changes := array(
-            select row(n.ward_id, n.created_at, n.author_id, n.emotion, n.party, 1)::public.ward_post_change
-            from new_rows as n where n.ward_id is not null
-        );
+        -- The hot path: only additions, so three upserts straight from the transition table.
+        insert into public.ward_day_rollup as t (
+            ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
+            aimim, trs, nota, independent, other_party, no_party, updated_at
+        )
+        select
+            n.ward_id,
+            (n.created_at at time zone 'Asia/Kolkata')::date,
+            count(*),
+            count(*) filter (where n.emotion = 'positive'),
+            count(*) filter (where n.emotion = 'negative'),
+            count(*) filter (where n.emotion = 'neutral'),
+            count(*) filter (where n.emotion = 'mixed'),
+            count(*) filter (where n.emotion is null or n.emotion = 'unknown'),
+            count(*) filter (where n.party = 'BJP'),
+            count(*) filter (where n.party = 'INC'),
+            count(*) filter (where n.party = 'BRS'),
+            count(*) filter (where n.party = 'AIMIM'),
+            count(*) filter (where n.party = 'TRS'),
+            count(*) filter (where n.party = 'NOTA'),
+            count(*) filter (where n.party = 'Independent'),
+            count(*) filter (where n.party = 'Other'),
+            count(*) filter (where n.party is null),
+            public.lokdarpan_now()
+        from new_rows as n
+        where n.ward_id is not null
+        group by 1, 2
+        order by 1, 2
+        on conflict (ward_id, day) do update set
+            posts = t.posts + excluded.posts, positive = t.positive + excluded.positive,
+            negative = t.negative + excluded.negative, neutral = t.neutral + excluded.neutral,
+            mixed = t.mixed + excluded.mixed, emotion_unknown = t.emotion_unknown + excluded.emotion_unknown,
+            bjp = t.bjp + excluded.bjp, inc = t.inc + excluded.inc, brs = t.brs + excluded.brs,
+            aimim = t.aimim + excluded.aimim, trs = t.trs + excluded.trs, nota = t.nota + excluded.nota,
+            independent = t.independent + excluded.independent,
+            other_party = t.other_party + excluded.other_party, no_party = t.no_party + excluded.no_party,
+            updated_at = excluded.updated_at;
+        insert into public.ward_day_author as t (ward_id, day, author_id, posts)
+        select n.ward_id, (n.created_at at time zone 'Asia/Kolkata')::date, n.author_id, count(*)
+        from new_rows as n
+        where n.ward_id is not null and n.author_id is not null
+        group by 1, 2, 3
+        order by 1, 2, 3
+        on conflict (ward_id, day, author_id) do update set posts = t.posts + excluded.posts;
+        insert into public.ward_author_rollup as t (ward_id, author_id, posts)
+        select n.ward_id, n.author_id, count(*)
+        from new_rows as n
+        where n.ward_id is not null and n.author_id is not null
+        group by 1, 2
+        order by 1, 2
+        on conflict (ward_id, author_id) do update set posts = t.posts + excluded.posts;
+        return null;
     elsif tg_op = 'DELETE' then
         changes := array(
             select row(o.ward_id, o.created_at, o.author_id, o.emotion, o.party, -1)::public.ward_post_change

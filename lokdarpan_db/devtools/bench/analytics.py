@@ -178,7 +178,16 @@ def _write_load(url: str, wards: list[str], seconds: float, batch: int,
     counts = [0] * 4
     others = [w for w in wards if w != MARKER_WARD]
 
+    errors: list[BaseException] = []
+
     def writer(i: int) -> None:
+        try:
+            write(i)
+        except BaseException as exc:  # re-raised on the caller's thread
+            errors.append(exc)
+            stop.set()
+
+    def write(i: int) -> None:
         rnd = random.Random(i)
         with psycopg.connect(url) as c:
             while not stop.is_set():
@@ -187,8 +196,8 @@ def _write_load(url: str, wards: list[str], seconds: float, batch: int,
                     cur.execute(
                         "insert into post (text, ward_id, city, emotion, party, author_id) "
                         "select 'bench write ' || g, %s, null, "
-                        "(array['positive','negative','neutral'])[1 + g % 3], "
-                        "(array['BJP','INC','BRS',null])[1 + g % 4], (select min(id) from author) "
+                        "(array['positive','negative','neutral'])[1 + mod(g, 3)], "
+                        "(array['BJP','INC','BRS',null])[1 + mod(g, 4)], (select min(id) from author) "
                         "from generate_series(1, %s) as g", (ward, batch))
                 c.commit()
                 counts[i] += batch
@@ -198,7 +207,7 @@ def _write_load(url: str, wards: list[str], seconds: float, batch: int,
     for t in threads:
         t.start()
     deadline = start + seconds
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and not stop.is_set():
         if probe:
             probe()
         else:
@@ -206,6 +215,8 @@ def _write_load(url: str, wards: list[str], seconds: float, batch: int,
     stop.set()
     for t in threads:
         t.join()
+    if errors:
+        raise errors[0]
     return sum(counts) / (time.perf_counter() - start)
 
 
