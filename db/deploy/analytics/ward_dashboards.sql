@@ -9,6 +9,7 @@ create view public.ward_analytics_summary as
 with today as (
     select public.ward_post_day(public.lokdarpan_now()) as day
 )
+
 select
     w.ward_id,
     w.ward_no,
@@ -54,32 +55,37 @@ select
     s.last_updated
 from public.ward as w
 cross join today
-cross join lateral (
-    select
-        coalesce(sum(r.posts), 0)::bigint as total_posts,
-        coalesce(sum(r.posts) filter (where r.day > today.day - 7), 0)::bigint as posts_last_7d,
-        coalesce(sum(r.posts) filter (where r.day > today.day - 30), 0)::bigint as posts_last_30d,
-        coalesce(sum(r.positive), 0)::bigint as positive,
-        coalesce(sum(r.negative), 0)::bigint as negative,
-        coalesce(sum(r.neutral), 0)::bigint as neutral,
-        coalesce(sum(r.bjp), 0)::bigint as bjp,
-        coalesce(sum(r.inc), 0)::bigint as inc,
-        coalesce(sum(r.brs), 0)::bigint as brs,
-        coalesce(sum(r.aimim), 0)::bigint as aimim,
-        coalesce(sum(r.trs), 0)::bigint as trs,
-        coalesce(sum(r.nota), 0)::bigint as nota,
-        coalesce(sum(r.independent), 0)::bigint as independent,
-        coalesce(sum(r.other_party), 0)::bigint as other_party,
-        max(r.updated_at) as last_updated
-    from public.ward_day_rollup as r
-    where r.ward_id = w.ward_id
-) as s
-cross join lateral (
-    select count(*) as unique_authors from public.ward_author_rollup as u where u.ward_id = w.ward_id
-) as a
-cross join lateral (
-    select max(p.created_at) as latest_post_date from public.post as p where p.ward_id = w.ward_id
-) as lp
+cross join
+    lateral (
+        select
+            coalesce(sum(r.posts), 0)::bigint as total_posts,
+            coalesce(sum(r.posts) filter (where r.day > today.day - 7), 0)::bigint as posts_last_7d,
+            coalesce(sum(r.posts) filter (where r.day > today.day - 30), 0)::bigint as posts_last_30d,
+            coalesce(sum(r.positive), 0)::bigint as positive,
+            coalesce(sum(r.negative), 0)::bigint as negative,
+            coalesce(sum(r.neutral), 0)::bigint as neutral,
+            coalesce(sum(r.bjp), 0)::bigint as bjp,
+            coalesce(sum(r.inc), 0)::bigint as inc,
+            coalesce(sum(r.brs), 0)::bigint as brs,
+            coalesce(sum(r.aimim), 0)::bigint as aimim,
+            coalesce(sum(r.trs), 0)::bigint as trs,
+            coalesce(sum(r.nota), 0)::bigint as nota,
+            coalesce(sum(r.independent), 0)::bigint as independent,
+            coalesce(sum(r.other_party), 0)::bigint as other_party,
+            max(r.updated_at) as last_updated
+        from public.ward_day_rollup as r
+        where r.ward_id = w.ward_id
+    ) as s
+cross join
+    lateral (
+        select count(*) as unique_authors from public.ward_author_rollup as u
+        where u.ward_id = w.ward_id
+    ) as a
+cross join
+    lateral (
+        select max(p.created_at) as latest_post_date from public.post as p
+        where p.ward_id = w.ward_id
+    ) as lp
 left join public.ward_profile as wp on w.ward_id = wp.ward_id;
 
 comment on view public.ward_analytics_summary is
@@ -123,6 +129,7 @@ create view public.daily_ward_trends as
 with today as (
     select public.ward_post_day(public.lokdarpan_now()) as day
 ),
+
 dense as (
     select
         w.ward_id,
@@ -142,6 +149,7 @@ dense as (
     cross join lateral generate_series(today.day - 95, today.day, interval '1 day') as d (day)
     left join public.ward_day_rollup as r on w.ward_id = r.ward_id and d.day::date = r.day
 ),
+
 windowed as (
     select
         dense.*,
@@ -150,15 +158,17 @@ windowed as (
         ), 2) as posts_7d_avg
     from dense
 )
+
 select
     x.trend_date,
     x.ward_id,
     x.ward_name,
     x.daily_posts,
     case when x.has_posts then (
-        select count(*) from public.ward_day_author as a
-        where a.ward_id = x.ward_id and a.day = x.trend_date
-    ) else 0 end as daily_authors,
+            select count(*) from public.ward_day_author as a
+            where a.ward_id = x.ward_id and a.day = x.trend_date
+        ) else 0
+    end as daily_authors,
     x.positive_posts,
     x.negative_posts,
     x.neutral_posts,
@@ -168,12 +178,13 @@ select
     x.aimim_mentions,
     x.posts_7d_avg,
     case when x.has_posts then (
-        select max(p.created_at) from public.post as p
-        where
-            p.ward_id = x.ward_id
-            and p.created_at >= (x.trend_date::timestamp at time zone 'Asia/Kolkata')
-            and p.created_at < ((x.trend_date + 1)::timestamp at time zone 'Asia/Kolkata')
-    ) end as latest_post_time
+            select max(p.created_at) from public.post as p
+            where
+                p.ward_id = x.ward_id
+                and p.created_at >= (x.trend_date::timestamp at time zone 'Asia/Kolkata')
+                and p.created_at < ((x.trend_date + 1)::timestamp at time zone 'Asia/Kolkata')
+        )
+    end as latest_post_time
 from windowed as x
 where x.trend_date > (select today.day - 90 from today);
 

@@ -33,7 +33,10 @@ select results_eq(
     'a reader sees every ward: Alpha Nagar''s numbers worked by hand (BJP and INC tie: BJP first), and the quiet ward with zeros'
 );
 select is(
-    (select latest_post_date from ward_analytics_summary where ward_name = 'Alpha Nagar'),
+    (
+        select latest_post_date from ward_analytics_summary
+        where ward_name = 'Alpha Nagar'
+    ),
     '2025-08-10 11:00+05:30'::timestamptz,
     'latest_post_date is the newest post'
 );
@@ -63,7 +66,10 @@ select results_eq(
 select from tap_freeze_time('2025-08-10 12:00+05:30');
 
 select is(
-    (select count(*)::integer from daily_ward_trends where ward_id = 'GHMC-001'),
+    (
+        select count(*)::integer from daily_ward_trends
+        where ward_id = 'GHMC-001'
+    ),
     90,
     'a ward''s trend has 90 days, today included, quiet days too'
 );
@@ -83,12 +89,18 @@ select results_eq(
     'daily rows worked by hand; the 7-day average is over 7 calendar days (1 Aug''s two posts leave it on 8 Aug)'
 );
 select is(
-    (select latest_post_time from daily_ward_trends where ward_id = 'GHMC-001' and trend_date = '2025-08-10'),
+    (
+        select latest_post_time from daily_ward_trends
+        where ward_id = 'GHMC-001' and trend_date = '2025-08-10'
+    ),
     '2025-08-10 11:00+05:30'::timestamptz,
     'latest_post_time is the day''s newest post'
 );
 select is(
-    (select posts_7d_avg from daily_ward_trends where ward_id = 'GHMC-001' and trend_date = '2025-07-20'),
+    (
+        select posts_7d_avg from daily_ward_trends
+        where ward_id = 'GHMC-001' and trend_date = '2025-07-20'
+    ),
     0.14,
     'the first days of the window average over days before it too (20 Jul: 1 post in 14-20 Jul)'
 );

@@ -7,8 +7,10 @@ select plan(6);
 select is(ward_channel('GHMC-095'), 'lokdarpan_ward_ghmc_095', 'a ward''s channel is a plain lower-case identifier');
 select is(ward_channel(null), null, 'no ward, no channel');
 select is(
-    (select count(*)::integer from pg_trigger
-        where tgname in ('post_notify_ward', 'alert_notify_ward') and not tgisinternal),
+    (
+        select count(*)::integer from pg_trigger
+        where tgname in ('post_notify_ward', 'alert_notify_ward') and not tgisinternal
+    ),
     2,
     'posts and alerts notify'
 );

@@ -52,8 +52,10 @@ select results_eq(
 
 -- A post moves to another ward (its city is corrected), and another changes mood and party.
 set local role tap_analyst;
-update post set city = 'Gamma Pet' where text = 'water back';
-update post set emotion = 'positive', party = 'BRS' where text = 'roads broken';
+update post set city = 'Gamma Pet'
+where text = 'water back';
+update post set emotion = 'positive', party = 'BRS'
+where text = 'roads broken';
 reset role;
 select results_eq(
     $$select ward_id, day, posts, positive, negative, neutral, bjp, inc, brs
@@ -68,19 +70,33 @@ select results_eq(
     'the moved post''s author leaves the old ward''s authors (no zero rows stay)'
 );
 -- Dated a day later: the row of the old day goes when it empties.
-update post set created_at = '2025-08-01 08:00+05:30' where text = 'late-night post';
+update post set created_at = '2025-08-01 08:00+05:30'
+where text = 'late-night post';
 select is(
-    (select count(*)::integer from ward_day_rollup where day = '2025-07-31'),
+    (
+        select count(*)::integer from ward_day_rollup
+        where day = '2025-07-31'
+    ),
     0,
     'a post re-dated out of its day empties and removes that day''s row'
 );
 set local role tap_admin;
-delete from post where text = 'back-dated report';
+delete from post
+where text = 'back-dated report';
 reset role;
 select is(
-    (select count(*)::integer from ward_day_rollup where ward_id = 'GHMC-002')
-    + (select count(*)::integer from ward_day_author where ward_id = 'GHMC-002')
-    + (select count(*)::integer from ward_author_rollup where ward_id = 'GHMC-002'),
+    (
+        select count(*)::integer from ward_day_rollup
+        where ward_id = 'GHMC-002'
+    )
+    + (
+        select count(*)::integer from ward_day_author
+        where ward_id = 'GHMC-002'
+    )
+    + (
+        select count(*)::integer from ward_author_rollup
+        where ward_id = 'GHMC-002'
+    ),
     0,
     'an admin''s delete removes the ward''s only post from every rollup'
 );
@@ -110,15 +126,33 @@ update post set created_at = created_at - interval '1 day' * floor(random() * 10
 where text like 'random%' and random() < 0.3;
 update post set author_id = (array[9001, 9002, 9003, null])[1 + floor(random() * 4)::integer], party = 'TRS'
 where text like 'random%' and random() < 0.3;
-delete from post where text like 'random%' and random() < 0.2;
-update post set text = text || ' (edited)' where text like 'random%' and random() < 0.2;
+delete from post
+where text like 'random%' and random() < 0.2;
+update post set text = text || ' (edited)'
+where text like 'random%' and random() < 0.2;
 select isnt_empty(
     $$select * from ward_day_rollup except select * from snap$$,
     'the random writes changed the rollups'
 );
 create temporary table kept as
-select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs, aimim, trs, nota,
-    independent, other_party, no_party
+select
+    ward_id,
+    day,
+    posts,
+    positive,
+    negative,
+    neutral,
+    mixed,
+    emotion_unknown,
+    bjp,
+    inc,
+    brs,
+    aimim,
+    trs,
+    nota,
+    independent,
+    other_party,
+    no_party
 from ward_day_rollup;
 create temporary table kept_authors as
 select * from ward_day_author;
@@ -148,7 +182,11 @@ select results_eq(
 
 -- The nightly check finds and repairs a rollup edited behind the triggers' back.
 update ward_day_rollup set posts = posts + 2, neutral = neutral + 2, no_party = no_party + 2
-where (ward_id, day) in (select ward_id, day from ward_day_rollup order by 1, 2 limit 1);
+where (ward_id, day) in (select
+        ward_id,
+        day
+    from ward_day_rollup
+    order by 1, 2 limit 1);
 select results_eq(
     $$select relation, corrected from refresh_ward_analytics() where relation = 'ward_day_rollup'$$,
     $$values ('ward_day_rollup', 2::bigint)$$,
