@@ -16,8 +16,8 @@ import psycopg
 
 from .. import __version__
 from ..errors import LokdarpanError
+from . import analytics, importing, migrate, refresh
 from . import cluster as cluster_cmds
-from . import importing, migrate, refresh
 from .context import Context, add_global_options
 from .output import err
 
@@ -64,7 +64,8 @@ def cli(
     ctx.obj = Context(db, plan_file, as_json, lock_timeout)
 
 
-for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster):
+for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster,
+                *analytics.COMMANDS):
     cli.add_command(command)
 for command in cli.commands.values():
     add_global_options(command)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import connect
+from ..analytics.demo import show_analytics
 from ..paths import PROJECT
 from .synthetic import news as synthetic_news
 from .synthetic import polling as synthetic_polling
@@ -184,6 +185,7 @@ def main() -> None:
         show_search(conn, "roads", ward)
         show_electoral(conn, ward)
     step("status")
+    show_analytics("Jubilee Hills")
 
 
 if __name__ == "__main__":

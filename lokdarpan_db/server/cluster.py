@@ -147,14 +147,22 @@ class LocalCluster:
             raise ClusterError(f"initdb failed: {_last_line(res.stderr)}")
         self.password_file.write_text(password + "\n")
         os.chmod(self.password_file, 0o600)
+        # pg_cron (postgresql-NN-cron) runs the project's scheduled jobs (`lokdarpan-db schedule`)
+        # when installed; its jobs live in this cluster's own database.
+        preload = "pg_stat_statements"
+        cron: dict[str, str] = {}
+        if _has_library("pg_cron"):
+            preload += ",pg_cron"
+            cron = {"cron.database_name": f"'{self.database}'", "cron.use_background_workers": "on"}
         conf = {
             "port": str(free_port()),
             "listen_addresses": "'127.0.0.1'",
             "unix_socket_directories": f"'{self.sockdir}'",
-            "shared_preload_libraries": "'pg_stat_statements'",
+            "shared_preload_libraries": f"'{preload}'",
             "logging_collector": "off",
             "max_connections": "100",
         }
+        conf.update(cron)
         if fast:
             conf.update({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
         conf.update(settings or {})
@@ -239,6 +247,17 @@ def throwaway(prefix: str = "lokdarpan-", settings: dict[str, str] | None = None
     finally:
         cluster.destroy()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _has_library(name: str) -> bool:
+    """Whether the server's package library directory holds `name`.so (an optional extension)."""
+    try:
+        res = subprocess.run([str(pg_bindir() / "pg_config"), "--pkglibdir"], capture_output=True,
+                             text=True, check=False)
+    except (OSError, ClusterError):
+        return False
+    libdir = res.stdout.strip() if res.returncode == 0 else ""
+    return bool(libdir) and (Path(libdir) / f"{name}.so").exists()
 
 
 def _last_line(text: str) -> str:

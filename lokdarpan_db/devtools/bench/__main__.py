@@ -68,7 +68,7 @@ def render(results: list[Measurement], elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["deploy", "search"], help="run one section")
+    ap.add_argument("--only", choices=["deploy", "search", "analytics"], help="run one section")
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")
     ap.add_argument("--rounds", type=int, default=5, help="deploy rounds per tool")
     ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
 
             console.print(f"[bold]search[/bold]: {args.posts:,} posts over 150 wards …")
             results += search_setup.run(admin_url, posts=args.posts)
+        if args.only in (None, "analytics"):
+            from . import analytics
+
+            quick = bool(getattr(args, "quick", False))
+            console.print(f"[bold]analytics[/bold]: {args.posts:,} posts over 150 wards …")
+            results += analytics.run(admin_url, posts=args.posts, quick=quick)
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")

@@ -1,0 +1,40 @@
+-- Verify lokdarpan:analytics/ward_rollups on pg
+
+select
+    ward_id,
+    day,
+    posts,
+    positive,
+    negative,
+    neutral,
+    mixed,
+    emotion_unknown,
+    bjp,
+    inc,
+    brs,
+    aimim,
+    trs,
+    nota,
+    independent,
+    other_party,
+    no_party,
+    updated_at
+from public.ward_day_rollup
+where false;
+select
+    ward_id,
+    day,
+    author_id,
+    posts
+from public.ward_day_author
+where false;
+select
+    ward_id,
+    author_id,
+    posts
+from public.ward_author_rollup
+where false;
+select 'public.refresh_ward_analytics()'::regprocedure;
+select 'public.post_rollup_maintain()'::regprocedure;
+select 1 / count(*) from pg_catalog.pg_trigger
+where tgrelid = 'public.post'::regclass and tgname = 'post_rollup_insert';

@@ -1,0 +1,162 @@
+"""The project's scheduled jobs: installed into pg_cron where the server has it, otherwise shown as
+crontab lines for the machine's cron. Later issues append their jobs to JOBS.
+
+pg_cron keeps its jobs in the database named by the server setting cron.database_name; jobs run
+in our database through cron.schedule_in_database(). Job names carry the database name
+(lokdarpan:<database>:<job>) so two LokDarpan databases on one server keep separate jobs.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import conninfo as pg_conninfo
+
+from ..errors import BadInputError, LokdarpanError
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    schedule: str  # cron syntax, server time zone (pg_cron runs in GMT unless cron.timezone says otherwise)
+    sql: str
+    cli: str  # the same work as a lokdarpan-db command line, for crontab
+    purpose: str
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        name="refresh_ward_analytics",
+        schedule="30 21 * * *",  # 21:30 UTC = 03:00 in Hyderabad
+        sql="select * from public.refresh_ward_analytics()",
+        cli="refresh analytics",
+        purpose="nightly consistency check: rebuild the ward rollups from post and count corrections",
+    ),
+)
+
+
+@dataclass
+class ScheduledJob:
+    name: str
+    schedule: str
+    command: str
+    active: bool
+    jobid: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "schedule": self.schedule, "command": self.command,
+                "active": self.active, "jobid": self.jobid}
+
+
+@dataclass
+class ScheduleReport:
+    action: str  # install | list | remove
+    backend: str  # pg_cron | crontab
+    database: str
+    jobs: list[ScheduledJob] = field(default_factory=list)
+    crontab: list[str] = field(default_factory=list)
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "backend": self.backend, "database": self.database,
+                "jobs": [j.as_dict() for j in self.jobs], "crontab": self.crontab, "note": self.note}
+
+
+def pg_cron_database(conn: psycopg.Connection) -> str | None:
+    """The database pg_cron keeps its jobs in, or None when the server does not preload pg_cron."""
+    row = conn.execute("select current_setting('shared_preload_libraries')").fetchone()
+    libs = [x.strip() for x in (row[0] if row else "").split(",")]
+    if "pg_cron" not in libs:
+        return None
+    row = conn.execute("select current_setting('cron.database_name', true)").fetchone()
+    return (row[0] if row and row[0] else None) or "postgres"
+
+
+def job_name(database: str, job: Job) -> str:
+    return f"lokdarpan:{database}:{job.name}"
+
+
+def crontab_lines(conninfo: str, database: str) -> list[str]:
+    """What to put in the crontab of a machine that can reach the database (password left out: use
+    ~/.pgpass or PGPASSWORD)."""
+    url = _without_password(conninfo)
+    return [f"# lokdarpan-db jobs for database {database}; times are UTC (shift them if this cron runs "
+            "in local time)"] + [
+        f"{job.schedule} lokdarpan-db --db {shlex.quote(url)} {job.cli}  # {job.purpose}" for job in JOBS
+    ]
+
+
+def schedule(conn: psycopg.Connection, action: str) -> ScheduleReport:
+    """install / list / remove the project's jobs in pg_cron; without pg_cron, the crontab lines."""
+    if action not in ("install", "list", "remove"):
+        raise BadInputError(f"unknown action {action!r}: install, list or remove")
+    database = conn.info.dbname
+    cron_db = pg_cron_database(conn)
+    if cron_db is None:
+        return ScheduleReport(
+            action, "crontab", database, crontab=crontab_lines(conn.info.dsn, database),
+            note="this server does not preload pg_cron: add these lines to a crontab "
+                 "(or install postgresql-15-cron and preload it)",
+        )
+    with _cron_connection(conn, cron_db) as cron:
+        if action == "install":
+            for job in JOBS:
+                cron.execute("select cron.schedule_in_database(%s, %s, %s, %s)",
+                             (job_name(database, job), job.schedule, job.sql, database))
+        elif action == "remove":
+            for jobid, in cron.execute(
+                "select jobid from cron.job where jobname like %s", (f"lokdarpan:{database}:%",)
+            ).fetchall():
+                cron.execute("select cron.unschedule(%s)", (jobid,))
+        rows = cron.execute(
+            "select jobid, jobname, schedule, command, active from cron.job "
+            "where jobname like %s and database = %s order by jobname",
+            (f"lokdarpan:{database}:%", database),
+        ).fetchall()
+        jobs = [ScheduledJob(name, sched, cmd, active, jobid) for jobid, name, sched, cmd, active in rows]
+    return ScheduleReport(action, "pg_cron", database, jobs=jobs)
+
+
+class _cron_connection:
+    """A connection to pg_cron's database with the extension created (same server and login)."""
+
+    def __init__(self, conn: psycopg.Connection, cron_db: str):
+        params = pg_conninfo.conninfo_to_dict(conn.info.dsn)
+        params["dbname"] = cron_db
+        pw = conn.info.password
+        if pw:
+            params["password"] = pw
+        self.conninfo = pg_conninfo.make_conninfo(**params)  # type: ignore[arg-type]
+        self.conn: psycopg.Connection | None = None
+
+    def __enter__(self) -> psycopg.Connection:
+        try:
+            self.conn = psycopg.connect(self.conninfo, autocommit=True)
+            self.conn.execute("create extension if not exists pg_cron")
+        except psycopg.Error as exc:
+            raise LokdarpanError(f"pg_cron in database {self.conninfo and _dbname(self.conninfo)}: "
+                                 f"{' '.join(str(exc).split())}") from exc
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def _dbname(conninfo: str) -> str:
+    return pg_conninfo.conninfo_to_dict(conninfo).get("dbname", "?")  # type: ignore[return-value]
+
+
+def _without_password(conninfo: str) -> str:
+    if "://" in conninfo:
+        parts = urlsplit(conninfo)
+        netloc = re.sub(r":[^@]*@", "@", parts.netloc)
+        return urlunsplit(parts._replace(netloc=netloc))
+    params = {k: v for k, v in pg_conninfo.conninfo_to_dict(conninfo).items() if k != "password"}
+    return pg_conninfo.make_conninfo(**params)  # type: ignore[arg-type]
+

@@ -1,0 +1,295 @@
+"""The analytics section of `make bench`: the search bench's synthetic posts (same generator, same
+150 wards, 90 days), then
+
+- p50/p95 of one ward's summary row, its 90-day trend, and get_ward_competitive_analysis(ward, 30/7);
+- freshness: with 4 writers inserting posts continuously, commit -> counted in the ward's summary
+  and today's trend row; and the writers' throughput with and without the maintaining triggers;
+- the full rebuild (refresh_ward_analytics()) against REFRESH ... CONCURRENTLY of the seed's own
+  materialized views on the same data (daily_ward_trends given the unique index it lacks);
+- watch: commit -> event printed, p95, under the same writers.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+
+from ...analytics.watch import WardWatcher
+from ...importers.wards import import_wards
+from ...migrate import plan as plan_mod
+from ...migrate.engine import Engine
+from ...migrate.registry import Committer
+from ..scratch import create_database, drop_database
+from . import search
+from .deploy import ROOT
+from .report import Measurement
+
+SECTION = "analytics"
+READ_TARGET_MS = 5.0
+ANALYSIS_TARGET_MS = 10.0
+FRESH_TARGET_MS = 1000.0
+WATCH_TARGET_MS = 100.0
+MARKER_WARD = "GHMC-150"  # only the probes write here, so its counts are theirs to predict
+TRIGGERS = ("post_rollup_insert", "post_rollup_update", "post_rollup_delete", "post_rollup_truncate",
+            "post_notify_ward")
+
+SEED_VIEWS = """
+create materialized view seed_ward_analytics_summary as
+with post_stats as (
+    select city as ward_name, count(*) as total_posts, count(distinct author_id) as unique_authors,
+        count(distinct party) filter (where party is not null) as active_parties,
+        count(*) filter (where created_at >= now() - interval '7 days') as posts_last_7d,
+        count(*) filter (where created_at >= now() - interval '30 days') as posts_last_30d,
+        max(created_at) as latest_post_date,
+        round(avg(case when emotion = 'positive' then 1 else 0 end) * 100, 2) as positive_pct,
+        round(avg(case when emotion = 'negative' then 1 else 0 end) * 100, 2) as negative_pct,
+        round(avg(case when emotion = 'neutral' then 1 else 0 end) * 100, 2) as neutral_pct,
+        mode() within group (order by party) filter (where party is not null) as dominant_party,
+        count(*) filter (where party = 'BJP') as bjp_mentions,
+        count(*) filter (where party = 'INC') as inc_mentions,
+        count(*) filter (where party = 'BRS') as brs_mentions,
+        count(*) filter (where party = 'AIMIM') as aimim_mentions
+    from post where city is not null group by city
+), ward_metadata as (
+    select ward_id, electors, votes_cast, turnout_pct, last_winner_party, last_winner_year from ward_profile
+)
+select p.*, w.electors, w.votes_cast, w.turnout_pct, w.last_winner_party, w.last_winner_year,
+    round(p.posts_last_7d::numeric / nullif(p.posts_last_30d, 0) * 100, 2) as activity_trend_pct,
+    case when p.posts_last_7d > p.posts_last_30d * 0.5 then 'high_activity'
+        when p.posts_last_7d > p.posts_last_30d * 0.2 then 'moderate_activity' else 'low_activity' end
+        as activity_level,
+    now() as last_updated
+from post_stats p left join ward_metadata w on trim(lower(p.ward_name)) = trim(lower(w.ward_id))
+where p.total_posts > 5 order by p.total_posts desc;
+create unique index ix_seed_ward_summary_ward_name on seed_ward_analytics_summary (ward_name);
+create materialized view seed_daily_ward_trends as
+select date(created_at) as trend_date, city as ward_name, count(*) as daily_posts,
+    count(distinct author_id) as daily_authors,
+    sum(case when emotion = 'positive' then 1 else 0 end) as positive_posts,
+    sum(case when emotion = 'negative' then 1 else 0 end) as negative_posts,
+    sum(case when emotion = 'neutral' then 1 else 0 end) as neutral_posts,
+    sum(case when party = 'BJP' then 1 else 0 end) as bjp_mentions,
+    sum(case when party = 'INC' then 1 else 0 end) as inc_mentions,
+    sum(case when party = 'BRS' then 1 else 0 end) as brs_mentions,
+    sum(case when party = 'AIMIM' then 1 else 0 end) as aimim_mentions,
+    avg(count(*)) over (partition by city order by date(created_at) rows between 6 preceding and current row)
+        as posts_7d_avg,
+    max(created_at) as latest_post_time
+from post where created_at >= now() - interval '90 days' and city is not null
+group by date(created_at), city order by trend_date desc, ward_name;
+create index ix_seed_daily_trends_date_ward on seed_daily_ward_trends (trend_date desc, ward_name);
+-- Not in the seed: without it REFRESH ... CONCURRENTLY refuses this view.
+create unique index ux_seed_daily_trends on seed_daily_ward_trends (ward_name, trend_date);
+"""
+
+
+def run(admin_url: str, posts: int, quick: bool = False) -> list[Measurement]:
+    url = create_database(admin_url, "bench", operator=True)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            Engine(conn, plan_mod.load(ROOT / "db" / "sqitch.plan"),
+                   Committer("bench", "bench@lokdarpan.in")).deploy()
+            import_wards(conn)
+            out = [search._load(url, conn, posts, 7)]
+            conn.execute("vacuum analyze")
+            wards = [r[0] for r in conn.execute("select ward_id from ward order by ward_no").fetchall()]
+            out += _reads(conn, wards, calls=60 if quick else 400)
+            out += _rebuilds(conn, posts)
+        out += _writers(url, wards, seconds=3.0 if quick else 15.0)
+        return out
+    finally:
+        drop_database(admin_url, url)
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(p / 100.0 * (len(ordered) - 1)))], 2)
+
+
+def _timed(conn: psycopg.Connection, sql: str, args: list[tuple]) -> list[float]:
+    times = []
+    with conn.cursor() as cur:
+        cur.execute(sql, args[0])  # plan once before timing, as an application's pool would have
+        cur.fetchall()
+        for a in args:
+            start = time.perf_counter()
+            cur.execute(sql, a)
+            cur.fetchall()
+            times.append((time.perf_counter() - start) * 1000.0)
+    return times
+
+
+def _reads(conn: psycopg.Connection, wards: list[str], calls: int) -> list[Measurement]:
+    rnd = random.Random(7)
+    picks = [(rnd.choice(wards),) for _ in range(calls)]
+    cases = [
+        ("one ward's summary row", "select * from ward_analytics_summary where ward_id = %s", READ_TARGET_MS),
+        ("one ward's 90-day trend", "select * from daily_ward_trends where ward_id = %s order by trend_date",
+         READ_TARGET_MS),
+        ("get_ward_competitive_analysis(ward, 30)", "select * from get_ward_competitive_analysis(%s, 30)",
+         ANALYSIS_TARGET_MS),
+        ("get_ward_competitive_analysis(ward, 7)", "select * from get_ward_competitive_analysis(%s, 7)",
+         ANALYSIS_TARGET_MS),
+    ]
+    out = []
+    for name, sql, target in cases:
+        times = _timed(conn, sql, picks)
+        p95 = _pct(times, 95)
+        out.append(Measurement(SECTION, f"{name}, p95", p95, "ms", f"<= {target:g} ms", p95 <= target,
+                               details={"p50_ms": _pct(times, 50), "calls": float(len(times))}))
+    return out
+
+
+def _rebuilds(conn: psycopg.Connection, posts: int) -> list[Measurement]:
+    start = time.perf_counter()
+    corrected = sum(r[0] for r in conn.execute("select corrected from refresh_ward_analytics()").fetchall())
+    ours = time.perf_counter() - start
+    conn.execute(SEED_VIEWS)
+    start = time.perf_counter()
+    conn.execute("refresh materialized view concurrently seed_ward_analytics_summary")
+    conn.execute("refresh materialized view concurrently seed_daily_ward_trends")
+    seed = time.perf_counter() - start
+    conn.execute("drop materialized view seed_daily_ward_trends, seed_ward_analytics_summary")
+    return [
+        Measurement(SECTION, f"full rebuild refresh_ward_analytics(), {posts:,} posts", round(ours, 2), "s",
+                    details={"corrected_rows": float(corrected)}),
+        Measurement(SECTION, "REFRESH ... CONCURRENTLY of the seed's two views, same data",
+                    round(seed, 2), "s",
+                    note="daily_ward_trends given a unique index it lacks in the seed",
+                    details={"rebuild_to_seed_ratio": round(ours / seed, 2)}),
+    ]
+
+
+def _set_triggers(url: str, enabled: bool) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for t in TRIGGERS:
+            conn.execute(f"alter table post {'enable' if enabled else 'disable'} trigger {t}")
+
+
+def _write_load(url: str, wards: list[str], seconds: float, batch: int,
+                probe: Callable[[], None] | None = None) -> float:
+    """4 writers inserting `batch` posts per transaction for `seconds`; posts committed per second.
+    `probe` runs on this thread meanwhile, repeatedly."""
+    stop = threading.Event()
+    counts = [0] * 4
+    others = [w for w in wards if w != MARKER_WARD]
+
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        try:
+            write(i)
+        except BaseException as exc:  # re-raised on the caller's thread
+            errors.append(exc)
+            stop.set()
+
+    def write(i: int) -> None:
+        rnd = random.Random(i)
+        with psycopg.connect(url) as c:
+            while not stop.is_set():
+                ward = rnd.choice(others)
+                with c.cursor() as cur:
+                    cur.execute(
+                        "insert into post (text, ward_id, city, emotion, party, author_id) "
+                        "select 'bench write ' || g, %s, null, "
+                        "(array['positive','negative','neutral'])[1 + mod(g, 3)], "
+                        "(array['BJP','INC','BRS',null])[1 + mod(g, 4)], (select min(id) from author) "
+                        "from generate_series(1, %s) as g", (ward, batch))
+                c.commit()
+                counts[i] += batch
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    deadline = start + seconds
+    while time.perf_counter() < deadline and not stop.is_set():
+        if probe:
+            probe()
+        else:
+            time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return sum(counts) / (time.perf_counter() - start)
+
+
+def _writers(url: str, wards: list[str], seconds: float) -> list[Measurement]:
+    out = []
+    fresh: list[float] = []
+    watch_lat: list[float] = []
+    commits: dict[int, float] = {}
+    with psycopg.connect(url, autocommit=True) as reader, psycopg.connect(url) as marker:
+        def probe_fresh() -> None:
+            before = reader.execute("select total_posts from ward_analytics_summary where ward_id = %s",
+                                    (MARKER_WARD,)).fetchone()[0]
+            marker.execute("insert into post (text, ward_id) values ('freshness probe', %s)", (MARKER_WARD,))
+            t0 = time.perf_counter()
+            marker.commit()
+            while True:
+                total = reader.execute("select total_posts from ward_analytics_summary where ward_id = %s",
+                                       (MARKER_WARD,)).fetchone()[0]
+                today = reader.execute("select daily_posts from daily_ward_trends where ward_id = %s "
+                                       "order by trend_date desc limit 1", (MARKER_WARD,)).fetchone()[0]
+                if total == before + 1 and today >= 1:
+                    fresh.append((time.perf_counter() - t0) * 1000.0)
+                    break
+            time.sleep(0.05)
+
+        _write_load(url, wards, seconds, 1, probe_fresh)
+    out.append(Measurement(SECTION, "freshness under 4 writers: commit -> in summary and today's trend, p95",
+                           _pct(fresh, 95), "ms", f"<= {FRESH_TARGET_MS:g} ms",
+                           _pct(fresh, 95) <= FRESH_TARGET_MS,
+                           note="kept in the writing transaction: visible at commit, no refresh",
+                           details={"p50_ms": _pct(fresh, 50), "samples": float(len(fresh))}))
+
+    # Throughput with and without the triggers, single-post and 50-post transactions.
+    for batch in (1, 50):
+        on = _write_load(url, wards, seconds, batch)
+        _set_triggers(url, False)
+        try:
+            off = _write_load(url, wards, seconds, batch)
+        finally:
+            _set_triggers(url, True)
+        cost = 1 - on / off
+        out.append(Measurement(
+            SECTION, f"writer throughput cost of the rollups + notify, {batch}-post transactions",
+            round(cost * 100, 1), "%", "<= 25 %", cost <= 0.25,
+            details={"posts_per_s_with": round(on), "posts_per_s_without": round(off), "writers": 4.0}))
+
+    # watch: commit -> event yielded (what the CLI prints), under the same writers.
+    watcher = WardWatcher(url, [MARKER_WARD], wake_every=0.2)
+    watcher.open()
+    got: dict[int, float] = {}
+    thread = threading.Thread(target=lambda: [got.__setitem__(e.id, time.perf_counter())
+                                              for e in watcher.events()], daemon=True)
+    thread.start()
+    with psycopg.connect(url) as marker:
+        def probe_watch() -> None:
+            pid = marker.execute("insert into post (text, ward_id) values ('watch probe', %s) returning id",
+                                 (MARKER_WARD,)).fetchone()[0]
+            commits[pid] = time.perf_counter()
+            marker.commit()
+            deadline = time.perf_counter() + 2
+            while pid not in got and time.perf_counter() < deadline:
+                time.sleep(0.001)
+            time.sleep(0.05)
+
+        _write_load(url, wards, seconds, 1, probe_watch)
+    watcher.stop()
+    thread.join(timeout=5)
+    watcher.close()
+    watch_lat = [(got[i] - t) * 1000.0 for i, t in commits.items() if i in got]
+    missed = len(commits) - len(watch_lat)
+    p95 = _pct(watch_lat, 95) if watch_lat else float("inf")
+    out.append(Measurement(SECTION, "watch: commit -> event printed, p95, under 4 writers", p95, "ms",
+                           f"<= {WATCH_TARGET_MS:g} ms", p95 <= WATCH_TARGET_MS and missed == 0,
+                           details={"p50_ms": _pct(watch_lat, 50) if watch_lat else 0.0,
+                                    "samples": float(len(commits)), "missed": float(missed)}))
+    return out
