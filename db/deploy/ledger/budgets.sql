@@ -435,6 +435,11 @@ begin
             e.id, e.provider, e.operation_type, r.id, r.service, r.operation_type
             using errcode = 'invalid_parameter_value';
     end if;
+    if exists (select from public.ai_budget_reservation as x where x.execution_id = e.id) then
+        raise exception 'execution % already settled reservation %', e.id,
+            (select x.id from public.ai_budget_reservation as x where x.execution_id = e.id)
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
     if r.status = 'reserved' then
         perform public.ai_budget_unreserve(b.id, r);
         select * into b from public.ai_budget_tracker as bt where bt.id = r.budget_id;

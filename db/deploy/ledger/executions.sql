@@ -235,7 +235,7 @@ begin
         round(avg(e.cost_usd), 8), round(avg(e.latency_ms), 1),
         round(count(*) filter (where e.success_status = 'success') * 100.0 / count(*), 2)
     from public.ai_model_execution as e
-    where e.created_at >= t_from and e.created_at < t_to
+    where e.created_at >= t_from and e.created_at <= t_to
     group by e.provider, e.model_name
     order by 5 desc, 1, 2;
 end
@@ -243,7 +243,7 @@ $$;
 
 comment on function public.ai_cost_by_provider(timestamptz, timestamptz) is
 'The seed''s AI cost analysis: requests, tokens, cost, latency and success rate by provider and model in '
-'[p_from, p_to) (default: the 24 hours before now); at most 3 years. Only the period''s partitions are read. '
+'[p_from, p_to] (default: the 24 hours up to now); at most 3 years. Only the period''s partitions are read. '
 'Anyone who may read ai_model_execution.';
 
 create view public.ai_cost_by_provider_24h as
@@ -257,7 +257,7 @@ select
     round(avg(e.latency_ms), 1) as avg_latency_ms,
     round(count(*) filter (where e.success_status = 'success') * 100.0 / count(*), 2) as success_rate_pct
 from public.ai_model_execution as e
-where e.created_at >= public.lokdarpan_now() - interval '24 hours'
+where e.created_at >= public.lokdarpan_now() - interval '24 hours' and e.created_at <= public.lokdarpan_now()
 group by e.provider, e.model_name
 order by total_cost_usd desc;
 
@@ -273,7 +273,9 @@ select
     sum(e.cached_tokens) as total_cached_tokens,
     round(sum(e.cost_usd * e.cache_hit_ratio::numeric), 8) as estimated_cache_savings_usd
 from public.ai_model_execution as e
-where e.created_at >= public.lokdarpan_now() - interval '7 days' and e.cache_hit_ratio is not null
+where
+    e.created_at >= public.lokdarpan_now() - interval '7 days' and e.created_at <= public.lokdarpan_now()
+    and e.cache_hit_ratio is not null
 group by e.operation_type
 order by estimated_cache_savings_usd desc;
 

@@ -96,24 +96,42 @@ comment on column public.ai_metric_threshold.threshold_critical is 'Past this: C
 comment on column public.ai_metric_threshold.description is 'Where the value comes from.';
 
 insert into public.ai_metric_threshold values
-('ward_query_latency', 'performance', 'ms', 'above', 100, 200,
-    'Latest ai_system_metrics sample of ward_query_latency in the last hour (the seed''s 100/200 ms).'),
-('vector_search_latency', 'performance', 'ms', 'above', 50, 100,
-    'Latest ai_system_metrics sample of vector_search_latency in the last hour (the seed''s 50/100 ms).'),
-('ai_budget_utilization', 'cost', 'percent', 'above', 80, 95,
-    'Highest committed share of an open AI budget (the seed''s 80/95 %).'),
-('cache_hit_ratio', 'performance', 'percent', 'below', 90, 85,
-    'Buffer cache hit ratio of this database since its statistics were reset (the seed''s 90/85 %).'),
-('error_rate', 'reliability', 'percent', 'above', 1, 5,
-    'Share of AI calls in the last hour that did not succeed (the seed''s 1/5 %).'),
-('avg_query_time_ms', 'performance', 'ms', 'above', 50, 100,
-    'Mean execution time over this database''s statements in pg_stat_statements (the seed: 100 ms).'),
-('active_connections', 'performance', 'count', 'above', 50, 90,
-    'Backends running a query (the seed: 50).'),
-('ledger_default_partition_rows', 'maintenance', 'count', 'above', 0, null,
-    'Rows in ai_model_execution_default: a month without its partition.'),
-('ledger_partition_months_ahead', 'maintenance', 'count', 'below', 2, 1,
-    'Whole months after this one that ai_model_execution has partitions for.');
+(
+    'ward_query_latency', 'performance', 'ms', 'above', 100, 200,
+    'Latest ai_system_metrics sample of ward_query_latency in the last hour (the seed''s 100/200 ms).'
+),
+(
+    'vector_search_latency', 'performance', 'ms', 'above', 50, 100,
+    'Latest ai_system_metrics sample of vector_search_latency in the last hour (the seed''s 50/100 ms).'
+),
+(
+    'ai_budget_utilization', 'cost', 'percent', 'above', 80, 95,
+    'Highest committed share of an open AI budget (the seed''s 80/95 %).'
+),
+(
+    'cache_hit_ratio', 'performance', 'percent', 'below', 90, 85,
+    'Buffer cache hit ratio of this database since its statistics were reset (the seed''s 90/85 %).'
+),
+(
+    'error_rate', 'reliability', 'percent', 'above', 1, 5,
+    'Share of AI calls in the last hour that did not succeed (the seed''s 1/5 %).'
+),
+(
+    'avg_query_time_ms', 'performance', 'ms', 'above', 50, 100,
+    'Mean execution time over this database''s statements in pg_stat_statements (the seed: 100 ms).'
+),
+(
+    'active_connections', 'performance', 'count', 'above', 50, 90,
+    'Backends running a query (the seed: 50).'
+),
+(
+    'ledger_default_partition_rows', 'maintenance', 'count', 'above', 0, null,
+    'Rows in ai_model_execution_default: a month without its partition.'
+),
+(
+    'ledger_partition_months_ahead', 'maintenance', 'count', 'below', 2, 1,
+    'Whole months after this one that ai_model_execution has partitions for.'
+);
 
 create function public.check_performance_thresholds()
 returns table (
