@@ -229,6 +229,7 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
+#variable_conflict use_column
 declare
     h text;
     t timestamptz := public.lokdarpan_clock_now();

@@ -21,7 +21,10 @@ select throws_ok(
     '42501', 'permission denied for function ai_budget_reserve', 'readonly cannot reserve'
 );
 select is(
-    (select budget_status from ai_budget_utilisation where budget_id = 1001), 'normal', 'readonly reads utilisation'
+    (
+        select budget_status from ai_budget_utilisation
+        where budget_id = 1001
+    ), 'normal', 'readonly reads utilisation'
 );
 set local role tap_app;
 
@@ -48,7 +51,10 @@ select is(
     '9.6 of 10: critical at 95 % …'
 );
 select is(
-    (select circuit_breaker_active from ai_budget_tracker where id = 1001), true, '… and the circuit breaker trips'
+    (
+        select circuit_breaker_active from ai_budget_tracker
+        where id = 1001
+    ), true, '… and the circuit breaker trips'
 );
 select throws_ok(
     $$select * from ai_budget_reserve(1001, 0.1, 'openai', 'report_generation')$$,
@@ -69,8 +75,10 @@ select throws_ok(
 );
 
 -- Settle the first reservation with the call it paid for; release the second.
-insert into ai_model_execution (request_id, user_id, operation_type, provider, model_name, input_tokens,
-    output_tokens, cached_tokens, cost_usd, success_status)
+insert into ai_model_execution (
+    request_id, user_id, operation_type, provider, model_name, input_tokens,
+    output_tokens, cached_tokens, cost_usd, success_status
+)
 values ('call-1', null, 'report_generation', 'openai', 'gpt-4o', 100000, 20000, 50000, 4.25, 'success');
 select results_eq(
     $$select actual_usd, overrun_usd from ai_budget_settle(
@@ -92,7 +100,10 @@ select results_eq(
     'spend is the real cost; the other reservations are still held'
 );
 select is(
-    ai_budget_release((select id from ai_budget_reservation where budget_id = 1001 and estimated_usd = 2 and not emergency)),
+    ai_budget_release((
+        select id from ai_budget_reservation
+        where budget_id = 1001 and estimated_usd = 2 and not emergency
+    )),
     'released', 'an unused reservation is released'
 );
 select throws_ok(
@@ -113,8 +124,10 @@ select results_eq(
     $$values (0::numeric, 'normal', false)$$,
     'their money is back: status normal, breaker closed'
 );
-insert into ai_model_execution (request_id, user_id, operation_type, provider, model_name, input_tokens,
-    output_tokens, cost_usd, success_status, error_code)
+insert into ai_model_execution (
+    request_id, user_id, operation_type, provider, model_name, input_tokens,
+    output_tokens, cost_usd, success_status, error_code
+)
 values ('call-2', null, 'report_generation', 'anthropic', 'claude-sonnet-4', 1000, 0, 0.01, 'error', 'overloaded');
 select results_eq(
     $$select actual_usd from ai_budget_settle(
@@ -135,7 +148,8 @@ select is_empty(
 
 -- Throttling and input checks.
 reset role;
-update ai_budget_tracker set rate_limit_active = true, rate_limit_per_minute = 1 where id = 1001;
+update ai_budget_tracker set rate_limit_active = true, rate_limit_per_minute = 1
+where id = 1001;
 set local role tap_app;
 select lives_ok($$select * from ai_budget_reserve(1001, 0.1, 'openai', 'retrieval')$$, 'one per minute passes …');
 select throws_ok(
@@ -147,9 +161,13 @@ select throws_ok(
 );
 reset role;
 -- The check catches a budget that was tampered with.
-update ai_budget_tracker set current_spend_usd = current_spend_usd + 1 where id = 1001;
+update ai_budget_tracker set current_spend_usd = current_spend_usd + 1
+where id = 1001;
 select is(
-    (select check_name from ai_budget_consistency() where budget_id = 1001), 'spend',
+    (
+        select check_name from ai_budget_consistency()
+        where budget_id = 1001
+    ), 'spend',
     'a spend that disagrees with the execution rows is reported'
 );
 

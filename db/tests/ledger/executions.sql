@@ -6,19 +6,31 @@ select tap_ensure_personas();
 select tap_freeze_time('2025-08-10 12:00:00+05:30');
 
 select is(
-    (select relkind::text from pg_class where oid = 'public.ai_model_execution'::regclass), 'p',
+    (
+        select relkind::text from pg_class
+        where oid = 'public.ai_model_execution'::regclass
+    ), 'p',
     'ai_model_execution is a partitioned table'
 );
 select is(
-    (select count(*)::integer from ai_execution_ensure_partitions(1) where created), 2,
+    (
+        select count(*)::integer from ai_execution_ensure_partitions(1)
+        where created
+    ), 2,
     'maintenance makes this month and the next (UTC months) …'
 );
 select is(
-    (select count(*)::integer from ai_execution_ensure_partitions(1) where created), 0,
+    (
+        select count(*)::integer from ai_execution_ensure_partitions(1)
+        where created
+    ), 0,
     '… and is idempotent'
 );
 select is(
-    (select pg_get_expr(relpartbound, oid) from pg_class where oid = 'public.ai_model_execution_p2025_08'::regclass),
+    (
+        select pg_get_expr(relpartbound, oid) from pg_class
+        where oid = 'public.ai_model_execution_p2025_08'::regclass
+    ),
     'FOR VALUES FROM (''2025-08-01 00:00:00+00'') TO (''2025-09-01 00:00:00+00'')',
     'a month is [first day 00:00 UTC, next first day)'
 );
@@ -120,7 +132,10 @@ reset role;
 insert into ai_model_execution (request_id, operation_type, provider, model_name, success_status, created_at)
 values ('req-far', 'embedding', 'openai', 'm', 'success', '2031-01-01');
 select is(
-    (select status from check_performance_thresholds() where metric_name = 'ledger_default_partition_rows'),
+    (
+        select status from check_performance_thresholds()
+        where metric_name = 'ledger_default_partition_rows'
+    ),
     'WARNING', 'a non-empty default partition is reported'
 );
 
