@@ -17,7 +17,7 @@ import psycopg
 from .. import __version__
 from ..errors import LokdarpanError
 from . import cluster as cluster_cmds
-from . import importing, migrate, refresh
+from . import importing, ledger, migrate, refresh
 from .context import Context
 from .output import err
 
@@ -64,7 +64,8 @@ def cli(
     ctx.obj = Context(db, plan_file, as_json, lock_timeout)
 
 
-for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster):
+for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster,
+                *ledger.COMMANDS):
     cli.add_command(command)
 
 

@@ -97,7 +97,7 @@ select is(
     1, 'every row of the month is in one partition'
 );
 select is(
-    (select tableoid::regclass::text from ai_model_execution limit 1), 'ai_model_execution_p2025_08',
+    (select min(tableoid::regclass::text) from ai_model_execution), 'ai_model_execution_p2025_08',
     'the month''s partition'
 );
 
