@@ -41,8 +41,14 @@ def health(c: Context) -> None:
         for col in ("metric", "value", "warning", "critical", "unit", "status"):
             table.add_column(col, justify="right" if col in ("value", "warning", "critical") else "left")
         for ch in report.checks:
-            table.add_row(ch.metric, _num(ch.value), _num(ch.warning), _num(ch.critical), ch.unit,
-                          f"[{STYLE[ch.status]}]{ch.status}[/]")
+            table.add_row(
+                ch.metric,
+                _num(ch.value),
+                _num(ch.warning),
+                _num(ch.critical),
+                ch.unit,
+                f"[{STYLE[ch.status]}]{ch.status}[/]",
+            )
         out.print(table)
 
     c.emit(report.as_dict(), human)
@@ -73,7 +79,9 @@ def _render(c: Context, rep: reports.TableReport) -> None:
 
 
 @report.command("slow-queries")
-@click.option("--min-mean-ms", default=100.0, show_default=True, help="Report statements slower than this on average.")
+@click.option(
+    "--min-mean-ms", default=100.0, show_default=True, help="Report statements slower than this on average."
+)
 @click.option("--limit", default=20, show_default=True, help="At most this many (1-1000).")
 @json_option
 @pass_ctx
@@ -92,7 +100,9 @@ def slow_queries(c: Context, min_mean_ms: float, limit: int) -> None:
 
 
 @report.command("index-usage")
-@click.option("--all", "all_indexes", is_flag=True, help="Every index, not only those scanned less than their table.")
+@click.option(
+    "--all", "all_indexes", is_flag=True, help="Every index, not only those scanned less than their table."
+)
 @json_option
 @pass_ctx
 def index_usage(c: Context, all_indexes: bool) -> None:

@@ -40,8 +40,16 @@ class HealthReport:
         return {
             "status": self.status,
             "checks": [
-                {"metric": c.metric, "value": c.value, "threshold": c.threshold, "status": c.status,
-                 "warning": c.warning, "critical": c.critical, "unit": c.unit, "description": c.description}
+                {
+                    "metric": c.metric,
+                    "value": c.value,
+                    "threshold": c.threshold,
+                    "status": c.status,
+                    "warning": c.warning,
+                    "critical": c.critical,
+                    "unit": c.unit,
+                    "description": c.description,
+                }
                 for c in self.checks
             ],
         }

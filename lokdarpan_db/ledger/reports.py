@@ -22,8 +22,10 @@ class TableReport:
         def plain(v: Any) -> Any:
             return float(v) if isinstance(v, Decimal) else v
 
-        return {"report": self.title,
-                "rows": [{k: plain(v) for k, v in zip(self.columns, row, strict=True)} for row in self.rows]}
+        return {
+            "report": self.title,
+            "rows": [{k: plain(v) for k, v in zip(self.columns, row, strict=True)} for row in self.rows],
+        }
 
 
 def slow_queries(conn: psycopg.Connection, min_mean_ms: float = 100.0, limit: int = 20) -> TableReport:

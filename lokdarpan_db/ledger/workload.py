@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 # SQLSTATEs of the refusals ai_budget_reserve() raises when the money is not there.
 REFUSED = {"LDB01", "LDB02", "LDB03", "LDB04", "LDB06"}
@@ -41,7 +42,8 @@ def create_budget(conn: psycopg.Connection, identifier: str, total_usd: Decimal)
     row = conn.execute(
         """insert into public.ai_budget_tracker (period_type, period_identifier, period_start, period_end,
                total_budget_usd, alert_thresholds)
-           values ('campaign', %s, public.lokdarpan_now() - interval '1 day', public.lokdarpan_now() + interval '30 days',
+           values ('campaign', %s, public.lokdarpan_now() - interval '1 day', public.lokdarpan_now() +
+               interval '30 days',
                %s, '{"warning": 0.9, "critical": 1.0}')
            returning id""",
         (identifier, total_usd),
@@ -50,8 +52,14 @@ def create_budget(conn: psycopg.Connection, identifier: str, total_usd: Decimal)
     return int(row[0])
 
 
-def reserve_and_settle(url: str, budget_id: int, clients: int = 16, estimate_usd: Decimal = Decimal("0.01"),
-                       reserve_function: str = "public.ai_budget_reserve", tag: str = "run") -> BudgetRun:
+def reserve_and_settle(
+    url: str,
+    budget_id: int,
+    clients: int = 16,
+    estimate_usd: Decimal = Decimal("0.01"),
+    reserve_function: str = "public.ai_budget_reserve",
+    tag: str = "run",
+) -> BudgetRun:
     """Each client loops: reserve `estimate_usd`, record the call (cost = the estimate: the worst
     case an honest estimate allows), settle; until the budget refuses it. Returns what was reserved
     and what the execution rows say was spent."""
@@ -82,7 +90,8 @@ def reserve_and_settle(url: str, budget_id: int, clients: int = 16, estimate_usd
                     reserved += 1
                     with conn.transaction():
                         eid = conn.execute(
-                            """insert into public.ai_model_execution (request_id, operation_type, provider, model_name,
+                            """insert into public.ai_model_execution (
+                                   request_id, operation_type, provider, model_name,
                                    input_tokens, output_tokens, cost_usd, success_status)
                                values (%s, 'retrieval', 'openai', 'gpt-4o-mini', 1000, 100, %s, 'success')
                                returning id""",
@@ -105,10 +114,12 @@ def reserve_and_settle(url: str, budget_id: int, clients: int = 16, estimate_usd
     result.seconds = time.perf_counter() - started
     with psycopg.connect(url) as conn:
         result.budget_usd = conn.execute(
-            "select total_budget_usd from public.ai_budget_tracker where id = %s", (budget_id,)).fetchone()[0]
+            "select total_budget_usd from public.ai_budget_tracker where id = %s", (budget_id,)
+        ).fetchone()[0]
         result.spent_usd = conn.execute(
             """select coalesce(sum(e.cost_usd), 0) from public.ai_budget_reservation as r
-               inner join public.ai_model_execution as e on e.id = r.execution_id and e.created_at = r.execution_created_at
+               inner join public.ai_model_execution as e on e.id = r.execution_id and e.created_at =
+                   r.execution_created_at
                where r.budget_id = %s""",
             (budget_id,),
         ).fetchone()[0]
@@ -152,8 +163,12 @@ def drain_reports(url: str, workers: int = 8, batch: int = 10) -> ClaimRun:
                 barrier.wait()
                 while True:
                     with conn.transaction():
-                        ids = [r[0] for r in conn.execute(
-                            "select id from public.ai_report_claim(%s, %s)", (name, batch)).fetchall()]
+                        ids = [
+                            r[0]
+                            for r in conn.execute(
+                                "select id from public.ai_report_claim(%s, %s)", (name, batch)
+                            ).fetchall()
+                        ]
                     if not ids:
                         return
                     with lock:
@@ -164,8 +179,8 @@ def drain_reports(url: str, workers: int = 8, batch: int = 10) -> ClaimRun:
                         result.claimed += len(ids)
                     for i in ids:
                         conn.execute(
-                            "select 1 from public.ai_report_transition(%s, 'completed', %s, '{\"report_title\": \"done\"}')",
-                            (i, name),
+                            "select 1 from public.ai_report_transition(%s, 'completed', %s, %s)",
+                            (i, name, Jsonb({"report_title": "done"})),
                         )
         except Exception as exc:
             with lock:

@@ -32,23 +32,28 @@ def make_variant(conn: psycopg.Connection, name: str, atomic: bool) -> str:
 @pytest.fixture(scope="module")
 def variants(db_url: str) -> dict[str, str]:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return {"racy": make_variant(conn, "test_reserve_unlocked", atomic=False),
-                "locked": make_variant(conn, "test_reserve_locked", atomic=True),
-                "real": "public.ai_budget_reserve"}
+        return {
+            "racy": make_variant(conn, "test_reserve_unlocked", atomic=False),
+            "locked": make_variant(conn, "test_reserve_locked", atomic=True),
+            "real": "public.ai_budget_reserve",
+        }
 
 
 def run(db_url: str, function: str, ident: str) -> workload.BudgetRun:
     with psycopg.connect(db_url, autocommit=True) as conn:
         budget = workload.create_budget(conn, ident, Decimal("1.00"))
-    result = workload.reserve_and_settle(db_url, budget, clients=16, estimate_usd=Decimal("0.01"),
-                                         reserve_function=function, tag=ident)
+    result = workload.reserve_and_settle(
+        db_url, budget, clients=16, estimate_usd=Decimal("0.01"), reserve_function=function, tag=ident
+    )
     assert result.errors == []
     return result
 
 
 def test_a_read_then_write_reservation_overspends(db_url: str, variants: dict[str, str]):
     result = run(db_url, variants["racy"], "race-unlocked")
-    assert result.overspend_usd > 0, "the unlocked variant should have overspent: the test would not catch a race"
+    assert result.overspend_usd > 0, (
+        "the unlocked variant should have overspent: the test would not catch a race"
+    )
     with psycopg.connect(db_url) as conn:
         found = conn.execute(
             """select c.ledger_usd from public.ai_budget_consistency() as c

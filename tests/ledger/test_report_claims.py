@@ -11,7 +11,8 @@ def test_workers_never_share_a_report(db_url: str):
     with psycopg.connect(db_url, autocommit=True) as conn:
         uid = conn.execute(
             """insert into "user" (username, email, password_hash)
-               values ('claims', 'claims@example.org', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')
+               values ('claims', 'claims@example.org',
+                   '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')
                returning id"""
         ).fetchone()[0]
         workload.queue_reports(conn, 600, uid)
@@ -21,5 +22,5 @@ def test_workers_never_share_a_report(db_url: str):
     assert result.claimed == 600
     with psycopg.connect(db_url) as conn:
         assert conn.execute(
-            "select status, count(*), max(attempt_count) from ai_geopolitical_report group by status").fetchall() == [
-            ("completed", 600, 1)]
+            "select status, count(*), max(attempt_count) from ai_geopolitical_report group by status"
+        ).fetchall() == [("completed", 600, 1)]

@@ -137,8 +137,10 @@ comment on column public.ai_budget_tracker.last_calculation_at is 'Last settleme
 create index ix_budget_active_monitoring on public.ai_budget_tracker (budget_status, period_end);
 comment on index public.ix_budget_active_monitoring is
 'Budgets by status and end (the seed''s predicate period_end > NOW() is not allowed in an index; the query filters).';
-create index ix_budget_spending_analysis on public.ai_budget_tracker (period_type, current_spend_usd, created_at);
-comment on index public.ix_budget_spending_analysis is 'Spend by period type (the seed''s).';
+create index ix_budget_spending_analysis on public.ai_budget_tracker (period_type, created_at);
+comment on index public.ix_budget_spending_analysis is
+'Budgets by period type and age. The seed also indexed current_spend_usd, which changes on every settlement: '
+'an indexed column there makes every update of the hottest row a non-HOT update with an index insertion.';
 
 create table public.ai_budget_reservation (
     id bigint generated always as identity
@@ -398,6 +400,7 @@ declare
     e record;
     t timestamptz := public.lokdarpan_clock_now();
     spend numeric;
+    held numeric;
     new_status text;
     user_key text;
 begin
@@ -440,15 +443,17 @@ begin
             (select x.id from public.ai_budget_reservation as x where x.execution_id = e.id)
             using errcode = 'object_not_in_prerequisite_state';
     end if;
-    if r.status = 'reserved' then
-        perform public.ai_budget_unreserve(b.id, r);
-        select * into b from public.ai_budget_tracker as bt where bt.id = r.budget_id;
-    end if;
-    -- An expired reservation is still settled: the money was spent, it is never lost.
+    -- The estimate comes back (unless the reservation expired, which returned it already) and the
+    -- real cost is charged, in one update of the budget row. An expired reservation is still
+    -- settled: the money was spent, it is never lost.
+    held := case when r.status = 'reserved' then r.estimated_usd else 0 end;
     user_key := coalesce(e.user_id::text, 'anonymous');
     spend := b.current_spend_usd + e.cost_usd;
-    new_status := public.ai_budget_status_for(spend + b.reserved_usd, b.total_budget_usd, b.alert_thresholds);
+    new_status := public.ai_budget_status_for(spend + b.reserved_usd - held, b.total_budget_usd, b.alert_thresholds);
     update public.ai_budget_tracker as bt set
+        reserved_usd = bt.reserved_usd - held,
+        reserved_by_service = public.ai_jsonb_add(bt.reserved_by_service, r.service, -held),
+        reserved_by_operation = public.ai_jsonb_add(bt.reserved_by_operation, r.operation_type, -held),
         current_spend_usd = spend,
         spend_by_service = public.ai_jsonb_add(bt.spend_by_service, e.provider, e.cost_usd),
         spend_by_operation = public.ai_jsonb_add(bt.spend_by_operation, e.operation_type, e.cost_usd),
