@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "ledger"):
             from . import ledger
 
-            console.print(f"[bold]ledger[/bold]: budgets, report claims, cost views, {args.exec_rows:,} executions …")
+            console.print(f"[bold]ledger[/bold]: budgets, claims, cost views ({args.exec_rows:,} calls) …")
             results += ledger.run(admin_url, rows=args.exec_rows, quick=getattr(args, "quick", False))
     elapsed = time.perf_counter() - started
 
