@@ -16,7 +16,7 @@ import psycopg
 
 from .. import __version__
 from ..errors import LokdarpanError
-from . import analytics, importing, migrate, refresh
+from . import analytics, importing, ledger, migrate, refresh
 from . import cluster as cluster_cmds
 from .context import Context, add_global_options
 from .output import err
@@ -65,7 +65,7 @@ def cli(
 
 
 for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster,
-                *analytics.COMMANDS):
+                *analytics.COMMANDS, *ledger.COMMANDS):
     cli.add_command(command)
 for command in cli.commands.values():
     add_global_options(command)

@@ -184,6 +184,9 @@ def main() -> None:
         show_search(conn, "water supply", None)
         show_search(conn, "roads", ward)
         show_electoral(conn, ward)
+        from ..ledger.demo import show_ledger
+
+        show_ledger(conn, console)
     step("status")
     show_analytics("Jubilee Hills")
 

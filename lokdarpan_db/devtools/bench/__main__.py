@@ -68,10 +68,11 @@ def render(results: list[Measurement], elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["deploy", "search", "analytics"], help="run one section")
+    ap.add_argument("--only", choices=["deploy", "search", "analytics", "ledger"], help="run one section")
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")
     ap.add_argument("--rounds", type=int, default=5, help="deploy rounds per tool")
     ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
+    ap.add_argument("--exec-rows", type=int, default=5_000_000, help="AI executions for the ledger bench")
     args = ap.parse_args(argv)
     if args.posts < 1000:
         ap.error(f"--posts must be at least 1000, got {args.posts}")
@@ -95,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
             quick = bool(getattr(args, "quick", False))
             console.print(f"[bold]analytics[/bold]: {args.posts:,} posts over 150 wards …")
             results += analytics.run(admin_url, posts=args.posts, quick=quick)
+        if args.only in (None, "ledger"):
+            from . import ledger
+
+            console.print(f"[bold]ledger[/bold]: budgets, claims, cost views ({args.exec_rows:,} calls) …")
+            results += ledger.run(admin_url, rows=args.exec_rows, quick=getattr(args, "quick", False))
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")

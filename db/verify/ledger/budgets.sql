@@ -1,0 +1,26 @@
+-- Verify lokdarpan:ledger/budgets on pg
+
+select
+    id,
+    total_budget_usd,
+    emergency_budget_usd,
+    current_spend_usd,
+    reserved_usd,
+    budget_status,
+    circuit_breaker_active
+from public.ai_budget_tracker
+where false;
+select
+    id,
+    budget_id,
+    estimated_usd,
+    status,
+    execution_id
+from public.ai_budget_reservation
+where false;
+select 'public.ai_budget_reserve(bigint, numeric, text, text, integer, boolean, interval)'::regprocedure;
+select 'public.ai_budget_settle(bigint, bigint)'::regprocedure;
+select 'public.ai_budget_release(bigint)'::regprocedure;
+select 'public.ai_budget_expire_reservations(bigint)'::regprocedure;
+select 'public.ai_budget_consistency()'::regprocedure;
+select 'public.ai_budget_utilisation'::regclass;
