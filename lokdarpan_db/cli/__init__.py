@@ -16,6 +16,7 @@ import psycopg
 
 from .. import __version__
 from ..errors import LokdarpanError
+from . import backup as backup_cmds
 from . import cluster as cluster_cmds
 from . import importing, migrate, refresh
 from .context import Context
@@ -64,7 +65,8 @@ def cli(
     ctx.obj = Context(db, plan_file, as_json, lock_timeout)
 
 
-for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster):
+for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster,
+                backup_cmds.backup, backup_cmds.pitr):
     cli.add_command(command)
 
 
