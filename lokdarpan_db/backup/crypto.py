@@ -210,7 +210,7 @@ def decrypt_stream(data_key: bytes, backup_id: bytes, ciphertext: Iterator[bytes
         if raw is None:
             raise IntegrityError("the backup is truncated (its final chunk is missing)")
         (n,) = LENGTH.unpack(raw)
-        if not TAG_BYTES < n <= chunk_size + TAG_BYTES:
+        if not TAG_BYTES <= n <= chunk_size + TAG_BYTES:
             raise IntegrityError(f"chunk {counter}: implausible length {n} (corrupted)")
         ct = reader.read_exact(n)
         if ct is None:

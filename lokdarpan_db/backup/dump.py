@@ -78,6 +78,32 @@ def table_counts(conn: psycopg.Connection, scope: str) -> dict[str, int]:
     return counts
 
 
+def database_settings(conn: psycopg.Connection) -> list[dict[str, str | None]]:
+    """ALTER DATABASE … SET and ALTER ROLE … IN DATABASE … SET of this database: pg_dump keeps them
+    only with --create, which a restore into an existing database cannot use, so the manifest
+    carries them and the restore re-applies them."""
+    rows = conn.execute(
+        "select r.rolname, unnest(s.setconfig) from pg_catalog.pg_db_role_setting as s"
+        " join pg_catalog.pg_database as d on d.oid = s.setdatabase"
+        " left join pg_catalog.pg_roles as r on r.oid = s.setrole"
+        " where d.datname = pg_catalog.current_database() order by 1 nulls first, 2"
+    ).fetchall()
+    return [{"role": role, "setting": setting} for role, setting in rows]
+
+
+def apply_database_settings(conn: psycopg.Connection, settings: list[dict[str, str | None]]) -> None:
+    db = sql.Identifier(conn.info.dbname)
+    for s in settings:
+        name, _, value = str(s["setting"]).partition("=")
+        assignment = sql.SQL("set {} = {}").format(sql.Identifier(name), sql.Literal(value))
+        if s["role"]:
+            conn.execute(
+                sql.SQL("alter role {} in database {} ").format(sql.Identifier(s["role"]), db) + assignment
+            )
+        else:
+            conn.execute(sql.SQL("alter database {} ").format(db) + assignment)
+
+
 def deployed_change(conn: psycopg.Connection, project: str) -> tuple[str | None, str | None]:
     if not conn.execute("select to_regclass('sqitch.changes') is not null").fetchone()[0]:
         return None, None
@@ -119,6 +145,7 @@ def create_backup(
         server_version = conn.execute("show server_version").fetchone()[0]
         change, change_id = deployed_change(conn, project)
         tables = table_counts(conn, scope)
+        settings = database_settings(conn) if scope == "full" else []
         if scope == "ai" and not tables:
             raise BadInputError(
                 f"no AI tables in {database} (tables named ai_* or in schema ai): "
@@ -172,6 +199,7 @@ def create_backup(
         chunks=max(stats["chunks"], 1),
         chunk_size=chunk_size,
         sha256=hasher.hexdigest(),
+        database_settings=settings,
         tables=tables,
         compression=f"pg_dump custom format, zlib level {6 if compress is None else compress}",
         keys=[crypto.wrap(keyring.current, data_key, nonce_id)],

@@ -47,6 +47,7 @@ class Manifest:
     chunk_size: int
     sha256: str
     tables: dict[str, int]
+    database_settings: list[dict[str, str | None]] = field(default_factory=list)
     cipher: str = "AES-256-GCM, chunked, counter nonce with final flag"
     compression: str = "pg_dump custom format (zlib per table)"
     keys: list[dict[str, str]] = field(default_factory=list)

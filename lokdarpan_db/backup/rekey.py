@@ -23,8 +23,12 @@ class RekeyReport:
     skipped: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key_id": self.key_id, "rewrapped": self.rewrapped, "already_current": self.already,
-                "skipped": self.skipped}
+        return {
+            "key_id": self.key_id,
+            "rewrapped": self.rewrapped,
+            "already_current": self.already,
+            "skipped": self.skipped,
+        }
 
 
 def rekey(store: Store, keyring: crypto.Keyring, project: str, dry_run: bool = False) -> RekeyReport:

@@ -197,6 +197,11 @@ def restore_backup(
         res = _stream_restore(args, env, _plaintext(store, m, dk))
     if res.returncode != 0:
         raise RestoreFailedError("pg_restore failed: " + pgtools.last_line(res.stderr))
+    if m.database_settings:
+        from .dump import apply_database_settings
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            apply_database_settings(conn, m.database_settings)
     t2 = time.perf_counter()
     health = health_check(target, m, plan)
     t3 = time.perf_counter()
@@ -268,6 +273,11 @@ def health_check(conninfo: str, m: Manifest, plan: Plan) -> Health:
                 f"row counts differ in {len(h.mismatched)} table(s): "
                 + ", ".join(f"{t} {a}→{b}" for t, (a, b) in list(h.mismatched.items())[:5])
             )
+        if m.scope == "full":
+            from .dump import database_settings
+
+            if database_settings(conn) != m.database_settings:
+                h.problems.append("database settings differ from the backup's")
         fn = conn.execute("select to_regproc('validate_data_integrity') is not null").fetchone()[0]
         if fn:
             rows = conn.execute("select check_name, status from validate_data_integrity()").fetchall()
