@@ -126,9 +126,11 @@ class S3Store:
             multipart_threshold=self.part_size,
             multipart_chunksize=self.part_size,
             max_concurrency=self.concurrency,
-            max_in_memory_upload_chunks=self.concurrency,
             use_threads=True,
         )
+        # boto3 does not take this in its constructor; s3transfer reads it: parts buffered from a
+        # non-seekable stream, which bounds memory to about part size x (this + concurrency).
+        config.max_in_memory_upload_chunks = self.concurrency
         reader = _IterReader(chunks)
         try:
             self.client.upload_fileobj(
