@@ -14,7 +14,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,10 +170,7 @@ class Pitr:
         """Restore to the instant `to` (a timestamp with a time zone) into a new cluster at `into`
         (which must not exist or be empty), started on its own port and promoted."""
         self._require()
-        if not TS_RE.match(to):
-            raise BadInputError(
-                f"--to {to!r}: give a timestamp with a time zone, like 2026-11-25 23:40:00+00"
-            )
+        target = parse_target(to)
         if port is not None and not 1024 <= port <= 65535:
             raise BadInputError(f"--port must be 1024..65535, got {port}")
         into = into.resolve()
@@ -192,7 +189,7 @@ class Pitr:
             self._run(
                 f"--pg1-path={new.datadir}",
                 "--type=time",
-                f"--target={to}",
+                f"--target={target}",
                 "--target-action=promote",
                 "--archive-mode=off",
                 "restore",
@@ -214,6 +211,17 @@ class Pitr:
             new.start()
             _wait_promoted(new)
         return new
+
+
+def parse_target(to: str) -> str:
+    """An instant with a time zone, as pgBackRest wants it: UTC, `YYYY-MM-DD HH:MM:SS.ffffff+00`."""
+    if not TS_RE.match(to.strip()):
+        raise BadInputError(f"--to {to!r}: give a timestamp with a time zone, like 2026-11-25 23:40:00+05:30")
+    try:
+        when = datetime.fromisoformat(to.strip().replace(" ", "T"))
+    except ValueError:
+        raise BadInputError(f"--to {to!r} is not a valid timestamp") from None
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
 
 
 def _wait_promoted(cluster: LocalCluster, timeout: float = 120) -> None:

@@ -41,9 +41,16 @@ def s3_server() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "ap-south-1"})
+    saved = {
+        k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    }
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "ap-south-1",
+        }
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -62,7 +69,8 @@ def bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
     name = f"lokdarpan-backups-{os.urandom(4).hex()}"
     boto3.client("s3", endpoint_url=s3_server, region_name="ap-south-1").create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ap-south-1"}
+    )
     monkeypatch.setenv("LOKDARPAN_S3_ENDPOINT_URL", s3_server)
     return name
 

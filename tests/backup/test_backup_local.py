@@ -88,7 +88,7 @@ def one_backup(source_db, tmp_path_factory) -> tuple[Path, Path, str]:
 def _flip4(path: Path) -> None:
     data = bytearray(path.read_bytes())
     mid = len(data) // 2
-    data[mid:mid + 4] = bytes(b ^ 0xA5 for b in data[mid:mid + 4])
+    data[mid : mid + 4] = bytes(b ^ 0xA5 for b in data[mid : mid + 4])
     path.write_bytes(bytes(data))
 
 
@@ -157,7 +157,7 @@ def test_truncated_at_a_chunk_boundary_with_its_manifest_fixed_up(source_db, tmp
     original = (tmp_path / manifest_name(bid)).read_text()
     m = json.loads(original)
     assert m["chunks"] > 3
-    first = crypto.HEADER.size + 4 + int.from_bytes(data[crypto.HEADER.size:crypto.HEADER.size + 4], "big")
+    first = crypto.HEADER.size + 4 + int.from_bytes(data[crypto.HEADER.size : crypto.HEADER.size + 4], "big")
     cut = data[:first]
     (tmp_path / dump_name(bid)).write_bytes(cut)
     m["stored_bytes"], m["sha256"] = len(cut), hashlib.sha256(cut).hexdigest()
@@ -173,8 +173,12 @@ def test_truncated_at_a_chunk_boundary_with_its_manifest_fixed_up(source_db, tmp
 def test_a_full_destination_leaves_nothing(source_db, tmp_path, keyfile, capsys):
     mnt = tmp_path / "small"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         assert cli(mnt, keyfile, "create", db=source_db) == 1
@@ -202,19 +206,45 @@ def test_bad_input_is_one_line_exit_2(tmp_path, keyfile, capsys, monkeypatch):
 def test_drill_and_prune(source_db, tmp_path, keyfile, capsys):
     assert cli(tmp_path, keyfile, "drill", "--json", db=source_db) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["restore"]["health"]["ok"] and set(d["seconds"]) == {"create", "verify", "restore", "health", "drop"}
+    assert d["restore"]["health"]["ok"] and set(d["seconds"]) == {
+        "create",
+        "verify",
+        "restore",
+        "health",
+        "drop",
+    }
     with psycopg.connect(source_db) as conn:
-        assert not conn.execute("select 1 from pg_database where datname = %s",
-                                (d["scratch_database"],)).fetchone()
+        assert not conn.execute(
+            "select 1 from pg_database where datname = %s", (d["scratch_database"],)
+        ).fetchone()
     assert cli(tmp_path, keyfile, "create", db=source_db) == 0
     capsys.readouterr()
     # two good backups on one day: daily 0 still keeps the newest, and --dry-run deletes nothing
-    assert cli(tmp_path, keyfile, "prune", "--json", "--daily", "0", "--weekly", "0", "--monthly", "0",
-               "--yearly", "0", "--dry-run") == 0
+    assert (
+        cli(
+            tmp_path,
+            keyfile,
+            "prune",
+            "--json",
+            "--daily",
+            "0",
+            "--weekly",
+            "0",
+            "--monthly",
+            "0",
+            "--yearly",
+            "0",
+            "--dry-run",
+        )
+        == 0
+    )
     p = json.loads(capsys.readouterr().out)
     assert len(p["keep"]) == 1 and len(p["delete"]) == 1 and p["keep"][0]["because"] == ["newest good"]
     assert len(list(tmp_path.glob("*.dump.enc"))) == 2
-    assert cli(tmp_path, keyfile, "prune", "--daily", "0", "--weekly", "0", "--monthly", "0", "--yearly", "0") == 0
+    assert (
+        cli(tmp_path, keyfile, "prune", "--daily", "0", "--weekly", "0", "--monthly", "0", "--yearly", "0")
+        == 0
+    )
     assert [p.name for p in tmp_path.glob("*.dump.enc")] == [dump_name(p["keep"][0]["backup_id"])]
 
 

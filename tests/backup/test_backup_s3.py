@@ -29,13 +29,16 @@ def big_db(source_db: str) -> str:
     """Enough incompressible rows that the encrypted dump needs several 5 MB parts."""
     with psycopg.connect(source_db, autocommit=True) as conn:
         conn.execute("create table public.ai_blob (id int primary key, b bytea)")
-        conn.execute("insert into public.ai_blob select g, decode(repeat(md5(random()::text), 1) ||"
-                     " md5(g::text || random()::text), 'hex') from generate_series(1, 400000) as g")
+        conn.execute(
+            "insert into public.ai_blob select g, decode(repeat(md5(random()::text), 1) ||"
+            " md5(g::text || random()::text), 'hex') from generate_series(1, 400000) as g"
+        )
     return source_db
 
 
-def test_create_to_s3_multipart_sse_storage_class_and_restore(big_db, bucket, s3_server, keyfile, databases,
-                                                              capsys, monkeypatch):
+def test_create_to_s3_multipart_sse_storage_class_and_restore(
+    big_db, bucket, s3_server, keyfile, databases, capsys, monkeypatch
+):
     monkeypatch.setenv("LOKDARPAN_S3_PART_MB", "5")
     dest = f"s3://{bucket}/db"
     assert cli(dest, keyfile, "create", "--json", db=big_db) == 0

@@ -18,7 +18,7 @@ BID = os.urandom(16)
 
 
 def blocks(data: bytes, size: int = CHUNK):
-    return iter([data[i:i + size] for i in range(0, len(data), size)])
+    return iter([data[i : i + size] for i in range(0, len(data), size)])
 
 
 def seal(data: bytes, dk: bytes) -> bytes:
@@ -30,11 +30,11 @@ def open_(blob: bytes, dk: bytes, bid: bytes = BID, piece: int = 1000) -> bytes:
 
 
 def frames(blob: bytes) -> tuple[bytes, list[bytes]]:
-    header, rest, out = blob[:crypto.HEADER.size], blob[crypto.HEADER.size:], []
+    header, rest, out = blob[: crypto.HEADER.size], blob[crypto.HEADER.size :], []
     while rest:
         n = int.from_bytes(rest[:4], "big")
-        out.append(rest[:4 + n])
-        rest = rest[4 + n:]
+        out.append(rest[: 4 + n])
+        rest = rest[4 + n :]
     return header, out
 
 

@@ -62,5 +62,5 @@ def test_same_day_backups_keep_the_newest():
 
 
 def test_policy_values_are_range_checked():
-    with pytest.raises(BadInputError, match="--daily must be 0..1000, got -1"):
+    with pytest.raises(BadInputError, match=r"--daily must be 0\.\.1000, got -1"):
         Policy(daily=-1)
