@@ -184,6 +184,9 @@ def main() -> None:
         show_search(conn, "roads", ward)
         show_electoral(conn, ward)
     step("status")
+    from ..backup.demo import show_backup
+
+    show_backup(target.conninfo, console)
 
 
 if __name__ == "__main__":

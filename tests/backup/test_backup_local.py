@@ -260,3 +260,22 @@ def test_rotation_new_key_reads_old_backups(source_db, tmp_path, keyfile, capsys
     assert "re-wrapped 1 backup(s)" in capsys.readouterr().out
     keyfile.write_text(new)  # step 2: retire the old key
     assert cli(tmp_path, keyfile, "verify", "latest") == 0
+
+
+def test_the_demo_shows_a_drill(source_db):
+    from rich.console import Console
+
+    from lokdarpan_db.backup.demo import show_backup
+
+    console = Console(record=True, width=200)
+    show_backup(source_db, console)
+    text = console.export_text()
+    assert "backup drill" in text and "verify scripts passed" in text and "scratch dropped" in text
+
+
+def test_pitr_cli_without_setup_is_one_line_exit_2(project, capsys):
+    project.write_plan("")
+    assert run(["--plan", str(project.plan), "pitr", "info"]) == 2
+    assert "run `lokdarpan-db pitr setup`" in one_error_line(capsys)
+    assert run(["--plan", str(project.plan), "pitr", "backup", "--type", "weekly"]) == 2
+    assert "weekly" in one_error_line(capsys)

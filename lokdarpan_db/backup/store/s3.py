@@ -120,7 +120,7 @@ class S3Store:
 
     def write_stream(self, name: str, chunks: Iterator[bytes]) -> int:
         from boto3.s3.transfer import TransferConfig
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
         config = TransferConfig(
             multipart_threshold=self.part_size,
@@ -136,6 +136,8 @@ class S3Store:
             self.client.upload_fileobj(
                 reader, self.bucket, self._key(name), ExtraArgs=self._extra(), Config=config
             )
+        except EndpointConnectionError as exc:  # nothing can have been started where nothing answers
+            raise self._fail(f"upload of {name}", exc) from None
         except (BotoCoreError, ClientError) as exc:
             self._abort_uploads(name)
             raise self._fail(f"upload of {name}", exc) from None
