@@ -1,5 +1,5 @@
 """Point-in-time recovery with pgBackRest for the embedded cluster: base backups plus continuous
-WAL archiving into a repository (a directory, or S3), and restores to any instant after the
+WAL archiving into a repository directory, and restores to any instant after the
 first base backup into a second cluster.
 
 Layout beside the cluster (`<cluster root>/pgbackrest/`): pgbackrest.conf, repo/ (the default
@@ -72,11 +72,12 @@ class Pitr:
         os.chmod(self.root, 0o750)
         dirs = {name: self.root / name for name in ("log", "lock", "spool")}
         lines = ["[global]"]
-        if repo and repo.startswith("s3://"):
-            lines += _s3_repo(repo)
-        else:
-            dirs["repo"] = Path(repo).resolve() if repo else self.root / "repo"
-            lines.append(f"repo1-path={dirs['repo']}")
+        if repo and "://" in repo:
+            raise BadInputError(
+                f"--repo {repo!r}: give a directory (S3 repositories: see docs/backup-restore.md)"
+            )
+        dirs["repo"] = Path(repo).resolve() if repo else self.root / "repo"
+        lines.append(f"repo1-path={dirs['repo']}")
         lines += [
             f"repo1-retention-full={retention_full}",
             f"log-path={dirs['log']}",
@@ -235,34 +236,3 @@ def _wait_promoted(cluster: LocalCluster, timeout: float = 120) -> None:
         f"the restored cluster at {cluster.root} did not finish recovery in {timeout:.0f} s "
         f"(see {cluster.logfile})"
     )
-
-
-def _s3_repo(url: str) -> list[str]:
-    """pgBackRest's S3 repository options from s3://bucket/prefix and the usual AWS variables."""
-    bucket, _, prefix = url[len("s3://") :].partition("/")
-    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-    if not bucket or not key or not secret:
-        raise BadInputError(
-            "an S3 repository needs s3://bucket/prefix and AWS_ACCESS_KEY_ID / "
-            "AWS_SECRET_ACCESS_KEY in the environment"
-        )
-    endpoint = os.environ.get("LOKDARPAN_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or ""
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-south-1"
-    host = re.sub(r"^https?://", "", endpoint).rstrip("/") or f"s3.{region}.amazonaws.com"
-    lines = [
-        "repo1-type=s3",
-        f"repo1-s3-bucket={bucket}",
-        f"repo1-path=/{prefix.strip('/')}",
-        f"repo1-s3-region={region}",
-        f"repo1-s3-key={key}",
-        f"repo1-s3-key-secret={secret}",
-    ]
-    hostname, _, port = host.partition(":")
-    lines.append(f"repo1-s3-endpoint={hostname}")
-    if port:
-        lines.append(f"repo1-storage-port={port}")
-    if endpoint:
-        lines.append("repo1-s3-uri-style=path")
-    if os.environ.get("LOKDARPAN_S3_VERIFY_TLS", "y").lower() in ("n", "no", "0", "false"):
-        lines.append("repo1-storage-verify-tls=n")
-    return lines

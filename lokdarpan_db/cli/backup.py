@@ -336,9 +336,7 @@ def pitr() -> None:
 
 
 @pitr.command("setup")
-@click.option(
-    "--repo", metavar="DIR|s3://BUCKET/PREFIX", help="Repository. Default: .lokdarpan/pgbackrest/repo."
-)
+@click.option("--repo", metavar="DIR", help="Repository directory. Default: .lokdarpan/pgbackrest/repo.")
 @click.option("--retention-full", type=int, default=2, show_default=True, help="Full backups to keep.")
 @json_option
 @pass_ctx
@@ -348,7 +346,7 @@ def pitr_setup(c: Context, repo: str | None, retention_full: int) -> None:
     \b
     Examples:
       lokdarpan-db pitr setup
-      AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… lokdarpan-db pitr setup --repo s3://lokdarpan-backups/pitr
+      lokdarpan-db pitr setup --repo /mnt/backup-disk/pgbackrest
     """
     r = _pitr(c).setup(repo, retention_full)
     c.emit(
