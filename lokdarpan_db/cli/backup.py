@@ -142,7 +142,8 @@ def list_cmd(c: Context) -> None:
             out.print("no backups")
             return
         t = Table()
-        for col in ("backup", "scope", "age", "stored", "dump", "plan change", "state"):
+        t.add_column("backup", no_wrap=True, min_width=31)  # an id must be copyable whole
+        for col in ("scope", "age", "stored", "dump", "plan change", "state"):
             t.add_column(col)
         for r in rows:
             t.add_row(
