@@ -57,21 +57,34 @@ def run(admin_url: str, size_mb: int = 2048, quick: bool = False) -> list[Measur
             )
         )
         env = {**os.environ, "LOKDARPAN_BACKUP_KEY": base64.b64encode(os.urandom(32)).decode()}
-        bare_s, bare_bytes = _bare_pg_dump(url, work / "bare.dump")
+        # The baseline runs before and after the first backup, and the faster run counts: on a shared
+        # machine the comparison is then against pg_dump at its best.
+        bare = [_bare_pg_dump(url, work / "bare.dump")]
+        local = _cli(url, str(work / "dest"), env, "create")
+        bare.append(_bare_pg_dump(url, work / "bare.dump"))
+        (work / "bare.dump").unlink()
+        bare_s, bare_bytes = min(bare)
         bare_tp = size / MB / bare_s
         results.append(
             Measurement(
                 SECTION,
-                "bare pg_dump -Fc to a file",
+                "bare pg_dump -Fc to a file (database MB/s)",
                 bare_tp,
                 "MB/s",
-                details={"seconds": round(bare_s, 1), "file_MB": round(bare_bytes / MB, 1)},
+                note="faster of two runs, before and after the first backup",
+                details={
+                    "seconds": round(bare_s, 1),
+                    "other_run_s": round(max(bare)[0], 1),
+                    "file_MB": round(bare_bytes / MB, 1),
+                },
             )
         )
-        (work / "bare.dump").unlink()
-        local = _cli(url, str(work / "dest"), env, "create")
         results += _create_measurements("to a directory", local, size, bare_tp)
+        import logging
+
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
         port = free_port()
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
