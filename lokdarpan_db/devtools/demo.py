@@ -189,6 +189,9 @@ def main() -> None:
         show_ledger(conn, console)
     step("status")
     show_analytics("Jubilee Hills")
+    from ..backup.demo import show_backup
+
+    show_backup(target.conninfo, console)
 
 
 if __name__ == "__main__":

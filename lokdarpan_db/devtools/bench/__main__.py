@@ -68,11 +68,13 @@ def render(results: list[Measurement], elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["deploy", "search", "analytics", "ledger"], help="run one section")
+    ap.add_argument("--only", choices=["deploy", "search", "analytics", "ledger", "backup"],
+                    help="run one section")
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")
     ap.add_argument("--rounds", type=int, default=5, help="deploy rounds per tool")
     ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
     ap.add_argument("--exec-rows", type=int, default=5_000_000, help="AI executions for the ledger bench")
+    ap.add_argument("--backup-mb", type=int, default=2048, help="database size for the backup bench (MB)")
     args = ap.parse_args(argv)
     if args.posts < 1000:
         ap.error(f"--posts must be at least 1000, got {args.posts}")
@@ -101,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
 
             console.print(f"[bold]ledger[/bold]: budgets, claims, cost views ({args.exec_rows:,} calls) …")
             results += ledger.run(admin_url, rows=args.exec_rows, quick=getattr(args, "quick", False))
+        if args.only in (None, "backup"):
+            from . import backup
+
+            quick = getattr(args, "quick", False)
+            console.print(f"[bold]backup[/bold]: {'quick' if quick else f'{args.backup_mb:,} MB'} database …")
+            results += backup.run(admin_url, size_mb=args.backup_mb, quick=quick)
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")

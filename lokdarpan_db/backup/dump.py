@@ -1,0 +1,229 @@
+"""`backup create`: pg_dump (custom format) from a snapshot, streamed through AES-256-GCM
+straight into a store, with its manifest. Nothing is held whole in memory and no plaintext
+touches disk: pg_dump's stdout is read a chunk at a time, sealed, and handed to the store.
+
+Row counts for the manifest are taken in the very snapshot pg_dump dumps (the snapshot is
+exported from a repeatable-read transaction and passed with --snapshot), so the health check can
+demand exact equality after a restore."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ..errors import BadInputError, LokdarpanError
+from . import crypto, pgtools
+from .manifest import SCOPES, Manifest, dump_name, manifest_name
+from .store import Store
+
+TABLES_SQL = """
+select n.nspname, c.relname
+  from pg_catalog.pg_class as c
+  join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+ where c.relkind = 'r'
+   and n.nspname not in ('pg_catalog', 'information_schema')
+   and n.nspname not like 'pg\\_%%'
+   and not exists (select 1 from pg_catalog.pg_depend as d
+                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
+                      and d.deptype = 'e')
+   and (%(scope)s = 'full' or c.relname like 'ai\\_%%' or n.nspname = 'ai')
+ order by 1, 2
+"""
+
+
+class BackupFailedError(LokdarpanError):
+    """pg_dump or the destination failed; nothing was kept."""
+
+
+@dataclass
+class CreateReport:
+    manifest: Manifest
+    location: str
+    seconds: float
+
+    @property
+    def throughput_mb_s(self) -> float:
+        return self.manifest.dump_bytes / (1 << 20) / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backup_id": self.manifest.backup_id,
+            "location": self.location,
+            "scope": self.manifest.scope,
+            "dump_bytes": self.manifest.dump_bytes,
+            "stored_bytes": self.manifest.stored_bytes,
+            "sha256": self.manifest.sha256,
+            "key_id": self.manifest.key_ids[0],
+            "tables": len(self.manifest.tables),
+            "rows": sum(self.manifest.tables.values()),
+            "plan_change": self.manifest.plan_change,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def table_counts(conn: psycopg.Connection, scope: str) -> dict[str, int]:
+    counts = {}
+    for schema, table in conn.execute(TABLES_SQL, {"scope": scope}).fetchall():
+        q = sql.SQL("select count(*) from {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+        counts[f"{schema}.{table}"] = conn.execute(q).fetchone()[0]
+    return counts
+
+
+def database_settings(conn: psycopg.Connection) -> list[dict[str, str | None]]:
+    """ALTER DATABASE … SET and ALTER ROLE … IN DATABASE … SET of this database: pg_dump keeps them
+    only with --create, which a restore into an existing database cannot use, so the manifest
+    carries them and the restore re-applies them."""
+    rows = conn.execute(
+        "select r.rolname, unnest(s.setconfig) from pg_catalog.pg_db_role_setting as s"
+        " join pg_catalog.pg_database as d on d.oid = s.setdatabase"
+        " left join pg_catalog.pg_roles as r on r.oid = s.setrole"
+        " where d.datname = pg_catalog.current_database() order by 1 nulls first, 2"
+    ).fetchall()
+    return [{"role": role, "setting": setting} for role, setting in rows]
+
+
+def apply_database_settings(conn: psycopg.Connection, settings: list[dict[str, str | None]]) -> None:
+    db = sql.Identifier(conn.info.dbname)
+    for s in settings:
+        name, _, value = str(s["setting"]).partition("=")
+        assignment = sql.SQL("set {} = {}").format(sql.Identifier(name), sql.Literal(value))
+        if s["role"]:
+            conn.execute(
+                sql.SQL("alter role {} in database {} ").format(sql.Identifier(s["role"]), db) + assignment
+            )
+        else:
+            conn.execute(sql.SQL("alter database {} ").format(db) + assignment)
+
+
+def deployed_change(conn: psycopg.Connection, project: str) -> tuple[str | None, str | None]:
+    if not conn.execute("select to_regclass('sqitch.changes') is not null").fetchone()[0]:
+        return None, None
+    row = conn.execute(
+        "select change, change_id from sqitch.changes where project = %s order by committed_at desc limit 1",
+        (project,),
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def new_backup_id(scope: str, when: datetime) -> str:
+    return f"{when:%Y%m%dT%H%M%SZ}-{scope}-{secrets.token_hex(4)}"
+
+
+def create_backup(
+    conninfo: str,
+    store: Store,
+    keyring: crypto.Keyring,
+    project: str,
+    scope: str = "full",
+    chunk_size: int = crypto.DEFAULT_CHUNK,
+    compress: int | None = None,
+) -> CreateReport:
+    if scope not in SCOPES:
+        raise BadInputError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
+    if not 4096 <= chunk_size <= crypto.MAX_CHUNK:
+        raise BadInputError(f"chunk size must be 4 KiB..64 MiB, got {chunk_size}")
+    if compress is not None and not 0 <= compress <= 9:
+        raise BadInputError(f"compression level must be 0..9, got {compress}")
+    t0 = time.perf_counter()
+    started = datetime.now(UTC)
+    backup_id = new_backup_id(scope, started)
+    nonce_id = secrets.token_bytes(16)
+    data_key = crypto.new_data_key()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("begin isolation level repeatable read read only")
+        snapshot = conn.execute("select pg_catalog.pg_export_snapshot()").fetchone()[0]
+        database = conn.info.dbname
+        server_version = conn.execute("show server_version").fetchone()[0]
+        change, change_id = deployed_change(conn, project)
+        tables = table_counts(conn, scope)
+        settings = database_settings(conn) if scope == "full" else []
+        if scope == "ai" and not tables:
+            raise BadInputError(
+                f"no AI tables in {database} (tables named ai_* or in schema ai): "
+                "nothing for --scope ai to back up"
+            )
+        args = [pgtools.program("pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--no-sync"]
+        if compress is not None:
+            args.append(f"--compress={compress}")
+        if scope == "ai":
+            args += [f'--table="{t.split(".", 1)[0]}"."{t.split(".", 1)[1]}"' for t in tables]
+        stats = {"dump": 0, "chunks": 0}
+        with tempfile.TemporaryFile() as errfile:
+            proc = subprocess.Popen(
+                args, stdout=subprocess.PIPE, stderr=errfile, env=pgtools.env_for(conninfo)
+            )
+            assert proc.stdout is not None
+
+            def plaintext() -> Iterator[bytes]:
+                while block := proc.stdout.read(chunk_size):
+                    stats["dump"] += len(block)
+                    stats["chunks"] += 1
+                    yield block
+                if proc.wait() != 0:
+                    errfile.seek(0)
+                    raise BackupFailedError(
+                        "pg_dump failed: " + pgtools.last_line(errfile.read().decode(errors="replace"))
+                    )
+
+            hasher = _Hasher(crypto.encrypt_stream(data_key, nonce_id, plaintext(), chunk_size))
+            try:
+                stored = store.write_stream(dump_name(backup_id), iter(hasher))
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+        conn.execute("commit")
+    manifest = Manifest(
+        backup_id=backup_id,
+        nonce_id=nonce_id.hex(),
+        project=project,
+        scope=scope,
+        database=database,
+        server_version=server_version,
+        pg_dump_version=pgtools.version("pg_dump"),
+        plan_change=change,
+        plan_change_id=change_id,
+        started=started.isoformat(),
+        finished=datetime.now(UTC).isoformat(),
+        dump_bytes=stats["dump"],
+        stored_bytes=stored,
+        chunks=max(stats["chunks"], 1),
+        chunk_size=chunk_size,
+        sha256=hasher.hexdigest(),
+        database_settings=settings,
+        tables=tables,
+        compression=f"pg_dump custom format, zlib level {6 if compress is None else compress}",
+        keys=[crypto.wrap(keyring.current, data_key, nonce_id)],
+    )
+    manifest.sign(data_key)
+    try:
+        store.put(manifest_name(backup_id), manifest.to_json())
+    except BaseException:
+        store.delete(dump_name(backup_id))
+        raise
+    return CreateReport(manifest, store.location, time.perf_counter() - t0)
+
+
+class _Hasher:
+    def __init__(self, chunks: Iterator[bytes]):
+        import hashlib
+
+        self.chunks = chunks
+        self.h = hashlib.sha256()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for c in self.chunks:
+            self.h.update(c)
+            yield c
+
+    def hexdigest(self) -> str:
+        return self.h.hexdigest()

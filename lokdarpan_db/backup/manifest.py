@@ -1,0 +1,103 @@
+"""The manifest beside each backup (`<id>.manifest.json`): what the backup holds and how to read
+it, authenticated by an HMAC keyed from the backup's data key (so an edited manifest is refused
+once the data key is unwrapped; the wrapped keys themselves are authenticated by AES-GCM)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import crypto
+from .crypto import IntegrityError
+
+FORMAT = "lokdarpan-backup/1"
+SCOPES = ("full", "ai")
+ID_RE = re.compile(r"^\d{8}T\d{6}Z-(full|ai)-[0-9a-f]{8}$")
+DUMP_SUFFIX = ".dump.enc"
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+def dump_name(backup_id: str) -> str:
+    return backup_id + DUMP_SUFFIX
+
+
+def manifest_name(backup_id: str) -> str:
+    return backup_id + MANIFEST_SUFFIX
+
+
+@dataclass
+class Manifest:
+    backup_id: str
+    nonce_id: str  # the 16 random bytes in the stream header, hex
+    project: str
+    scope: str
+    database: str
+    server_version: str
+    pg_dump_version: str
+    plan_change: str | None
+    plan_change_id: str | None
+    started: str
+    finished: str
+    dump_bytes: int
+    stored_bytes: int
+    chunks: int
+    chunk_size: int
+    sha256: str
+    tables: dict[str, int]
+    database_settings: list[dict[str, str | None]] = field(default_factory=list)
+    cipher: str = "AES-256-GCM, chunked, counter nonce with final flag"
+    compression: str = "pg_dump custom format (zlib per table)"
+    keys: list[dict[str, str]] = field(default_factory=list)
+    mac: str = ""
+    format: str = FORMAT
+
+    @property
+    def started_at(self) -> datetime:
+        return datetime.fromisoformat(self.started)
+
+    @property
+    def finished_at(self) -> datetime:
+        return datetime.fromisoformat(self.finished)
+
+    @property
+    def key_ids(self) -> list[str]:
+        return [k["key_id"] for k in self.keys]
+
+    def signed_payload(self) -> bytes:
+        body = {k: v for k, v in asdict(self).items() if k not in ("keys", "mac")}
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def sign(self, data_key: bytes) -> None:
+        self.mac = crypto.manifest_mac(data_key, self.signed_payload())
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def parse(cls, raw: bytes, name: str) -> Manifest:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise IntegrityError(f"{name}: the manifest is not JSON (damaged or edited)") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise IntegrityError(f"{name}: not a {FORMAT} manifest")
+        try:
+            m = cls(**data)
+        except TypeError as exc:
+            raise IntegrityError(f"{name}: the manifest's fields are wrong ({exc})") from None
+        if not ID_RE.match(m.backup_id) or m.scope not in SCOPES:
+            raise IntegrityError(f"{name}: the manifest names an invalid backup id or scope")
+        return m
+
+    def data_key(self, keyring: crypto.Keyring) -> bytes:
+        """Unwrap the data key and check the manifest's MAC; IntegrityError otherwise."""
+        dk = crypto.unwrap(keyring, self.keys, bytes.fromhex(self.nonce_id))
+        if not crypto.hmac_equal(crypto.manifest_mac(dk, self.signed_payload()), self.mac):
+            raise IntegrityError(f"the manifest of {self.backup_id} was edited (its MAC does not match)")
+        return dk

@@ -1,0 +1,56 @@
+"""Key rotation: re-wrap every backup's data key under the current wrapping key.
+
+Only manifests change (the dumps are never rewritten): each data key is unwrapped with whichever
+key of the keyring opens it, the manifest's MAC is checked, and the key is wrapped again under the
+keyring's current key. After a rekey the old key can be retired from the key file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import crypto
+from .catalog import list_backups
+from .manifest import manifest_name
+from .store import Store
+
+
+@dataclass
+class RekeyReport:
+    key_id: str
+    rewrapped: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "rewrapped": self.rewrapped,
+            "already_current": self.already,
+            "skipped": self.skipped,
+        }
+
+
+def rekey(store: Store, keyring: crypto.Keyring, project: str, dry_run: bool = False) -> RekeyReport:
+    report = RekeyReport(crypto.key_id(keyring.current))
+    for entry in list_backups(store):
+        m = entry.manifest
+        if m is None or not entry.good:
+            report.skipped[entry.backup_id] = entry.problem or "damaged"
+            continue
+        if m.project != project:
+            report.skipped[entry.backup_id] = f"belongs to project {m.project!r}"
+            continue
+        if m.key_ids == [report.key_id]:
+            report.already.append(m.backup_id)
+            continue
+        try:
+            dk = m.data_key(keyring)
+        except crypto.IntegrityError as exc:
+            report.skipped[entry.backup_id] = str(exc)
+            continue
+        m.keys = [crypto.wrap(keyring.current, dk, bytes.fromhex(m.nonce_id))]
+        if not dry_run:
+            store.put(manifest_name(m.backup_id), m.to_json())
+        report.rewrapped.append(m.backup_id)
+    return report

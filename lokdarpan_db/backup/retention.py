@@ -1,0 +1,77 @@
+"""Grandfather-father-son retention: keep the newest backup of each of the last N days, weeks,
+months and years that have one (the seed: 7 daily, 4 weekly, 12 monthly, 3 yearly), per scope.
+
+Safety: only good backups count towards the policy; the newest good backup of each scope is
+always kept, whatever the policy says; damaged or partial backups are listed as such and deleted
+only with --include-damaged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import BadInputError
+from .catalog import Entry
+
+
+@dataclass(frozen=True)
+class Policy:
+    daily: int = 7
+    weekly: int = 4
+    monthly: int = 12
+    yearly: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("daily", "weekly", "monthly", "yearly"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1000:
+                raise BadInputError(f"--{name} must be 0..1000, got {v}")
+
+
+PERIODS: dict[str, Callable[[datetime], tuple[int, ...]]] = {
+    "daily": lambda t: (t.year, t.month, t.day),
+    "weekly": lambda t: tuple(t.isocalendar()[:2]),
+    "monthly": lambda t: (t.year, t.month),
+    "yearly": lambda t: (t.year,),
+}
+
+
+@dataclass
+class Decision:
+    keep: list[tuple[Entry, list[str]]] = field(default_factory=list)
+    delete: list[Entry] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "keep": [{"backup_id": e.backup_id, "because": why} for e, why in self.keep],
+            "delete": [{"backup_id": e.backup_id, "good": e.good, "problem": e.problem} for e in self.delete],
+        }
+
+
+def decide(entries: list[Entry], policy: Policy, include_damaged: bool = False) -> Decision:
+    decision = Decision()
+    reasons: dict[str, list[str]] = {}
+    for scope in sorted({e.scope for e in entries}):
+        good = sorted((e for e in entries if e.scope == scope and e.good), key=lambda e: e.when, reverse=True)
+        for name, key in PERIODS.items():
+            seen: list[tuple[int, ...]] = []
+            for e in good:
+                period = key(e.when)
+                if period in seen:
+                    continue
+                if len(seen) >= getattr(policy, name):
+                    break
+                seen.append(period)
+                reasons.setdefault(e.backup_id, []).append(name)
+        if good:
+            reasons.setdefault(good[0].backup_id, []).insert(0, "newest good")
+    for e in entries:
+        if e.backup_id in reasons:
+            decision.keep.append((e, reasons[e.backup_id]))
+        elif e.good or include_damaged:
+            decision.delete.append(e)
+        else:
+            decision.keep.append((e, ["damaged: kept for inspection (--include-damaged deletes it)"]))
+    return decision

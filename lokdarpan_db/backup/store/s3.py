@@ -1,0 +1,207 @@
+"""An S3 bucket (or any S3-compatible store) through boto3.
+
+Dumps go up as multipart uploads fed straight from the encrypting stream (no temporary file):
+boto3's TransferConfig bounds memory to about part size × in-memory parts, and a failed upload is
+aborted so no partial object or dangling multipart upload is left. Server-side encryption and
+the storage class come from configuration; credentials come from boto3's usual chain (environment,
+~/.aws, instance role); an endpoint URL points it at an S3-compatible store.
+
+Configuration (environment): LOKDARPAN_S3_ENDPOINT_URL (else AWS_ENDPOINT_URL), AWS_REGION /
+AWS_DEFAULT_REGION (default ap-south-1), LOKDARPAN_S3_STORAGE_CLASS (default STANDARD_IA),
+LOKDARPAN_S3_SSE (AES256 default, aws:kms, or none), LOKDARPAN_S3_KMS_KEY_ID,
+LOKDARPAN_S3_PART_MB (default 16).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import StoredObject, StoreError
+
+MB = 1 << 20
+READ_BLOCK = MB
+
+
+class _IterReader(io.RawIOBase):
+    """A read-only file over an iterator of bytes, for upload_fileobj."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self.chunks = chunks
+        self.buf = bytearray()
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while (size < 0 or len(self.buf) < size) and (nxt := next(self.chunks, None)) is not None:
+            self.buf += nxt
+        n = len(self.buf) if size < 0 else min(size, len(self.buf))
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        self.total += len(out)
+        return out
+
+
+@dataclass
+class S3Store:
+    bucket: str
+    prefix: str = ""
+    region: str = "ap-south-1"
+    endpoint_url: str | None = None
+    storage_class: str = "STANDARD_IA"
+    sse: str | None = "AES256"
+    kms_key_id: str | None = None
+    part_size: int = 16 * MB
+    concurrency: int = 4
+    _client: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> S3Store:
+        rest = url[len("s3://") :]
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise StoreError(f"no bucket in {url!r}: give s3://bucket/prefix")
+        sse = os.environ.get("LOKDARPAN_S3_SSE", "AES256")
+        try:
+            part_mb = int(os.environ.get("LOKDARPAN_S3_PART_MB", "16"))
+        except ValueError:
+            raise StoreError("LOKDARPAN_S3_PART_MB must be a whole number of MB") from None
+        if not 5 <= part_mb <= 512:
+            raise StoreError(f"LOKDARPAN_S3_PART_MB must be 5..512 (S3's part limits), got {part_mb}")
+        return cls(
+            bucket=bucket,
+            prefix=prefix.strip("/"),
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-south-1",
+            endpoint_url=os.environ.get("LOKDARPAN_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL"),
+            storage_class=os.environ.get("LOKDARPAN_S3_STORAGE_CLASS", "STANDARD_IA"),
+            sse=None if sse.lower() == "none" else sse,
+            kms_key_id=os.environ.get("LOKDARPAN_S3_KMS_KEY_ID"),
+            part_size=part_mb * MB,
+        )
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "s3",
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=Config(
+                    connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}
+                ),
+            )
+        return self._client
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def _extra(self) -> dict[str, str]:
+        extra = {"StorageClass": self.storage_class}
+        if self.sse:
+            extra["ServerSideEncryption"] = self.sse
+            if self.kms_key_id:
+                extra["SSEKMSKeyId"] = self.kms_key_id
+        return extra
+
+    def _fail(self, what: str, exc: Exception) -> StoreError:
+        return StoreError(f"S3 {what} failed at {self.location}: {' '.join(str(exc).split())}")
+
+    def write_stream(self, name: str, chunks: Iterator[bytes]) -> int:
+        from boto3.s3.transfer import TransferConfig
+        from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+        config = TransferConfig(
+            multipart_threshold=self.part_size,
+            multipart_chunksize=self.part_size,
+            max_concurrency=self.concurrency,
+            use_threads=True,
+        )
+        # boto3 does not take this in its constructor; s3transfer reads it: parts buffered from a
+        # non-seekable stream, which bounds memory to about part size x (this + concurrency).
+        config.max_in_memory_upload_chunks = self.concurrency
+        reader = _IterReader(chunks)
+        try:
+            self.client.upload_fileobj(
+                reader, self.bucket, self._key(name), ExtraArgs=self._extra(), Config=config
+            )
+        except EndpointConnectionError as exc:  # nothing can have been started where nothing answers
+            raise self._fail(f"upload of {name}", exc) from None
+        except (BotoCoreError, ClientError) as exc:
+            self._abort_uploads(name)
+            raise self._fail(f"upload of {name}", exc) from None
+        except BaseException:
+            self._abort_uploads(name)
+            raise
+        return reader.total
+
+    def _abort_uploads(self, name: str) -> None:
+        """Belt and braces: boto3 aborts a failed multipart upload; make sure none is left."""
+        try:
+            resp = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self._key(name))
+            for up in resp.get("Uploads", []):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"], UploadId=up["UploadId"])
+        except Exception:
+            pass
+
+    def read_stream(self, name: str) -> Iterator[bytes]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"]
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"read of {name}", exc) from None
+        try:
+            while block := body.read(READ_BLOCK):
+                yield block
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"read of {name}", exc) from None
+        finally:
+            body.close()
+
+    def put(self, name: str, data: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(name), Body=data, **self._extra())
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"write of {name}", exc) from None
+
+    def get(self, name: str) -> bytes:
+        return b"".join(self.read_stream(name))
+
+    def list(self) -> list[StoredObject]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found = []
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                for obj in page.get("Contents", []):
+                    rel = obj["Key"][len(prefix) :]
+                    if "/" not in rel:
+                        found.append(StoredObject(rel, obj["Size"], obj["LastModified"]))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail("listing", exc) from None
+        return sorted(found, key=lambda o: o.name)
+
+    def delete(self, name: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"delete of {name}", exc) from None

@@ -1,0 +1,425 @@
+"""`lokdarpan-db backup …` (encrypted logical backups) and `lokdarpan-db pitr …` (pgBackRest)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from .. import connect
+from ..backup import catalog, crypto, restore, retention
+from ..backup.dump import create_backup
+from ..backup.pitr import BACKUP_TYPES, Pitr
+from ..backup.rekey import rekey
+from ..backup.store import Store, open_store
+from ..server.cluster import LocalCluster
+from .context import Context, json_option, pass_ctx
+from .output import Table, notice, out
+
+
+class BackupOptions:
+    def __init__(self, dest: str | None, key_file: str | None):
+        self.dest = dest
+        self.key_file = Path(key_file) if key_file else None
+
+    def store(self, c: Context) -> Store:
+        return open_store(self.dest or str(c.project_dir / ".lokdarpan" / "backups"))
+
+    def keyring(self) -> crypto.Keyring:
+        return crypto.Keyring.load(self.key_file)
+
+
+def _opts() -> BackupOptions:
+    return click.get_current_context().meta["lokdarpan.backup"]
+
+
+def _project(c: Context) -> str:
+    return c.plan().project
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _age(hours: float) -> str:
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+@click.group()
+@click.option(
+    "--dest",
+    envvar="LOKDARPAN_BACKUP_DEST",
+    metavar="DIR|s3://BUCKET/PREFIX",
+    help="Where backups live. Default: $LOKDARPAN_BACKUP_DEST, else .lokdarpan/backups.",
+)
+@click.option(
+    "--key-file",
+    envvar="LOKDARPAN_BACKUP_KEY_FILE",
+    metavar="FILE",
+    help="Wrapping keys, base64, one per line, current first. Default: $LOKDARPAN_BACKUP_KEY_FILE, "
+    "else the key in $LOKDARPAN_BACKUP_KEY.",
+)
+@click.pass_context
+def backup(ctx: click.Context, dest: str | None, key_file: str | None) -> None:
+    """Encrypted logical backups: create, list, prune, verify, restore, drill, rekey.
+
+    \b
+    Examples:
+      openssl rand -base64 32 > /etc/lokdarpan/backup.keys && chmod 600 /etc/lokdarpan/backup.keys
+      lokdarpan-db backup --key-file /etc/lokdarpan/backup.keys --dest s3://lokdarpan-backups/db create
+    """
+    ctx.meta["lokdarpan.backup"] = BackupOptions(dest, key_file)
+
+
+@backup.command("create")
+@click.option(
+    "--scope",
+    type=click.Choice(["full", "ai"]),
+    default="full",
+    show_default=True,
+    help="full = the whole database; ai = the AI tables (ai_* and schema ai) only.",
+)
+@click.option(
+    "--compress",
+    type=click.IntRange(0, 9),
+    default=None,
+    metavar="0-9",
+    help="pg_dump's zlib level (default 6).",
+)
+@json_option
+@pass_ctx
+def create(c: Context, scope: str, compress: int | None) -> None:
+    """Stream pg_dump through AES-256-GCM into the destination, with a signed manifest.
+
+    \b
+    Examples:
+      lokdarpan-db backup create
+      lokdarpan-db backup --dest /srv/backups create --scope ai
+      LOKDARPAN_BACKUP_KEY=$(cat key.b64) lokdarpan-db --json backup create
+    """
+    o = _opts()
+    keyring, store = o.keyring(), o.store(c)
+    target = connect.resolve(c.db, c.project_dir, notice)
+    report = create_backup(target.conninfo, store, keyring, _project(c), scope, compress=compress)
+    m = report.manifest
+    c.emit(
+        report.as_dict(),
+        lambda: out.print(
+            f"backup {m.backup_id} → {report.location}: {_size(m.dump_bytes)} dumped, "
+            f"{_size(m.stored_bytes)} stored, {len(m.tables)} tables, {sum(m.tables.values()):,} rows, "
+            f"key {m.key_ids[0]}, "
+            f"{report.seconds:.1f} s",
+            markup=False,
+        ),
+    )
+
+
+@backup.command("list")
+@json_option
+@pass_ctx
+def list_cmd(c: Context) -> None:
+    """The backups at the destination, oldest first, with age, size and state.
+
+    \b
+    Examples:
+      lokdarpan-db backup list
+      lokdarpan-db --json backup --dest s3://lokdarpan-backups/db list
+    """
+    entries = catalog.list_backups(_opts().store(c))
+    now = datetime.now(UTC)
+    rows = [e.as_dict(now) for e in entries]
+
+    def human() -> None:
+        if not rows:
+            out.print("no backups")
+            return
+        t = Table()
+        t.add_column("backup", no_wrap=True, min_width=31)  # an id must be copyable whole
+        for col in ("scope", "age", "stored", "dump", "plan change", "state"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(
+                r["backup_id"],
+                r["scope"],
+                _age(r["age_hours"]),
+                _size(r["stored_bytes"]),
+                _size(r["dump_bytes"]),
+                r["plan_change"] or "-",
+                "ok" if r["good"] else r["problem"],
+            )
+        out.print(t)
+
+    c.emit({"backups": rows}, human)
+
+
+@backup.command("prune")
+@click.option("--daily", type=int, default=7, show_default=True, help="Days with a backup to keep.")
+@click.option("--weekly", type=int, default=4, show_default=True, help="ISO weeks to keep.")
+@click.option("--monthly", type=int, default=12, show_default=True, help="Months to keep.")
+@click.option("--yearly", type=int, default=3, show_default=True, help="Years to keep.")
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
+@click.option("--include-damaged", is_flag=True, help="Also delete damaged or partial backups.")
+@json_option
+@pass_ctx
+def prune(
+    c: Context, daily: int, weekly: int, monthly: int, yearly: int, dry_run: bool, include_damaged: bool
+) -> None:
+    """Apply grandfather-father-son retention; the newest good backup is always kept.
+
+    \b
+    Examples:
+      lokdarpan-db backup prune --dry-run
+      lokdarpan-db backup prune --daily 14 --weekly 8
+    """
+    policy = retention.Policy(daily, weekly, monthly, yearly)
+    store = _opts().store(c)
+    decision = retention.decide(catalog.list_backups(store), policy, include_damaged)
+    if not dry_run:
+        for e in decision.delete:
+            for name in (e.backup_id + ".manifest.json", e.backup_id + ".dump.enc"):
+                store.delete(name)
+    data = {"dry_run": dry_run, **decision.as_dict()}
+
+    def human() -> None:
+        verb = "would delete" if dry_run else "deleted"
+        for e, why in decision.keep:
+            out.print(f"keep   {e.backup_id}  ({', '.join(why)})", markup=False)
+        for e in decision.delete:
+            out.print(f"{verb} {e.backup_id}" + ("" if e.good else f"  ({e.problem})"), markup=False)
+        out.print(f"{len(decision.keep)} kept, {len(decision.delete)} {verb}")
+
+    c.emit(data, human)
+
+
+@backup.command("verify")
+@click.argument("backup_ref", metavar="BACKUP")
+@json_option
+@pass_ctx
+def verify_cmd(c: Context, backup_ref: str) -> None:
+    """Read a backup end to end: manifest MAC, every chunk's tag, size and SHA-256.
+
+    \b
+    Examples:
+      lokdarpan-db backup verify latest
+      lokdarpan-db backup verify 20261125T233000Z-full-1a2b3c4d
+    """
+    o = _opts()
+    r = restore.verify_backup(o.store(c), backup_ref, o.keyring(), _project(c))
+    c.emit(
+        r.as_dict(),
+        lambda: out.print(
+            f"{r.backup_id}: {r.chunks} chunks, {_size(r.stored_bytes)}, all authentic ({r.seconds:.1f} s)"
+        ),
+    )
+
+
+@backup.command("restore")
+@click.argument("backup_ref", metavar="BACKUP")
+@click.option(
+    "--into", "into", required=True, metavar="DSN", help="The database to restore into (must exist)."
+)
+@click.option("--jobs", type=int, default=2, show_default=True, help="pg_restore parallel jobs.")
+@click.option(
+    "--overwrite", is_flag=True, help="Restore into a non-empty database (drops what the backup holds)."
+)
+@json_option
+@pass_ctx
+def restore_cmd(c: Context, backup_ref: str, into: str, jobs: int, overwrite: bool) -> None:
+    """Verify every chunk, then pg_restore into DSN, then run the health check.
+
+    \b
+    Examples:
+      createdb lokdarpan_restored
+      lokdarpan-db backup restore latest --into postgresql:///lokdarpan_restored
+      lokdarpan-db backup restore 20261125T233000Z-full-1a2b3c4d --into "$DSN" --jobs 4
+    """
+    o = _opts()
+    r = restore.restore_backup(
+        o.store(c),
+        backup_ref,
+        connect.normalise(into),
+        o.keyring(),
+        _project(c),
+        c.plan(),
+        jobs=jobs,
+        overwrite=overwrite,
+    )
+    h = r.health
+    c.emit(
+        r.as_dict(),
+        lambda: out.print(
+            f"restored {r.backup_id} into {r.target}: verified in {r.verify_seconds:.1f} s, restored in "
+            f"{r.restore_seconds:.1f} s; health ok: plan at {h.plan_change}, "
+            f"{h.verified} verify scripts passed, {h.tables_checked} tables' row counts match, "
+            f"validate_data_integrity: {h.integrity}",
+            markup=False,
+        ),
+    )
+
+
+@backup.command("drill")
+@click.option("--jobs", type=int, default=2, show_default=True, help="pg_restore parallel jobs.")
+@json_option
+@pass_ctx
+def drill_cmd(c: Context, jobs: int) -> None:
+    """create → restore into a scratch database → health check → drop; reports timings.
+
+    \b
+    Examples:
+      lokdarpan-db backup drill
+      lokdarpan-db --json backup --dest s3://lokdarpan-backups/db drill   # nightly
+    """
+    o = _opts()
+    target = connect.resolve(c.db, c.project_dir, notice)
+    r = restore.drill(target.conninfo, o.store(c), o.keyring(), _project(c), c.plan(), jobs=jobs)
+    s = r.as_dict()["seconds"]
+    c.emit(
+        r.as_dict(),
+        lambda: out.print(
+            f"drill ok: {r.create.manifest.backup_id} created {s['create']} s, verified {s['verify']} s, "
+            f"restored {s['restore']} s, health {s['health']} s, scratch {r.scratch} dropped {s['drop']} s",
+            markup=False,
+        ),
+    )
+
+
+@backup.command("rekey")
+@click.option("--dry-run", is_flag=True, help="Say what would be re-wrapped; write nothing.")
+@json_option
+@pass_ctx
+def rekey_cmd(c: Context, dry_run: bool) -> None:
+    """Re-wrap every backup's data key under the key file's current (first) key.
+
+    \b
+    Examples:
+      (openssl rand -base64 32; cat backup.keys) > backup.keys.new && mv backup.keys.new backup.keys
+      lokdarpan-db backup --key-file backup.keys rekey
+    """
+    o = _opts()
+    r = rekey(o.store(c), o.keyring(), _project(c), dry_run)
+
+    def human() -> None:
+        out.print(
+            f"{'would re-wrap' if dry_run else 're-wrapped'} {len(r.rewrapped)} backup(s) under key "
+            f"{r.key_id}; {len(r.already)} already under it"
+        )
+        for bid, why in r.skipped.items():
+            out.print(f"skipped {bid}: {why}", markup=False)
+
+    c.emit(r.as_dict(), human)
+    if r.skipped:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------------------------- pitr
+
+
+def _pitr(c: Context) -> Pitr:
+    return Pitr(LocalCluster(c.project_dir / ".lokdarpan"))
+
+
+@click.group()
+def pitr() -> None:
+    """Point-in-time recovery of the embedded cluster with pgBackRest.
+
+    \b
+    Examples:
+      lokdarpan-db pitr setup && lokdarpan-db pitr backup && lokdarpan-db pitr info
+    """
+
+
+@pitr.command("setup")
+@click.option("--repo", metavar="DIR", help="Repository directory. Default: .lokdarpan/pgbackrest/repo.")
+@click.option("--retention-full", type=int, default=2, show_default=True, help="Full backups to keep.")
+@json_option
+@pass_ctx
+def pitr_setup(c: Context, repo: str | None, retention_full: int) -> None:
+    """Configure pgBackRest, turn on WAL archiving (restarts the server), create the stanza.
+
+    \b
+    Examples:
+      lokdarpan-db pitr setup
+      lokdarpan-db pitr setup --repo /mnt/backup-disk/pgbackrest
+    """
+    r = _pitr(c).setup(repo, retention_full)
+    c.emit(
+        r,
+        lambda: out.print(
+            f"WAL archiving on; repository {r['repository']}; config {r['config']}", markup=False
+        ),
+    )
+
+
+@pitr.command("backup")
+@click.option("--type", "kind", type=click.Choice(BACKUP_TYPES), default="full", show_default=True)
+@json_option
+@pass_ctx
+def pitr_backup(c: Context, kind: str) -> None:
+    """Take a pgBackRest base backup (full, differential or incremental).
+
+    \b
+    Examples:
+      lokdarpan-db pitr backup
+      lokdarpan-db pitr backup --type incr
+    """
+    r = _pitr(c).backup(kind)
+    c.emit(
+        r, lambda: out.print(f"{kind} backup {r['backup'].get('label')} in {r['seconds']} s", markup=False)
+    )
+
+
+@pitr.command("info")
+@json_option
+@pass_ctx
+def pitr_info(c: Context) -> None:
+    """Base backups and the archived WAL range: the window you can restore to.
+
+    \b
+    Examples:
+      lokdarpan-db pitr info
+    """
+    r = _pitr(c).info()
+
+    def human() -> None:
+        out.print(
+            f"stanza {r['stanza']}: {r['status']}; WAL {r['wal']['min']} … {r['wal']['max']}", markup=False
+        )
+        for b in r["backups"]:
+            out.print(
+                f"  {b['label']}  {b['type']}  {b['start']} → {b['stop']}  {_size(b['size'])}", markup=False
+            )
+
+    c.emit(r, human)
+
+
+@pitr.command("restore")
+@click.option("--to", "to", required=True, metavar="TIMESTAMP", help="An instant with a time zone.")
+@click.option(
+    "--into",
+    "into",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="A new directory for the restored cluster.",
+)
+@click.option("--port", type=int, default=None, help="Port for the restored cluster (default: a free one).")
+@json_option
+@pass_ctx
+def pitr_restore(c: Context, to: str, into: Path, port: int | None) -> None:
+    """Bring up a second cluster in DIR as the database was at TIMESTAMP.
+
+    \b
+    Examples:
+      lokdarpan-db pitr restore --to "2026-11-25 23:40:00+05:30" --into /srv/pg-restored
+    """
+    new = _pitr(c).restore(to, into, port)
+    data = {"root": str(new.root), "url": new.url(), "port": new.port, "to": to}
+    c.emit(data, lambda: out.print(f"restored to {to}: running at {new.url()}", markup=False))
