@@ -176,11 +176,10 @@ def restore_backup(
             "replace what the backup holds"
         )
     verify_backup(store, m.backup_id, keyring, project)
+    if existing and overwrite:
+        recreate_database(target)
     t1 = time.perf_counter()
-    args = [pgtools.program("pg_restore"), "--exit-on-error"]
-    if overwrite:
-        args += ["--clean", "--if-exists"]
-    args += ["--dbname", _dbname(target)]
+    args = [pgtools.program("pg_restore"), "--exit-on-error", "--dbname", _dbname(target)]
     env = pgtools.env_for(target)
     if jobs > 1:
         fd, tmp = tempfile.mkstemp(prefix=f"{m.backup_id}-", suffix=".dump", dir=workdir)
@@ -211,6 +210,30 @@ def restore_backup(
             f"restored {m.backup_id}, but the health check failed: {'; '.join(health.problems)}"
         )
     return report
+
+
+def recreate_database(conninfo: str) -> None:
+    """--overwrite: drop the target database and create it empty again, with the same owner.
+
+    pg_restore --clean cannot replace a partitioned table (it drops each partition's inherited
+    constraints one by one, which PostgreSQL refuses), so the target starts empty instead; the
+    manifest's database-level settings are applied after the restore."""
+    from psycopg.conninfo import make_conninfo
+
+    name = _dbname(conninfo)
+    with psycopg.connect(make_conninfo(conninfo, dbname="postgres"), autocommit=True) as conn:
+        owner = conn.execute(
+            "select pg_catalog.pg_get_userbyid(datdba) from pg_catalog.pg_database where datname = %s",
+            (name,),
+        ).fetchone()
+        if owner is None:
+            raise BadInputError(f"the restore target database {name} does not exist")
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("create database {} owner {} template template0").format(
+                sql.Identifier(name), sql.Identifier(owner[0])
+            )
+        )
 
 
 def _dbname(conninfo: str) -> str:

@@ -69,7 +69,16 @@ def test_create_list_verify_restore_through_the_cli(source_db, databases, tmp_pa
 def test_ai_scope_dumps_only_ai_tables(source_db, tmp_path, keyfile, capsys):
     store = LocalStore(tmp_path)
     r = create_backup(source_db, store, crypto.Keyring.load(keyfile), "lokdarpan", "ai")
-    assert r.manifest.tables == {"public.ai_demo": 500}
+    with psycopg.connect(source_db) as conn:
+        ai_tables = {
+            f"public.{name}"
+            for (name,) in conn.execute(
+                "select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace "
+                "and c.relkind in ('r', 'p') and c.relname like 'ai\\_%'"
+            )
+        }
+    assert set(r.manifest.tables) <= ai_tables and r.manifest.tables["public.ai_demo"] == 500
+    assert "public.ward" not in r.manifest.tables and "public.post" not in r.manifest.tables
     assert r.manifest.backup_id.split("-")[1] == "ai"
 
 
