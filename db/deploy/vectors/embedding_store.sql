@@ -101,9 +101,6 @@ create table public.ai_embedding_store (
     constraint chk_ai_embedding_store_quality_flags check (jsonb_typeof(quality_flags) in ('array', 'object')),
     created_at timestamptz not null default public.lokdarpan_now(),
     updated_at timestamptz not null default public.lokdarpan_now(),
-    last_accessed_at timestamptz,
-    access_count integer not null default 0
-    constraint chk_ai_embedding_store_access_count check (access_count >= 0),
     constraint chk_ai_embedding_store_expiry check (expires_at > fetched_at),
     constraint fk_ai_embedding_store_embedding_model foreign key (embedding_model, embedding_dimensions)
     references public.embedding_model (model_name, dimensions),
@@ -145,11 +142,7 @@ comment on column public.ai_embedding_store.processing_metadata is 'How the chun
 comment on column public.ai_embedding_store.quality_flags is 'Quality flags (JSON array or object).';
 comment on column public.ai_embedding_store.created_at is 'When the row was written.';
 comment on column public.ai_embedding_store.updated_at is
-'When the row''s content last changed (set by the database; access tracking does not count).';
-comment on column public.ai_embedding_store.last_accessed_at is
-'Last time a search returned it, as of the last flush_embedding_access().';
-comment on column public.ai_embedding_store.access_count is
-'How many searches returned it, as of the last flush_embedding_access().';
+'When the row''s content last changed (set by the database).';
 
 -- Model, dimension and ward, checked and resolved with messages a DBA can act on.
 create function public.ai_embedding_store_check_row()
@@ -219,12 +212,13 @@ for each row execute function public.ai_embedding_store_check_row();
 create index ix_embedding_ward_date on public.ai_embedding_store (ward_id, published_at) where ward_id is not null;
 create index ix_embedding_type_relevance on public.ai_embedding_store (content_type, political_relevance_score)
 where political_relevance_score > 0.5;
-create index ix_embedding_cleanup on public.ai_embedding_store (expires_at, last_accessed_at) where expires_at is not null;
+-- last_accessed_at lives in ai_embedding_usage (see there).
+create index ix_embedding_cleanup on public.ai_embedding_store (expires_at) where expires_at is not null;
 -- A ward's rows of one model: the exact per-ward search reads them through this.
 create index ix_embedding_model_ward on public.ai_embedding_store (embedding_model, ward_id);
 comment on index public.ix_embedding_ward_date is 'A ward''s chunks by publication time (seed index, by ward_id).';
 comment on index public.ix_embedding_type_relevance is 'Relevant chunks by content type (seed index).';
-comment on index public.ix_embedding_cleanup is 'Expiry cleanup (seed index).';
+comment on index public.ix_embedding_cleanup is 'Expiry cleanup (seed index; last access is in ai_embedding_usage).';
 comment on index public.ix_embedding_model_ward is
 'One model''s chunks of one ward: exact ward-filtered search and its size estimate.';
 
@@ -232,21 +226,44 @@ comment on index public.ix_embedding_model_ward is
 -- `vector` HNSW index holds; a halfvec (16-bit) index holds 4,000 and the search re-ranks its
 -- candidates at full precision. Built with m = 16, ef_construction = 64 (pgvector's defaults).
 create index ix_embedding_hnsw_te3_large on public.ai_embedding_store
-using hnsw ((embedding::public.halfvec(3072)) public.halfvec_cosine_ops)
+using hnsw ((cast(embedding as halfvec(3072))) halfvec_cosine_ops) -- noqa: LT01
 where embedding_model = 'text-embedding-3-large';
 create index ix_embedding_hnsw_te3_small on public.ai_embedding_store
-using hnsw ((embedding::public.vector(1536)) public.vector_cosine_ops)
+using hnsw ((cast(embedding as vector(1536))) vector_cosine_ops)
 where embedding_model = 'text-embedding-3-small';
 create index ix_embedding_hnsw_nomic_768 on public.ai_embedding_store
-using hnsw ((embedding::public.vector(768)) public.vector_cosine_ops)
+using hnsw ((cast(embedding as vector(768))) vector_cosine_ops)
 where embedding_model = 'nomic-embed-text-v1.5';
 comment on index public.ix_embedding_hnsw_te3_large is
 'Cosine HNSW over text-embedding-3-large rows as halfvec(3072); find_similar_content re-ranks at full precision.';
 comment on index public.ix_embedding_hnsw_te3_small is 'Cosine HNSW over text-embedding-3-small rows (vector(1536)).';
 comment on index public.ix_embedding_hnsw_nomic_768 is 'Cosine HNSW over nomic-embed-text-v1.5 rows (vector(768)).';
 
+-- How often and when searches returned a chunk (the seed's access_count and last_accessed_at).
+-- Not columns of ai_embedding_store: a chunk row is wide and carries a 3072-d HNSW entry, and
+-- updating it is not HOT (measured: 10-60 % HOT at fillfactor 90-70), so each counted hit would
+-- insert into the HNSW index (~4 ms a row) and bloat it. Here an update touches a narrow row.
+create table public.ai_embedding_usage (
+    embedding_id integer
+    constraint ai_embedding_usage_pkey primary key
+    constraint fk_ai_embedding_usage_ai_embedding_store references public.ai_embedding_store (id) on delete cascade,
+    access_count integer not null
+    constraint chk_ai_embedding_usage_access_count check (access_count > 0),
+    last_accessed_at timestamptz not null
+);
+
+comment on table public.ai_embedding_usage is
+'Access tracking of ai_embedding_store (the seed''s access_count and last_accessed_at): one row per chunk '
+'that a search has returned, as of the last flush_embedding_access(). A chunk without a row was never returned.';
+comment on column public.ai_embedding_usage.embedding_id is 'The chunk (ai_embedding_store.id).';
+comment on column public.ai_embedding_usage.access_count is 'How many searches returned it.';
+comment on column public.ai_embedding_usage.last_accessed_at is 'When a search last returned it.';
+
+create index ix_ai_embedding_usage_last_accessed on public.ai_embedding_usage (last_accessed_at);
+comment on index public.ix_ai_embedding_usage_last_accessed is 'Cleanup of chunks not accessed for a while.';
+
 -- Which rows searches returned: appended by find_similar_content (one small insert per search,
--- no lock on the chunks), folded into access_count / last_accessed_at by flush_embedding_access().
+-- no lock on anything), folded into ai_embedding_usage by flush_embedding_access().
 -- Unlogged: these are cleanup hints; a crash loses at most the unflushed ones and no WAL is written.
 create unlogged table public.ai_embedding_access (
     embedding_id integer not null,
@@ -255,7 +272,7 @@ create unlogged table public.ai_embedding_access (
 
 comment on table public.ai_embedding_access is
 'Search hits not yet counted: find_similar_content() appends the ids it returned; '
-'flush_embedding_access() folds them into ai_embedding_store and empties it. Unlogged (a crash loses '
+'flush_embedding_access() folds them into ai_embedding_usage and empties it. Unlogged (a crash loses '
 'only unflushed hits).';
 comment on column public.ai_embedding_access.embedding_id is 'ai_embedding_store.id a search returned.';
 comment on column public.ai_embedding_access.accessed_at is 'When.';
@@ -297,25 +314,31 @@ begin
 
     hits as (
         select
-            embedding_id,
+            g.embedding_id,
             count(*) as hits,
-            max(accessed_at) as last_at
-        from gone group by embedding_id
+            max(g.accessed_at) as last_at
+        from gone as g
+        where exists (select from public.ai_embedding_store as s where s.id = g.embedding_id)
+        group by g.embedding_id
     )
 
-    update public.ai_embedding_store as s
-    set
-        access_count = least(s.access_count::bigint + h.hits, 2147483647)::integer,
-        last_accessed_at = greatest(s.last_accessed_at, h.last_at)
+    insert into public.ai_embedding_usage as u (embedding_id, access_count, last_accessed_at)
+    select
+        h.embedding_id,
+        least(h.hits, 2147483647)::integer,
+        h.last_at
     from hits as h
-    where s.id = h.embedding_id;
+    on conflict (embedding_id) do update
+        set
+            access_count = least(u.access_count::bigint + excluded.access_count, 2147483647)::integer,
+            last_accessed_at = greatest(u.last_accessed_at, excluded.last_accessed_at);
     get diagnostics n = row_count;
     return n;
 end
 $$;
 
 comment on function public.flush_embedding_access() is
-'Folds ai_embedding_access into ai_embedding_store.access_count and last_accessed_at and empties it; '
+'Folds ai_embedding_access into ai_embedding_usage (access_count, last_accessed_at) and empties it; '
 'returns how many chunks it updated. For the maintenance job (lokdarpan_admin), e.g. every few minutes.';
 
 -- The query's model, checked: its dimension, or a 22023 naming what is wrong.
@@ -384,13 +407,15 @@ language plpgsql
 volatile
 security invoker
 set search_path = pg_catalog, public, pg_temp
-set hnsw.ef_search = 100
-set hnsw.iterative_scan = 'off'
+set "hnsw.ef_search" = 100
+set "hnsw.iterative_scan" = off
 as $$
 declare
     -- Wards with at most this many chunks of the model are searched exactly (measured:
-    -- docs/vector-search.md); larger ones by the HNSW index with iterative scans.
-    exact_ward_max constant integer := 3000;
+    -- docs/vector-search.md); larger ones by the HNSW index with iterative scans. The setting
+    -- lokdarpan.vector_exact_ward_max overrides it (tests force the index path with 0).
+    exact_ward_max integer := 3000;
+    setting text := current_setting('lokdarpan.vector_exact_ward_max', true);
     dims integer;
     ward text;
     ward_rows integer;
@@ -402,6 +427,13 @@ declare
     ids integer [] := '{}';
 begin
     dims := public.embedding_model_dimensions(model_name, query_vector);
+    if coalesce(setting, '') <> '' then
+        if setting !~ '^[0-9]{1,7}$' then
+            raise exception 'lokdarpan.vector_exact_ward_max must be a whole number of chunks, not "%"', left(setting, 20)
+                using errcode = '22023';
+        end if;
+        exact_ward_max := setting::integer;
+    end if;
     if limit_results is null or limit_results not between 1 and 1000 then
         raise exception 'limit_results must be 1-1000, not %', coalesce(limit_results::text, 'null')
             using errcode = '22023';

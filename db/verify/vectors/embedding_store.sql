@@ -14,10 +14,14 @@ select
     ward_id,
     embedding,
     embedding_model,
-    embedding_dimensions,
-    last_accessed_at,
-    access_count
+    embedding_dimensions
 from public.ai_embedding_store
+where false;
+select
+    embedding_id,
+    access_count,
+    last_accessed_at
+from public.ai_embedding_usage
 where false;
 select
     embedding_id,

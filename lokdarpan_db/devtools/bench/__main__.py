@@ -68,9 +68,11 @@ def render(results: list[Measurement], elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["deploy", "search"], help="run one section")
+    ap.add_argument("--only", choices=["deploy", "search", "vectors"], help="run one section")
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")
     ap.add_argument("--rounds", type=int, default=5, help="deploy rounds per tool")
+    ap.add_argument("--chunks", type=int, default=20_000, help="3072-d chunks for the vectors bench")
+    ap.add_argument("--queries", type=int, default=200, help="queries for the vectors bench")
     ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
     args = ap.parse_args(argv)
     if args.posts < 1000:
@@ -89,6 +91,13 @@ def main(argv: list[str] | None = None) -> int:
 
             console.print(f"[bold]search[/bold]: {args.posts:,} posts over 150 wards …")
             results += search_setup.run(admin_url, posts=args.posts)
+        if args.only in (None, "vectors"):
+            from . import vectors
+
+            quick = getattr(args, "quick", False)
+            chunks, queries = (2_000, 50) if quick else (args.chunks, args.queries)
+            console.print(f"[bold]vectors[/bold]: {chunks:,} chunks x 3072 dims, {queries} queries …")
+            results += vectors.run(admin_url, chunks=chunks, queries=queries)
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")
