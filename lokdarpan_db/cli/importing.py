@@ -373,7 +373,12 @@ def demographics(c: Context, file: Path, scale: str, dry_run: bool) -> None:
 @json_option
 @pass_ctx
 def embeddings(
-    c: Context, file: Path, rebuild_index: bool, maintenance_work_mem: str, parallel_workers: int, dry_run: bool
+    c: Context,
+    file: Path,
+    rebuild_index: bool,
+    maintenance_work_mem: str,
+    parallel_workers: int,
+    dry_run: bool,
 ) -> None:
     """Load embedded chunks from JSON Lines (one object per line) into ai_embedding_store.
 

@@ -3,7 +3,8 @@
 One chunk per line, a JSON object:
 
     {"text": "...", "source": "news", "ward": "Jubilee Hills", "model": "text-embedding-3-large",
-     "vector": [0.0123, ...], "title": "...", "url": "https://...", "published_at": "2025-07-01T09:00:00+05:30"}
+     "vector": [0.0123, ...], "title": "...", "url": "https://...",
+     "published_at": "2025-07-01T09:00:00+05:30"}
 
 Required: text, source (perplexity | news | epaper | manual), vector. Optional: model (default
 text-embedding-3-large), ward, url, title, chunk_index, published_at, fetched_at, expires_at,
@@ -269,7 +270,9 @@ def import_embeddings(
     """Load a JSON Lines file of embedded chunks; one transaction; refused whole on any bad line."""
     path = Path(path)
     if not MEMORY.match(maintenance_work_mem):
-        raise BadInputError(f"maintenance_work_mem {maintenance_work_mem[:20]!r} is not a size such as 512MB or 2GB")
+        raise BadInputError(
+            f"maintenance_work_mem {maintenance_work_mem[:20]!r} is not a size such as 512MB or 2GB"
+        )
     if not 0 <= parallel_workers <= 64:
         raise BadInputError(f"parallel workers must be 0-64, not {parallel_workers}")
     report = EmbeddingsImportReport(path, dry_run)
@@ -328,10 +331,14 @@ def _insert(
     if rebuild:
         indexes = conn.execute(
             """
-            select i.indexname, i.indexdef, obj_description(format('public.%I', i.indexname)::regclass, 'pg_class')
+            select i.indexname, i.indexdef,
+                obj_description(format('public.%I', i.indexname)::regclass, 'pg_class')
             from pg_indexes as i
-            where i.schemaname = 'public' and i.tablename = 'ai_embedding_store' and i.indexdef like '%USING hnsw%'
-              and exists (select from embedding_stage as s where i.indexdef like '%''' || s.embedding_model || '''%')
+            where i.schemaname = 'public' and i.tablename = 'ai_embedding_store'
+              and i.indexdef like '%USING hnsw%'
+              and exists (
+                  select from embedding_stage as s where i.indexdef like '%''' || s.embedding_model || '''%'
+              )
             """
         ).fetchall()
         for name, _, _ in indexes:
@@ -370,9 +377,8 @@ def _insert(
         for name, ddl, comment in indexes:
             conn.execute(ddl)
             if comment is not None:
-                conn.execute(
-                    sql.SQL("comment on index public.{} is {}").format(sql.Identifier(name), sql.Literal(comment))
-                )
+                stmt = sql.SQL("comment on index public.{} is {}")
+                conn.execute(stmt.format(sql.Identifier(name), sql.Literal(comment)))
             report.index_rebuilt.append(name)
         report.index_build_seconds = round(time.perf_counter() - t, 2)
     if report.ward_not_resolved:

@@ -72,7 +72,8 @@ def test_two_models_wards_and_duplicates_then_a_reimport_changes_nothing(
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
     wards = dict(
         conn.execute(
-            "select embedding_model || ':' || coalesce(ward_id, '-'), count(*) from ai_embedding_store group by 1"
+            "select embedding_model || ':' || coalesce(ward_id, '-'), count(*) "
+            "from ai_embedding_store group by 1"
         ).fetchall()
     )
     conn.commit()
@@ -82,7 +83,9 @@ def test_two_models_wards_and_duplicates_then_a_reimport_changes_nothing(
     assert count(conn) == 10
 
 
-def test_bad_lines_are_named_by_number_and_nothing_is_loaded(conn: psycopg.Connection, tmp_path: Path) -> None:
+def test_bad_lines_are_named_by_number_and_nothing_is_loaded(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
     path = tmp_path / "bad.jsonl"
     short = json.dumps({"text": "t", "source": "news", "model": LOCAL, "vector": [0.1] * 767})
     lines = [
@@ -107,7 +110,9 @@ def test_bad_lines_are_named_by_number_and_nothing_is_loaded(conn: psycopg.Conne
     assert count(conn) == 0
 
 
-def test_rebuilding_the_index_keeps_its_definition_and_comment(conn: psycopg.Connection, tmp_path: Path) -> None:
+def test_rebuilding_the_index_keeps_its_definition_and_comment(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
     def index() -> tuple[str, str]:
         row = conn.execute(
             "select indexdef, obj_description('public.ix_embedding_hnsw_nomic_768'::regclass, 'pg_class') "
@@ -127,9 +132,13 @@ def test_rebuilding_the_index_keeps_its_definition_and_comment(conn: psycopg.Con
         (json.dumps(vector(5, 768)), LOCAL),
     ).fetchall()
     conn.commit()
-    assert len(hits) == 3 and hits[0][0] == conn.execute(
-        "select id from ai_embedding_store where content_chunk = 'chunk 5 about water supply'"
-    ).fetchone()[0]
+    assert (
+        len(hits) == 3
+        and hits[0][0]
+        == conn.execute(
+            "select id from ai_embedding_store where content_chunk = 'chunk 5 about water supply'"
+        ).fetchone()[0]
+    )
 
 
 def test_the_cli_loads_reports_json_and_refuses_bad_input_with_exit_2(
