@@ -18,6 +18,7 @@ from rich.table import Table
 
 from .. import connect
 from ..paths import PROJECT
+from ..vectors.show import show_vectors
 from .synthetic import news as synthetic_news
 from .synthetic import polling as synthetic_polling
 
@@ -184,6 +185,7 @@ def main() -> None:
         show_search(conn, "roads", ward)
         show_electoral(conn, ward)
     step("status")
+    show_vectors(console)
 
 
 if __name__ == "__main__":
