@@ -463,8 +463,9 @@ begin
         index_expr := format('e.embedding::public.vector(%s)', dims);
         query_expr := format('$1::public.vector(%s)', dims);
     end if;
-    -- Candidates from the index, re-ranked at full precision: twice the limit, at least 40.
-    candidates := greatest(2 * limit_results, 40);
+    -- Candidates from the index, re-ranked at full precision: twice the limit, at least 40, at
+    -- most 1,000 (hnsw.ef_search's ceiling: an index scan returns at most ef_search rows).
+    candidates := least(greatest(2 * limit_results, 40), 1000);
     perform set_config('hnsw.ef_search', greatest(100, candidates)::text, true);
     order_by := format('%s operator(public.<=>) %s', index_expr, query_expr);
 

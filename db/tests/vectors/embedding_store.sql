@@ -2,7 +2,7 @@
 -- errors, ward filtering (exact and by the index), threshold semantics, roles and access tracking.
 begin;
 select tap_ensure_personas();
-select plan(48);
+select plan(49);
 
 select tap_freeze_time('2025-08-01 10:00:00+05:30');
 truncate ward restart identity cascade;
@@ -219,6 +219,15 @@ select throws_ok(
     'a bad size setting is an error, not a silent default'
 );
 select is(set_config('lokdarpan.vector_exact_ward_max', '', true), '', 'back to the default');
+
+select is(
+    (select count(*)::integer from find_similar_content((select axis from q), null, 1000, -1, 'nomic-embed-text-v1.5')),
+    (
+        select count(*)::integer from ai_embedding_store
+        where embedding_model = 'nomic-embed-text-v1.5'
+    ),
+    'the largest limit (1000) works and returns every chunk of the model when there are fewer'
+);
 
 -- Threshold: strictly above, like the seed; scores are 1 - cosine distance at full precision.
 create temporary table t as
