@@ -83,6 +83,7 @@ create table public.ai_embedding_store (
     constraint chk_ai_embedding_store_embedding_norm check (public.vector_norm(embedding) > 0),
     embedding_model varchar(64) not null default 'text-embedding-3-large',
     embedding_dimensions integer not null generated always as (public.vector_dims(embedding)) stored,
+    embedding_bits bit varying not null generated always as (public.binary_quantize(embedding)) stored,
     content_type varchar(32)
     constraint chk_ai_embedding_store_content_type check (content_type in ('news', 'analysis', 'report')),
     language varchar(8) not null default 'en'
@@ -133,6 +134,10 @@ comment on column public.ai_embedding_store.embedding is
 'The embedding, full precision; its dimension must be its model''s (embedding_model.dimensions).';
 comment on column public.ai_embedding_store.embedding_model is 'The model that made the embedding (embedding_model).';
 comment on column public.ai_embedding_store.embedding_dimensions is 'Dimensions of the embedding, generated from it.';
+comment on column public.ai_embedding_store.embedding_bits is
+'The embedding binary-quantised (a bit per dimension: 384 bytes for 3072-d, kept in the row, not TOAST), '
+'generated: a ward-filtered search ranks the ward''s chunks by Hamming distance on it, then re-ranks the '
+'best at full precision.';
 comment on column public.ai_embedding_store.content_type is 'news, analysis or report.';
 comment on column public.ai_embedding_store.language is 'Language of the chunk, ISO 639 code (en, te, ur, hi-Latn).';
 comment on column public.ai_embedding_store.political_relevance_score is 'Classifier score 0-1.';
@@ -411,8 +416,9 @@ set "hnsw.ef_search" = 100
 set "hnsw.iterative_scan" = off
 as $$
 declare
-    -- Wards with at most this many chunks of the model are searched exactly (measured:
-    -- docs/vector-search.md); larger ones by the HNSW index with iterative scans. The setting
+    -- Wards with at most this many chunks of the model are ranked by Hamming distance on
+    -- embedding_bits (every chunk of the ward) and the best re-ranked at full precision; larger
+    -- ones go through the HNSW index with iterative scans (docs/vector-search.md). The setting
     -- lokdarpan.vector_exact_ward_max overrides it (tests force the index path with 0).
     exact_ward_max integer := 3000;
     setting text := current_setting('lokdarpan.vector_exact_ward_max', true);
@@ -477,9 +483,10 @@ begin
             limit exact_ward_max + 1
         ) as w;
         if ward_rows <= exact_ward_max then
-            -- Exact: every chunk of the ward, full precision (the index is not used).
-            order_by := 'e.embedding operator(public.<=>) $1';
-            candidates := limit_results;
+            -- Every chunk of the ward by Hamming distance (the HNSW index is not used), then the
+            -- best max(4 x limit, 40) re-ranked at full precision.
+            order_by := 'e.embedding_bits operator(public.<~>) public.binary_quantize($1)';
+            candidates := least(greatest(4 * limit_results, 40), 10000);
         else
             perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
         end if;
@@ -491,12 +498,16 @@ begin
             select c.id, c.content_chunk, c.source_title, 1 - c.distance, c.ward_context, c.published_at, c.ward_id,
                 c.embedding_model
             from (
-                select e.id, e.content_chunk, e.source_title, e.ward_context, e.published_at, e.ward_id,
-                    e.embedding_model, e.embedding operator(public.<=>) $1 as distance
-                from public.ai_embedding_store as e
-                where e.embedding_model = %L %s
-                order by %s
-                limit $2
+                -- The full vector is read (from TOAST) only for the candidates, out here.
+                select s.*, s.embedding operator(public.<=>) $1 as distance
+                from (
+                    select e.id, e.content_chunk, e.source_title, e.ward_context, e.published_at, e.ward_id,
+                        e.embedding_model, e.embedding
+                    from public.ai_embedding_store as e
+                    where e.embedding_model = %L %s
+                    order by %s
+                    limit $2
+                ) as s
             ) as c
             where 1 - c.distance > $3
             order by c.distance, c.id
@@ -517,8 +528,8 @@ $$;
 comment on function public.find_similar_content(public.vector, text, integer, double precision, text, boolean) is
 'The chunks of one model most similar (cosine) to query_vector, best first: similarity_score = 1 - cosine '
 'distance, only scores strictly above similarity_threshold (-1 for none), at most limit_results (1-1000). '
-'ward_filter (id, name or number) returns that ward''s own nearest chunks (exact search for wards of up to '
-'3,000 chunks, else HNSW with iterative scan). Unknown model, wrong dimension, unknown ward: 22023. Records '
+'ward_filter (id, name or number) returns that ward''s own nearest chunks (wards of up to 3,000 chunks: '
+'Hamming ranking of all of them, full-precision re-rank; larger: HNSW with iterative scan). Unknown model, wrong dimension, unknown ward: 22023. Records '
 'the hits for access tracking unless record_access is false or the transaction is read-only. '
 'Executable by lokdarpan_readonly.';
 

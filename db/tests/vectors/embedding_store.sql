@@ -197,7 +197,7 @@ select results_eq(
     $$select content_chunk from find_similar_content((select axis from q), 'Jubilee Hills', 3, -1,
       'nomic-embed-text-v1.5')$$,
     $$values ('jubilee one'), ('jubilee 2'), ('jubilee 3')$$,
-    'a ward filter returns that ward''s own nearest chunks (exact), not the survivors of a global top-k'
+    'a ward filter returns that ward''s own nearest chunks, not the survivors of a global top-k'
 );
 select results_eq(
     $$select content_chunk from find_similar_content((select axis from q), 'GHMC-095', 3, -1,

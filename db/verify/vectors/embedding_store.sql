@@ -14,7 +14,8 @@ select
     ward_id,
     embedding,
     embedding_model,
-    embedding_dimensions
+    embedding_dimensions,
+    embedding_bits
 from public.ai_embedding_store
 where false;
 select
