@@ -412,7 +412,7 @@ language plpgsql
 volatile
 security invoker
 set search_path = pg_catalog, public, pg_temp
-set "hnsw.ef_search" = 100
+set "hnsw.ef_search" = 200
 set "hnsw.iterative_scan" = off
 as $$
 declare
@@ -420,7 +420,7 @@ declare
     -- embedding_bits (every chunk of the ward) and the best re-ranked at full precision; larger
     -- ones go through the HNSW index with iterative scans (docs/vector-search.md). The setting
     -- lokdarpan.vector_exact_ward_max overrides it (tests force the index path with 0).
-    exact_ward_max integer := 3000;
+    exact_ward_max integer := 20000;
     setting text := current_setting('lokdarpan.vector_exact_ward_max', true);
     dims integer;
     ward text;
@@ -472,7 +472,7 @@ begin
     -- Candidates from the index, re-ranked at full precision: twice the limit, at least 40, at
     -- most 1,000 (hnsw.ef_search's ceiling: an index scan returns at most ef_search rows).
     candidates := least(greatest(2 * limit_results, 40), 1000);
-    perform set_config('hnsw.ef_search', greatest(100, candidates)::text, true);
+    perform set_config('hnsw.ef_search', greatest(200, candidates)::text, true);
     order_by := format('%s operator(public.<=>) %s', index_expr, query_expr);
 
     if ward is not null then
@@ -528,7 +528,7 @@ $$;
 comment on function public.find_similar_content(public.vector, text, integer, double precision, text, boolean) is
 'The chunks of one model most similar (cosine) to query_vector, best first: similarity_score = 1 - cosine '
 'distance, only scores strictly above similarity_threshold (-1 for none), at most limit_results (1-1000). '
-'ward_filter (id, name or number) returns that ward''s own nearest chunks (wards of up to 3,000 chunks: '
+'ward_filter (id, name or number) returns that ward''s own nearest chunks (wards of up to 20,000 chunks: '
 'Hamming ranking of all of them, full-precision re-rank; larger: HNSW with iterative scan). Unknown model, wrong dimension, unknown ward: 22023. Records '
 'the hits for access tracking unless record_access is false or the transaction is read-only. '
 'Executable by lokdarpan_readonly.';
