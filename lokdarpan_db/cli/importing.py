@@ -346,3 +346,69 @@ def demographics(c: Context, file: Path, scale: str, dry_run: bool) -> None:
             f"{report.inserted} inserted, {report.updated} updated, {report.unchanged} unchanged"
         ],
     )
+
+
+@import_group.command("embeddings")
+@click.argument("file", type=FILE)
+@click.option(
+    "--rebuild-index",
+    is_flag=True,
+    help="Drop the HNSW index of each model in the file and rebuild it after the insert "
+    "(for first bulk loads: faster than inserting into the graph row by row; blocks searches meanwhile).",
+)
+@click.option(
+    "--maintenance-work-mem",
+    default="1GB",
+    show_default=True,
+    help="maintenance_work_mem for the index rebuild (the graph must fit to build fast).",
+)
+@click.option(
+    "--parallel-workers",
+    type=click.IntRange(0, 16),
+    default=1,
+    show_default=True,
+    help="max_parallel_maintenance_workers for the index rebuild.",
+)
+@dry_run_option
+@json_option
+@pass_ctx
+def embeddings(
+    c: Context,
+    file: Path,
+    rebuild_index: bool,
+    maintenance_work_mem: str,
+    parallel_workers: int,
+    dry_run: bool,
+) -> None:
+    """Load embedded chunks from JSON Lines (one object per line) into ai_embedding_store.
+
+    Each line: text, source, vector; optionally model, ward, title, url, published_at, … (see
+    docs/vector-search.md). Streamed and batched by COPY in one transaction; any bad line is
+    reported by number and nothing is loaded; chunks already stored (same text and model) are
+    skipped, so a re-import changes nothing.
+
+    \b
+    Examples:
+      lokdarpan-db import embeddings chunks.jsonl
+      lokdarpan-db import embeddings first-load.jsonl --rebuild-index --maintenance-work-mem 2GB
+    """
+    from ..vectors import loader
+
+    report = _run(
+        c,
+        "embeddings",
+        loader.import_embeddings,
+        file,
+        dry_run=dry_run,
+        rebuild_index=rebuild_index,
+        maintenance_work_mem=maintenance_work_mem,
+        parallel_workers=parallel_workers,
+    )
+    models = ", ".join(f"{m} {n}" for m, n in sorted(report.by_model.items())) or "none"
+    lines = [
+        f"embeddings: {report.lines} lines, {report.inserted} inserted ({models}), "
+        f"{report.duplicates_in_file} duplicates in the file, {report.already_stored} already stored"
+    ]
+    if report.index_rebuilt:
+        lines.append(f"rebuilt {', '.join(report.index_rebuilt)} in {report.index_build_seconds} s")
+    _report(c, report, lines)

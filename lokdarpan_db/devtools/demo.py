@@ -19,6 +19,7 @@ from rich.table import Table
 from .. import connect
 from ..analytics.demo import show_analytics
 from ..paths import PROJECT
+from ..vectors.show import show_vectors
 from .synthetic import news as synthetic_news
 from .synthetic import polling as synthetic_polling
 
@@ -188,6 +189,7 @@ def main() -> None:
 
         show_ledger(conn, console)
     step("status")
+    show_vectors(console)
     show_analytics("Jubilee Hills")
     from ..backup.demo import show_backup
 

@@ -68,10 +68,13 @@ def render(results: list[Measurement], elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["deploy", "search", "analytics", "ledger", "backup"],
+    ap.add_argument("--only", choices=["deploy", "search", "analytics", "ledger", "backup",
+                                           "vectors"],
                     help="run one section")
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")
     ap.add_argument("--rounds", type=int, default=5, help="deploy rounds per tool")
+    ap.add_argument("--chunks", type=int, default=20_000, help="3072-d chunks for the vectors bench")
+    ap.add_argument("--queries", type=int, default=200, help="queries for the vectors bench")
     ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
     ap.add_argument("--exec-rows", type=int, default=5_000_000, help="AI executions for the ledger bench")
     ap.add_argument("--backup-mb", type=int, default=2048, help="database size for the backup bench (MB)")
@@ -109,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             quick = getattr(args, "quick", False)
             console.print(f"[bold]backup[/bold]: {'quick' if quick else f'{args.backup_mb:,} MB'} database …")
             results += backup.run(admin_url, size_mb=args.backup_mb, quick=quick)
+        if args.only in (None, "vectors"):
+            from . import vectors
+
+            quick = getattr(args, "quick", False)
+            chunks, queries = (2_000, 50) if quick else (args.chunks, args.queries)
+            console.print(f"[bold]vectors[/bold]: {chunks:,} chunks x 3072 dims, {queries} queries …")
+            results += vectors.run(admin_url, chunks=chunks, queries=queries)
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")
