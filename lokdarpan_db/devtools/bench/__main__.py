@@ -1,6 +1,10 @@
 """`make bench`: run the benchmarks on a throwaway PostgreSQL and print a report.
 
-    python -m lokdarpan_db.devtools.bench [--only deploy|search] [--posts N] [--report FILE]
+    python -m lokdarpan_db.devtools.bench [--only deploy|search|electoral] [--quick] [--report FILE]
+        [--posts N] [--rounds N] [--stations N] [--elections N] [--candidates N]
+
+--quick runs every section at a tiny size (1,000 posts, one deploy round, ~2,000 Form 20 rows):
+a smoke test that the bench works, in well under a minute; its numbers mean nothing.
 
 The server is a private cluster (or $LOKDARPAN_BENCH_DSN, an admin conninfo). The report is
 printed and written as Markdown (default bench-report.md).
@@ -26,6 +30,11 @@ from .report import Measurement
 
 console = Console(highlight=False)
 
+# Sizes: the targets' (FULL) and a smoke test's (QUICK, --quick). segment_size: stations per Form 20 file.
+FULL = {"posts": 1_000_000, "rounds": 5, "stations": 25_000, "elections": 4, "candidates": 20,
+        "segment_size": 250}
+QUICK = {"posts": 1000, "rounds": 1, "stations": 26, "elections": 4, "candidates": 20, "segment_size": 13}
+
 BENCH_SETTINGS = {"shared_buffers": "'1GB'", "work_mem": "'32MB'", "maintenance_work_mem": "'512MB'",
                   "max_wal_size": "'4GB'", "effective_cache_size": "'8GB'", "random_page_cost": "1.1"}
 
@@ -45,7 +54,7 @@ def _fmt(m: Measurement) -> str:
     return f"{value} {m.unit}"
 
 
-def render(results: list[Measurement], elapsed: float) -> str:
+def render(results: list[Measurement], elapsed: float, quick: bool = False) -> str:
     lines = [
         "# lokdarpan-db benchmark report",
         "",
@@ -53,6 +62,8 @@ def render(results: list[Measurement], elapsed: float) -> str:
         f"- machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         f"- server settings: {', '.join(f'{k}={v}' for k, v in BENCH_SETTINGS.items())}",
         f"- total bench time: {elapsed:.0f} s",
+        *(["- **--quick**: tiny sizes, a smoke test; its figures say nothing about the targets"]
+          if quick else []),
         "",
         "| section | measurement | value | target | met | notes |",
         "|---|---|---|---|---|---|",
@@ -68,19 +79,34 @@ def render(results: list[Measurement], elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["deploy", "search", "analytics", "ledger", "backup",
-                                           "vectors"],
-                    help="run one section")
-    ap.add_argument("--posts", type=int, default=1_000_000, help="posts for the search bench")
-    ap.add_argument("--rounds", type=int, default=5, help="deploy rounds per tool")
+    ap.add_argument("--only", choices=["deploy", "search", "electoral", "analytics", "ledger", "backup",
+                                       "vectors"], help="run one section")
+    ap.add_argument("--quick", action="store_true",
+                    help="tiny sizes everywhere (a smoke test: 1,000 posts, 1 round, ~2,000 Form 20 rows)")
+    ap.add_argument("--posts", type=int, default=None, help="posts for the search bench (1,000,000)")
+    ap.add_argument("--rounds", type=int, default=None, help="deploy rounds per tool (5)")
     ap.add_argument("--chunks", type=int, default=20_000, help="3072-d chunks for the vectors bench")
     ap.add_argument("--queries", type=int, default=200, help="queries for the vectors bench")
+    ap.add_argument("--stations", type=int, default=None,
+                    help="polling stations for the electoral bench (25,000, in segments of 250)")
+    ap.add_argument("--elections", type=int, default=None, help="elections for the electoral bench (4)")
+    ap.add_argument("--candidates", type=int, default=None,
+                    help="candidate columns per Form 20 file, NOTA included (20: 19 + NOTA)")
     ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
     ap.add_argument("--exec-rows", type=int, default=5_000_000, help="AI executions for the ledger bench")
     ap.add_argument("--backup-mb", type=int, default=2048, help="database size for the backup bench (MB)")
     args = ap.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    for name, value in sizes.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
     if args.posts < 1000:
         ap.error(f"--posts must be at least 1000, got {args.posts}")
+    for name in ("rounds", "stations", "elections"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name} must be at least 1, got {getattr(args, name)}")
+    if args.candidates < 2:
+        ap.error(f"--candidates must be at least 2 (a candidate and NOTA), got {args.candidates}")
 
     started = time.perf_counter()
     results: list[Measurement] = []
@@ -95,6 +121,14 @@ def main(argv: list[str] | None = None) -> int:
 
             console.print(f"[bold]search[/bold]: {args.posts:,} posts over 150 wards …")
             results += search_setup.run(admin_url, posts=args.posts)
+        if args.only in (None, "electoral"):
+            from . import electoral
+
+            console.print(f"[bold]electoral[/bold]: SYNTHETIC Form 20, {args.stations:,} stations x "
+                          f"{args.elections} elections x {args.candidates} candidate columns …")
+            results += electoral.run(admin_url, stations=args.stations, elections=args.elections,
+                                     candidates=args.candidates, segment_size=args.segment_size,
+                                     say=lambda text: console.print(text, markup=False))
         if args.only in (None, "analytics"):
             from . import analytics
 
@@ -128,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         met = "" if m.met is None else ("[green]yes[/green]" if m.met else "[red]no[/red]")
         table.add_row(m.section, m.name, _fmt(m), m.target or "", met)
     console.print(table)
-    report = render(results, elapsed)
+    report = render(results, elapsed, quick=args.quick)
     Path(args.report).write_text(report)
     console.print(f"report written to {args.report}")
     missed = [f"{m.section}: {m.name}" for m in results if m.met is False]

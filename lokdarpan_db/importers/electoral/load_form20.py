@@ -188,9 +188,20 @@ def import_form20(
     )
     election_state = None if election_type == "LOKSABHA" else state_code
 
+    previous_plan_mode = None
     try:
         with load_transaction(conn, dry_run, check_deferred=(_SUM_CHECK,)):
             conn.execute("lock table public.polling_station_result in share row exclusive mode")
+            # Generic plans for this load. The deferred votes-add-up check (a trigger) sums each
+            # station's rows by (election, station); for an election the statistics do not know yet
+            # a custom plan estimates one row and reads the election's every row through
+            # ix_result_ps_party, once per station: each file of a new election then costs more
+            # than the one before (measured by the electoral bench: up to 10x per file).
+            row = conn.execute(
+                "select current_setting('plan_cache_mode'), "
+                "set_config('plan_cache_mode', 'force_generic_plan', true)"
+            ).fetchone()
+            previous_plan_mode = row[0] if row else None
             matched = _match_candidates(conn, path, form, state_candidates, pc_no, min_similarity, report)
             party_ids = _parties(conn, path, candidates, matched, party_list.parties, report)
             for m in report.candidates:
@@ -202,6 +213,9 @@ def import_form20(
             _write(conn, path, ac_id, delimitation, stations, matched, party_ids, report, progress)
     except psycopg.errors.IntegrityError as exc:
         raise ElectoralLoadError(f"{path}: {db_error_line(exc)}; nothing imported") from None
+    if previous_plan_mode is not None and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        # The caller's transaction goes on: give it back its setting.
+        conn.execute("select set_config('plan_cache_mode', %s, true)", (previous_plan_mode,))
     return report
 
 
@@ -714,8 +728,10 @@ def _write(
     report.results_removed = removed.rowcount
     rows = conn.execute(
         """
-        insert into public.result_ps as r (election_id, polling_station_id, candidate, party_id, votes)
-        select %s, s.station_id, v.candidate, v.party_id, v.votes
+        insert into public.result_ps as r
+            (election_id, polling_station_id, candidate, party_id, votes, created_at)
+        select %s, s.station_id, v.candidate, v.party_id, v.votes,
+            (select public.lokdarpan_now())  -- the column's default, computed once, not once per row
         from pg_temp.stg_f20_vote as v
         inner join pg_temp.stg_f20_station_id as s on s.ps_id = v.ps_id
         order by s.line, v.candidate

@@ -1,0 +1,55 @@
+"""`make bench` in quick mode against the test server: every section runs and reports numbers.
+
+The bench is a report, not a gate (its targets are judged on the full sizes); this only proves it
+still runs end to end — deploy vs sqitch, search over synthetic posts, the electoral section's
+SYNTHETIC Form 20 load and ward recompute — and writes the Markdown report.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from support import ROOT, cli_env
+
+ROW = re.compile(
+    r"^\| (?P<section>[a-z]+) \| (?P<name>[^|]+) \| (?P<value>[-\d,.]+) (?P<unit>[^|]+) \|"
+    r" (?P<target>[^|]*) \| (?P<met>[^|]*) \| (?P<notes>[^|]*) \|$"
+)
+
+
+def test_quick_bench_reports_every_section(pg_admin_url: str, tmp_path: Path) -> None:
+    report = tmp_path / "bench-report.md"
+    res = subprocess.run(
+        [sys.executable, "-m", "lokdarpan_db.devtools.bench", "--quick", "--report", str(report)],
+        cwd=ROOT, env=cli_env({"LOKDARPAN_BENCH_DSN": pg_admin_url}),
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    text = report.read_text()
+    assert "--quick" in text
+    rows = [m.groupdict() for line in text.splitlines() if (m := ROW.match(line))]
+    by_section: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_section.setdefault(row["section"], []).append(row)
+    assert {"deploy", "search", "electoral"} <= set(by_section), text
+    # electoral: 6 rows, 5 when the server's processes are not on this machine (no CPU reading)
+    assert (len(by_section["deploy"]), len(by_section["search"])) == (5, 6), text
+    assert len(by_section["electoral"]) in (5, 6), text
+
+    electoral = {r["name"].strip(): r for r in by_section["electoral"]}
+    load = next(r for name, r in electoral.items() if name.startswith("Form 20 load through import_form20"))
+    assert "1,976 result_ps rows, 8 files" in load["name"]
+    assert load["unit"].strip() == "rows/s" and float(load["value"].replace(",", "")) > 0
+    recompute = next(r for name, r in electoral.items() if name.startswith("recompute_electoral()"))
+    assert recompute["unit"].strip() == "s" and recompute["target"].strip() == "<= 10 s"
+    assert recompute["met"].strip() in ("yes", "**no**")
+    counted = re.search(r"polling_stations_wards=(\d+)", recompute["notes"])
+    assert counted and int(counted.group(1)) > 0, recompute["notes"]  # the counted path ran
+    placed = next(r for name, r in electoral.items() if name.startswith("stations placed in wards"))
+    assert float(placed["value"]) == 26
+    assert any(name.startswith("load time in parsing") for name in electoral)
+    for section in ("deploy", "search"):
+        assert all(float(r["value"].replace(",", "")) >= 0 for r in by_section[section])
