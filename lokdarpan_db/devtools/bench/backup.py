@@ -266,7 +266,7 @@ def _populate(url: str, size_mb: int) -> int:
         if errors:
             raise errors[0]
         conn.execute(
-            f"create table public.ai_embedding_store (id bigint primary key, post_id bigint not null,"
+            f"create table public.ai_bench_embedding (id bigint primary key, post_id bigint not null,"
             f" model text not null, embedding vector({EMBEDDING_DIM}) not null)"
         )
         have = conn.execute("select pg_database_size(current_database())").fetchone()[0]
@@ -274,7 +274,7 @@ def _populate(url: str, size_mb: int) -> int:
         step = 5000
         for start in range(0, rows, step):
             conn.execute(
-                "insert into public.ai_embedding_store"
+                "insert into public.ai_bench_embedding"
                 " select g, g, 'text-embedding-3-small',"
                 " (select array_agg(random()::real) from generate_series(1, %s::int) where g > 0)::vector"
                 " from generate_series(%s::bigint, %s::bigint) as g",
