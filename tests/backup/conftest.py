@@ -33,9 +33,10 @@ def source_db(db_url: str) -> str:
     return db_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def s3_server() -> Iterator[str]:
-    """moto's S3 server on a free loopback port; AWS credentials for it in the environment."""
+    """moto's S3 server on a free loopback port, for one module (stopped after it, so no server thread
+    outlives the S3 tests); AWS credentials for it in the environment meanwhile."""
     from moto.server import ThreadedMotoServer
 
     port = free_port()
