@@ -37,11 +37,18 @@ def registry_shape(url: str) -> dict:
         }
 
 
+def _default_sigint() -> None:
+    # A child inherits an ignored SIGINT across exec: if anything in this pytest process (a server
+    # thread of another test, say) ever ignored it, Ctrl-C would not reach the deployer at all.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_deploy(project: Project, url: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "lokdarpan_db.cli", "--db", url, "--plan", str(project.plan),
          *extra, "deploy"],
         cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint,
     )
 
 
