@@ -88,4 +88,4 @@ case "$(vector_version)" in
     0.8.*) ;;
     *) log "pgvector 0.8.x is still missing after install"; exit 1 ;;
 esac
-log "ok: PostgreSQL $MAJOR, pgvector $(vector_version), PostGIS, pgTAP, RUM, sqitch"
+log "ok: PostgreSQL $MAJOR, pgvector $(vector_version), PostGIS, pg_cron, pgBackRest, pgTAP, RUM, sqitch"
