@@ -574,6 +574,26 @@ as $$
         inner join public.ai_model_execution as e on r.execution_id = e.id and r.execution_created_at = e.created_at
         where r.status = 'settled'
     ),
+    -- Spend by service, operation and user: the budget's jsonb figures and the settled executions,
+    -- one row per (dimension, key) on each side.
+    per_key_ledger as (
+        select b.id, d.check_name, j.key, j.value::numeric as ledger
+        from public.ai_budget_tracker as b
+        cross join lateral (
+            values ('spend_by_service', b.spend_by_service), ('spend_by_operation', b.spend_by_operation),
+            ('spend_by_user', b.spend_by_user)
+        ) as d (check_name, spent)
+        cross join lateral jsonb_each_text(d.spent) as j
+    ),
+    per_key_actual as (
+        select s.budget_id, d.check_name, d.k, sum(s.cost_usd) as actual
+        from settled as s
+        cross join lateral (
+            values ('spend_by_service', s.provider::text), ('spend_by_operation', s.operation_type::text),
+            ('spend_by_user', s.user_key)
+        ) as d (check_name, k)
+        group by 1, 2, 3
+    ),
     figures as (
         select b.id, 'spend'::text as check_name, ''::text as k, b.current_spend_usd as ledger,
             coalesce((select sum(s.cost_usd) from settled as s where s.budget_id = b.id), 0) as actual
@@ -587,23 +607,10 @@ as $$
         select b.id, 'overspend', '', greatest(b.current_spend_usd - b.total_budget_usd - b.emergency_budget_usd, 0), 0
         from public.ai_budget_tracker as b
         union all
-        select coalesce(l.id, a.budget_id), 'spend_by_service', coalesce(l.key, a.provider),
-            coalesce(l.value::numeric, 0), coalesce(a.total, 0)
-        from (select b.id, j.key, j.value from public.ai_budget_tracker as b, jsonb_each_text(b.spend_by_service) as j) as l
-        full join (select s.budget_id, s.provider, sum(s.cost_usd) as total from settled as s group by 1, 2) as a
-            on l.id = a.budget_id and l.key = a.provider
-        union all
-        select coalesce(l.id, a.budget_id), 'spend_by_operation', coalesce(l.key, a.operation_type),
-            coalesce(l.value::numeric, 0), coalesce(a.total, 0)
-        from (select b.id, j.key, j.value from public.ai_budget_tracker as b, jsonb_each_text(b.spend_by_operation) as j) as l
-        full join (select s.budget_id, s.operation_type, sum(s.cost_usd) as total from settled as s group by 1, 2) as a
-            on l.id = a.budget_id and l.key = a.operation_type
-        union all
-        select coalesce(l.id, a.budget_id), 'spend_by_user', coalesce(l.key, a.user_key),
-            coalesce(l.value::numeric, 0), coalesce(a.total, 0)
-        from (select b.id, j.key, j.value from public.ai_budget_tracker as b, jsonb_each_text(b.spend_by_user) as j) as l
-        full join (select s.budget_id, s.user_key, sum(s.cost_usd) as total from settled as s group by 1, 2) as a
-            on l.id = a.budget_id and l.key = a.user_key
+        select coalesce(l.id, a.budget_id), coalesce(l.check_name, a.check_name), coalesce(l.key, a.k),
+            coalesce(l.ledger, 0), coalesce(a.actual, 0)
+        from per_key_ledger as l
+        full join per_key_actual as a on l.id = a.budget_id and l.check_name = a.check_name and l.key = a.k
     )
     select f.id, b.period_identifier::text, f.check_name || case when f.k <> '' then ':' || f.k else '' end,
         f.ledger, f.actual
