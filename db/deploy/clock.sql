@@ -61,7 +61,11 @@ parallel safe
 security invoker
 set search_path = pg_catalog, pg_temp
 as $$
-    select coalesce(public.lokdarpan_clock_frozen_at(), pg_catalog.now())
+    -- The common case, no frozen clock, without calling the checking function (defaults call this per row).
+    select case
+        when coalesce(pg_catalog.current_setting('lokdarpan.frozen_now', true), '') = '' then pg_catalog.now()
+        else public.lokdarpan_clock_frozen_at()
+    end
 $$;
 
 comment on function public.lokdarpan_now() is
@@ -77,7 +81,10 @@ parallel safe
 security invoker
 set search_path = pg_catalog, pg_temp
 as $$
-    select coalesce(public.lokdarpan_clock_frozen_at(), pg_catalog.clock_timestamp())
+    select case
+        when coalesce(pg_catalog.current_setting('lokdarpan.frozen_now', true), '') = '' then pg_catalog.clock_timestamp()
+        else public.lokdarpan_clock_frozen_at()
+    end
 $$;
 
 comment on function public.lokdarpan_clock_now() is
