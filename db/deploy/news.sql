@@ -232,6 +232,9 @@ comment on function public.tsquery_restrict_weights(tsquery, text) is
 'p_query with every lexeme restricted to the weights in p_weights (''A'', ''AB''): '
 '''water'' & ''suppli'' becomes ''water'':A & ''suppli'':A. Used by search_posts() for relevance.';
 
+create type public.search_hit as (id integer, relevance real, created_at timestamptz);
+comment on type public.search_hit is 'search_posts() internals: one ranked match (id, relevance, created_at).';
+
 create function public.search_posts(p_term text, p_ward text default null, p_limit integer default 50)
 returns table (
     id integer,
@@ -259,6 +262,12 @@ declare
     n_best bigint;
     n_hits bigint;
     ids integer[];
+    newest_at timestamptz;
+    oldest_at timestamptz;
+    slice_from timestamptz;
+    slice_to timestamptz;
+    slice_hits public.search_hit [];
+    found public.search_hit [];
     -- relevance: the seed's weight of the least important field the match needs.
     tier constant text :=
         'case when p.search_vector @@ $2 then 1.0 when p.search_vector @@ $3 then 0.4 else 0.2 end::real';
@@ -360,16 +369,51 @@ begin
         exit when window_size > n_hits::double precision / n_recent * greatest(in_scope, n_recent);
     end loop;
 
-    -- Otherwise every match in scope, found through the full-text index.
-    return query execute format(
-        $sql$
-        select p.id, p.text, p.city, p.party, p.emotion, p.created_at, %2$s as relevance
-        from public.post as p
-        where p.search_vector @@ $1 %1$s
-        order by relevance desc, p.created_at desc, p.id desc
-        limit $6
-        $sql$, scope, tier
-    ) using q, q_text, q_labels, ward, window_size, p_limit;
+    -- Otherwise the matches in scope month by month, newest month first (with post partitioned by
+    -- month, one partition per step), through the full-text index. Only a month's best p_limit
+    -- can reach the answer, and once p_limit matches of relevance 1.0 are found no older match
+    -- can outrank them: a rare term stops after its newest months instead of ranking every match.
+    execute format('select max(p.created_at), min(p.created_at) from public.post as p where true %s', scope)
+        into newest_at, oldest_at using q, q_text, q_labels, ward;
+    if newest_at is null then
+        return;
+    end if;
+    slice_from := date_trunc('month', newest_at, 'UTC');
+    slice_to := newest_at + interval '1 microsecond';
+    found := '{}';
+    n_best := 0;
+    loop
+        execute format(
+            $sql$
+            select
+                coalesce(
+                    array_agg(row(m.id, m.relevance, m.created_at)::public.search_hit) filter (where m.rank <= $6),
+                    '{}'
+                ),
+                count(*) filter (where m.relevance = 1.0)
+            from (
+                select p.id, %2$s as relevance, p.created_at,
+                    row_number() over (order by %2$s desc, p.created_at desc, p.id desc) as rank
+                from public.post as p
+                where p.search_vector @@ $1 and p.created_at >= $7 and p.created_at < $8 %1$s
+            ) as m
+            $sql$, scope, tier
+        ) into slice_hits, n_hits using q, q_text, q_labels, ward, window_size, p_limit, slice_from, slice_to;
+        found := found || slice_hits;
+        n_best := n_best + n_hits;
+        exit when n_best >= p_limit or slice_from <= oldest_at;
+        slice_to := slice_from;
+        slice_from := slice_from - interval '1 month';
+    end loop;
+    return query
+    select p.id, p.text, p.city, p.party, p.emotion, p.created_at, h.relevance
+    from (
+        select f.id, f.relevance, f.created_at from unnest(found) as f
+        order by f.relevance desc, f.created_at desc, f.id desc
+        limit p_limit
+    ) as h
+    join public.post as p on p.id = h.id and p.created_at = h.created_at
+    order by h.relevance desc, h.created_at desc, h.id desc;
 end
 $$;
 

@@ -2,6 +2,7 @@
 
 drop function public.ward_party_emotion(text, integer);
 drop function public.search_posts(text, text, integer);
+drop type public.search_hit;
 drop function public.tsquery_restrict_weights(tsquery, text);
 drop trigger post_check_and_link_ward_trigger on public.post;
 drop function public.post_check_and_link_ward();

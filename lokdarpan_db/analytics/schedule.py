@@ -37,6 +37,13 @@ JOBS: tuple[Job, ...] = (
         cli="refresh analytics",
         purpose="nightly consistency check: rebuild the ward rollups from post and count corrections",
     ),
+    Job(
+        name="maintain_partitions",
+        schedule="0 20 * * *",  # 20:00 UTC = 01:30 in Hyderabad
+        sql="select * from public.maintain_partitions()",
+        cli="partitions --maintain",
+        purpose="pg_partman: monthly partitions of post and ai_model_execution ahead; rows out of the defaults",
+    ),
 )
 
 

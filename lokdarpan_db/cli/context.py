@@ -80,8 +80,8 @@ def _setter(attr: str, convert: Callable[[Any], Any] = lambda v: v) -> Callable[
 
 
 def add_global_options(command: click.Command) -> None:
-    """Accept --db, --plan and --lock-timeout after the verb too (`lokdarpan-db deploy --db URL`,
-    as a DBA types it); the value given after the verb wins. Applied to every command."""
+    """Accept --db, --plan, --lock-timeout and --json after the verb too (`lokdarpan-db deploy --db
+    URL`, as a DBA types it); the value given after the verb wins. Applied to every command."""
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             add_global_options(sub)
@@ -109,6 +109,13 @@ def add_global_options(command: click.Command) -> None:
             expose_value=False,
             callback=_setter("lock_timeout"),
             help="Lock wait (as before the verb).",
+        ),
+        click.Option(
+            ["--json"],
+            is_flag=True,
+            expose_value=False,
+            callback=_json_flag,
+            help="Machine-readable output on stdout (as before the verb).",
         ),
     ]
     command.params.extend(o for o in extra if o.name not in have)

@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks on a throwaway PostgreSQL and print a report.
 
-    python -m lokdarpan_db.devtools.bench [--only deploy|search|electoral] [--quick] [--report FILE]
+    python -m lokdarpan_db.devtools.bench [--only SECTION] [--quick] [--report FILE]
         [--posts N] [--rounds N] [--stations N] [--elections N] [--candidates N]
 
 --quick runs every section at a tiny size (1,000 posts, one deploy round, ~2,000 Form 20 rows):
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["deploy", "search", "electoral", "analytics", "ledger", "backup",
-                                       "vectors"], help="run one section")
+                                       "vectors", "partitions"], help="run one section")
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes everywhere (a smoke test: 1,000 posts, 1 round, ~2,000 Form 20 rows)")
     ap.add_argument("--posts", type=int, default=None, help="posts for the search bench (1,000,000)")
@@ -146,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             quick = getattr(args, "quick", False)
             console.print(f"[bold]backup[/bold]: {'quick' if quick else f'{args.backup_mb:,} MB'} database …")
             results += backup.run(admin_url, size_mb=args.backup_mb, quick=quick)
+        if args.only in (None, "partitions"):
+            from . import partitions
+
+            console.print(f"[bold]partitions[/bold]: {args.posts:,} posts, before and after partitioning …")
+            results += partitions.run(admin_url, posts=args.posts, calls=50 if args.quick else 200)
         if args.only in (None, "vectors"):
             from . import vectors
 

@@ -1,0 +1,367 @@
+-- Deploy lokdarpan:maintenance/partitions to pg
+-- requires: news
+-- requires: analytics/ward_dashboards
+-- requires: analytics/ward_notify
+-- requires: ledger/executions
+-- The seed's "Horizontal Scaling": post range-partitioned by month, migrated in place (every row,
+-- id, index name, constraint, trigger, grant, comment and dependent view kept), with pg_partman
+-- making monthly partitions ahead for post and ai_model_execution. Months are UTC months.
+
+create schema partman;
+comment on schema partman is
+'pg_partman (Debian''s postgresql-15-partman): its configuration (part_config) and template tables.';
+create extension pg_partman with schema partman;
+
+-- Rebuilds a table as a monthly range-partitioned table (p_partition_column given) or as a plain
+-- table (null), keeping what applications and the rest of the plan see. Used by this change's
+-- deploy and revert; kept for the next table that outgrows one heap.
+create function public.table_rebuild(
+    p_table regclass,
+    p_partition_column text,
+    p_primary_key text [],
+    p_comment text
+)
+returns bigint
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+set timezone = 'UTC'
+as $$
+declare
+    tab text;
+    old_name text;
+    qualified text;
+    old_qualified text;
+    pk_name text;
+    first_month timestamptz;
+    copied bigint;
+    r record;
+    indexes text [] := '{}';
+    index_comments text [] := '{}';
+    triggers text [] := '{}';
+    trigger_comments text [] := '{}';
+    foreign_keys text [] := '{}';
+    views text [] := '{}';
+    grants text [] := '{}';
+    sequences text [] := '{}';
+    stmt text;
+begin
+    select c.relname into tab
+    from pg_catalog.pg_class as c
+    where c.oid = p_table and c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p');
+    if tab is null then
+        raise exception 'table_rebuild: % is not a table in schema public', p_table using errcode = '22023';
+    end if;
+    if length(tab) > 50 then
+        raise exception 'table_rebuild: table name % is longer than 50 characters', tab using errcode = '22023';
+    end if;
+    if (p_partition_column is not null) = (
+        select c.relkind = 'p' from pg_catalog.pg_class as c where c.oid = p_table
+    ) then
+        raise exception 'table_rebuild: % is already %', p_table,
+            case when p_partition_column is null then 'a plain table' else 'partitioned' end
+            using errcode = '22023';
+    end if;
+    if p_partition_column is not null and not p_partition_column = any(p_primary_key) then
+        raise exception 'table_rebuild: the primary key % must include the partition column %',
+            p_primary_key, p_partition_column using errcode = '22023';
+    end if;
+    if exists (
+        select from pg_catalog.pg_constraint as k
+        where k.confrelid = p_table or (k.conrelid = p_table and k.contype in ('u', 'x'))
+    ) then
+        raise exception 'table_rebuild: % is referenced by a foreign key or has unique constraints; not supported',
+            p_table using errcode = '0A000';
+    end if;
+    qualified := format('public.%I', tab);
+    old_name := tab || '__rebuild';
+    old_qualified := format('public.%I', old_name);
+
+    -- What the new table must carry, read while the names still point at the old one. The search
+    -- path is pg_catalog only, so every definition comes out schema-qualified.
+    select k.conname into pk_name
+    from pg_catalog.pg_constraint as k where k.conrelid = p_table and k.contype = 'p';
+    for r in
+        select i.indexrelid, pg_catalog.pg_get_indexdef(i.indexrelid) as def,
+            pg_catalog.obj_description(i.indexrelid, 'pg_class') as note
+        from pg_catalog.pg_index as i
+        where i.indrelid = p_table
+            and not exists (select from pg_catalog.pg_constraint as k where k.conindid = i.indexrelid)
+        order by i.indexrelid
+    loop
+        indexes := indexes || r.def;
+        if r.note is not null then
+            index_comments := index_comments || format('comment on index public.%I is %L',
+                (select c.relname from pg_catalog.pg_class as c where c.oid = r.indexrelid), r.note);
+        end if;
+        execute format('alter index public.%I rename to %I',
+            (select c.relname from pg_catalog.pg_class as c where c.oid = r.indexrelid),
+            (select c.relname from pg_catalog.pg_class as c where c.oid = r.indexrelid) || '__rebuild');
+    end loop;
+    for r in
+        select t.tgname, pg_catalog.pg_get_triggerdef(t.oid) as def,
+            pg_catalog.obj_description(t.oid, 'pg_trigger') as note
+        from pg_catalog.pg_trigger as t
+        where t.tgrelid = p_table and not t.tgisinternal and t.tgparentid = 0
+        order by t.oid
+    loop
+        triggers := triggers || r.def;
+        if r.note is not null then
+            trigger_comments := trigger_comments || format('comment on trigger %I on %s is %L', r.tgname, qualified, r.note);
+        end if;
+    end loop;
+    for r in
+        select k.conname, pg_catalog.pg_get_constraintdef(k.oid) as def
+        from pg_catalog.pg_constraint as k
+        where k.conrelid = p_table and k.contype = 'f'
+        order by k.conname
+    loop
+        foreign_keys := foreign_keys || format('alter table %s add constraint %I %s', qualified, r.conname, r.def);
+    end loop;
+    for r in
+        select distinct v.oid, v.oid::regclass::text as name
+        from pg_catalog.pg_depend as d
+        join pg_catalog.pg_rewrite as w on w.oid = d.objid
+        join pg_catalog.pg_class as v on v.oid = w.ev_class
+        where d.classid = 'pg_catalog.pg_rewrite'::regclass and d.refobjid = p_table and v.oid <> p_table
+        order by v.oid
+    loop
+        if (select c.relkind from pg_catalog.pg_class as c where c.oid = r.oid) <> 'v' then
+            raise exception 'table_rebuild: % depends on %; only plain views can be rebound', r.name, p_table
+                using errcode = '0A000';
+        end if;
+        views := views || format('create or replace view %s as %s', r.name, pg_catalog.pg_get_viewdef(r.oid));
+    end loop;
+    -- Table and column privileges (the owner's own are implicit).
+    for r in
+        select a.privilege_type, a.grantee, a.is_grantable
+        from pg_catalog.pg_class as c, pg_catalog.aclexplode(c.relacl) as a
+        where c.oid = p_table and a.grantee <> c.relowner
+    loop
+        grants := grants || format('grant %s on %s to %s%s', r.privilege_type, qualified,
+            case when r.grantee = 0 then 'public' else quote_ident(r.grantee::regrole::text) end,
+            case when r.is_grantable then ' with grant option' else '' end);
+    end loop;
+    for r in
+        select t.attname, a.privilege_type, a.grantee, a.is_grantable
+        from pg_catalog.pg_attribute as t, pg_catalog.aclexplode(t.attacl) as a
+        where t.attrelid = p_table and t.attnum > 0 and not t.attisdropped
+            and a.grantee <> (select c.relowner from pg_catalog.pg_class as c where c.oid = p_table)
+    loop
+        grants := grants || format('grant %s (%I) on %s to %s%s', r.privilege_type, r.attname, qualified,
+            case when r.grantee = 0 then 'public' else quote_ident(r.grantee::regrole::text) end,
+            case when r.is_grantable then ' with grant option' else '' end);
+    end loop;
+    -- Identity sequences: the new table's get the old names; their privileges and position carry over.
+    for r in
+        select a.attname, s.relname as seq, s.oid as seq_oid
+        from pg_catalog.pg_attribute as a
+        join pg_catalog.pg_depend as d
+            on d.refobjid = p_table and d.refobjsubid = a.attnum and d.classid = 'pg_catalog.pg_class'::regclass
+        join pg_catalog.pg_class as s on s.oid = d.objid and s.relkind = 'S'
+        where a.attrelid = p_table and a.attidentity <> ''
+    loop
+        sequences := sequences || r.seq;
+        for stmt in
+            select format('grant %s on sequence public.%I to %s', a.privilege_type, r.seq,
+                case when a.grantee = 0 then 'public' else quote_ident(a.grantee::regrole::text) end)
+            from pg_catalog.pg_class as c, pg_catalog.aclexplode(c.relacl) as a
+            where c.oid = r.seq_oid and a.grantee <> c.relowner
+        loop
+            grants := grants || stmt;
+        end loop;
+        execute format('alter sequence public.%I rename to %I', r.seq, r.seq || '__rebuild');
+    end loop;
+
+    -- Out of the way: the old table keeps serving nobody (this runs under the deploy's lock).
+    execute format('alter table %s rename to %I', qualified, old_name);
+    if pk_name is not null then
+        execute format('alter index public.%I rename to %I', pk_name, pk_name || '__rebuild');
+    end if;
+
+    -- The new table: columns, defaults, identity, check constraints and comments as they were.
+    execute format(
+        'create table %s (like %s including defaults including constraints including identity '
+        'including generated including comments including storage)%s',
+        qualified, old_qualified,
+        case when p_partition_column is null then '' else format(' partition by range (%I)', p_partition_column) end
+    );
+    execute format('comment on table %s is %L', qualified, p_comment);
+    -- LIKE makes identity sequences bigint; give each its column's type, as the old one had.
+    for r in
+        select s.oid::regclass::text as seq, pg_catalog.format_type(a.atttypid, null) as typ
+        from pg_catalog.pg_attribute as a
+        join pg_catalog.pg_depend as d
+            on d.refobjid = qualified::regclass and d.refobjsubid = a.attnum
+            and d.classid = 'pg_catalog.pg_class'::regclass
+        join pg_catalog.pg_class as s on s.oid = d.objid and s.relkind = 'S'
+        where a.attrelid = qualified::regclass and a.attidentity <> ''
+    loop
+        execute format('alter sequence %s as %s', r.seq, r.typ);
+    end loop;
+    if p_partition_column is not null then
+        execute format('select pg_catalog.date_trunc(''month'', coalesce(pg_catalog.min(%I), pg_catalog.now())) from %s',
+            p_partition_column, old_qualified) into first_month;
+        perform partman.create_parent(
+            p_parent_table := qualified, p_control := p_partition_column, p_type := 'native',
+            p_interval := 'monthly', p_premake := 4,
+            p_start_partition := pg_catalog.to_char(first_month, 'YYYY-MM-DD HH24:MI:SSOF')
+        );
+        update partman.part_config set infinite_time_partitions = true where parent_table = qualified;
+        execute format('comment on table partman.%I is %L', 'template_public_' || tab,
+            'pg_partman''s template for the partitions of ' || qualified || ' (properties a partition cannot inherit).');
+    end if;
+
+    -- Rows (no trigger exists yet: search vectors, ward links and rollups are already right),
+    -- then the sequences' positions, keys, indexes, triggers, views and privileges.
+    execute format('insert into %1$s (%3$s) overriding system value select %3$s from %2$s', qualified, old_qualified, (
+        select string_agg(quote_ident(a.attname), ', ' order by a.attnum)
+        from pg_catalog.pg_attribute as a
+        where a.attrelid = p_table and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+    ));
+    get diagnostics copied = row_count;
+    foreach stmt in array sequences loop
+        execute format('select pg_catalog.setval(%L, s.last_value, s.is_called) from public.%I as s',
+            format('public.%I', stmt), stmt || '__rebuild');
+    end loop;
+    if pk_name is not null then
+        execute format('alter table %s add constraint %I primary key (%s)', qualified, pk_name,
+            (select string_agg(quote_ident(c), ', ') from unnest(p_primary_key) as c));
+    end if;
+    foreach stmt in array indexes || index_comments || foreign_keys || triggers || trigger_comments || views || grants loop
+        execute stmt;
+    end loop;
+
+    execute format('drop table %s', old_qualified);
+    execute format('analyze %s', qualified);
+    if p_partition_column is not null then
+        -- pg_partman 4 sets search_path for the session and "restores" it to this function's
+        -- pg_catalog, pg_temp, which would outlive the call. Give the caller its session default back.
+        perform pg_catalog.set_config('search_path', s.reset_val, false)
+        from pg_catalog.pg_settings as s where s.name = 'search_path';
+    end if;
+    return copied;
+end
+$$;
+
+comment on function public.table_rebuild(regclass, text, text [], text) is
+'Deployer''s tool: rebuilds a public table as a monthly range-partitioned table on p_partition_column '
+'(managed by pg_partman, partitions from the month of its oldest row to 4 months ahead) or, with '
+'null, as a plain table. Every row, column, default, identity (sequence name, privileges and '
+'position), check and foreign-key constraint, index name and comment, trigger, privilege and '
+'dependent view is kept; the primary key becomes p_primary_key (which must include the partition '
+'column). Refuses tables referenced by foreign keys or with unique constraints. Returns the rows copied. '
+'Holds an ACCESS EXCLUSIVE lock for the whole copy: run it in a maintenance window.';
+revoke execute on function public.table_rebuild(regclass, text, text [], text) from public;
+
+select public.table_rebuild(
+    'public.post', 'created_at', array['id', 'created_at'],
+    'Political content: social-media posts and e-paper articles, each placed in a city or ward, with '
+    'sentiment and party classification and a weighted full-text search vector. Range-partitioned by '
+    'month (UTC) on created_at, partitions post_pYYYY_MM made ahead by pg_partman; post_default catches '
+    'rows no month covers (maintain_partitions() moves them). The primary key is (id, created_at); ids '
+    'still come from one sequence and validate_data_integrity() checks they stay unique.'
+);
+
+-- ai_model_execution is already partitioned the same way (ledger/executions); pg_partman takes over
+-- making its months ahead. pg_partman makes its own default partition, so the ledger's steps aside
+-- and its rows (normally none) are routed again.
+do $$
+declare
+    zone text := current_setting('timezone');
+    messages text := current_setting('client_min_messages');
+    columns text;
+begin
+    -- pg_partman computes month boundaries in the session's time zone; ours are UTC months.
+    perform set_config('timezone', 'UTC', true);
+    -- Every month up to 3 ahead exists already (ledger/executions made them), so pg_partman warns
+    -- that it made no child and makes no default partition: expected here, and made below.
+    perform set_config('client_min_messages', 'error', true);
+    alter table public.ai_model_execution detach partition public.ai_model_execution_default;
+    alter table public.ai_model_execution_default rename to ai_model_execution_default__ledger;
+    perform partman.create_parent(
+        p_parent_table := 'public.ai_model_execution', p_control := 'created_at', p_type := 'native',
+        p_interval := 'monthly', p_premake := 3,
+        p_start_partition := replace(coalesce(
+            (
+                select min(substring(c.relname from '_p(\d{4}_\d{2})$'))
+                from pg_inherits as i join pg_class as c on c.oid = i.inhrelid
+                where i.inhparent = 'public.ai_model_execution'::regclass
+            ),
+            to_char(now(), 'YYYY_MM')
+        ), '_', '-') || '-01 00:00:00+00'
+    );
+    perform set_config('client_min_messages', messages, true);
+    update partman.part_config set infinite_time_partitions = true
+    where parent_table = 'public.ai_model_execution';
+    create table if not exists public.ai_model_execution_default partition of public.ai_model_execution default;
+    select string_agg(quote_ident(a.attname), ', ' order by a.attnum) into columns
+    from pg_attribute as a
+    where a.attrelid = 'public.ai_model_execution'::regclass and a.attnum > 0
+        and not a.attisdropped and a.attgenerated = '';
+    execute format(
+        'insert into public.ai_model_execution (%1$s) overriding system value '
+        'select %1$s from public.ai_model_execution_default__ledger', columns
+    );
+    drop table public.ai_model_execution_default__ledger;
+    perform set_config('timezone', zone, true);
+end
+$$;
+comment on table public.ai_model_execution_default is
+'Rows no monthly partition covers. Should stay empty: ai_ledger_checks() reports it when it is not, '
+'and maintain_partitions() moves its rows into the months they belong to.';
+comment on table partman.template_public_ai_model_execution is
+'pg_partman''s template for the partitions of public.ai_model_execution (properties a partition cannot inherit).';
+
+create function public.maintain_partitions()
+returns table (parent_table text, partitions integer, newest_partition text, rows_moved_from_default bigint)
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+set timezone = 'UTC'
+as $$
+declare
+    r record;
+    stray bigint;
+    moved jsonb := '{}';
+begin
+    -- Partitions ahead for every table pg_partman manages (infinite_time_partitions: even when no
+    -- new rows arrive), then rows that landed in a default partition moved to their months.
+    perform partman.run_maintenance(p_analyze := false, p_jobmon := false);
+    for r in select c.parent_table from partman.part_config as c order by c.parent_table loop
+        execute format('select count(*) from %s', r.parent_table || '_default') into stray;
+        if stray > 0 then
+            moved := moved || jsonb_build_object(r.parent_table, partman.partition_data_time(
+                p_parent_table := r.parent_table, p_batch_count := 1000000, p_lock_wait := 5
+            ));
+        end if;
+    end loop;
+    -- pg_partman 4 sets search_path for the session and "restores" it to this function's
+    -- pg_catalog, pg_temp, which would outlive the call. Give the caller its session default back;
+    -- nothing below reads a name.
+    perform pg_catalog.set_config('search_path', s.reset_val, false)
+    from pg_catalog.pg_settings as s where s.name = 'search_path';
+    return query
+    select c.parent_table, count(p.*)::integer, max(p.relname::text),
+        coalesce((moved ->> c.parent_table)::bigint, 0)
+    from partman.part_config as c
+    left join lateral (
+        select k.relname from pg_catalog.pg_inherits as i
+        join pg_catalog.pg_class as k on k.oid = i.inhrelid
+        where i.inhparent = c.parent_table::regclass and k.relname <> split_part(c.parent_table, '.', 2) || '_default'
+    ) as p on true
+    group by c.parent_table
+    order by c.parent_table;
+end
+$$;
+
+comment on function public.maintain_partitions() is
+'Daily partition maintenance (lokdarpan-db schedule runs it): pg_partman makes the monthly '
+'partitions ahead for every table it manages (post 4 months, ai_model_execution 3), then rows '
+'that landed in a default partition are moved into the months they belong to (those months are '
+'made). Returns one row per managed table: monthly partitions, the newest, rows moved. SECURITY '
+'INVOKER: run it as the tables'' owner (the deploying role, as the scheduled job does); pg_partman '
+'is not safe to run on behalf of another role. Leaves the caller''s search_path at its session default.';
+revoke execute on function public.maintain_partitions() from public;

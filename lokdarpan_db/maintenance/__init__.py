@@ -1,0 +1,1 @@
+"""Maintenance: partitions made ahead, integrity checks, retention and cleanup (issue 14)."""
