@@ -7,7 +7,10 @@ select plan(27);
 
 -- The shape.
 select is(
-    (select partstrat::text from pg_partitioned_table where partrelid = 'public.post'::regclass), 'r',
+    (
+        select partstrat::text from pg_partitioned_table
+        where partrelid = 'public.post'::regclass
+    ), 'r',
     'post is range-partitioned'
 );
 select is(
@@ -26,7 +29,10 @@ select set_eq(
     'every index of the plain table, by the same name'
 );
 select is(
-    (select pg_get_constraintdef(oid) from pg_constraint where conrelid = 'public.post'::regclass and contype = 'p'),
+    (
+        select pg_get_constraintdef(oid) from pg_constraint
+        where conrelid = 'public.post'::regclass and contype = 'p'
+    ),
     'PRIMARY KEY (id, created_at)',
     'the primary key carries the partition key'
 );
@@ -51,12 +57,15 @@ select is(
     'ids still come from post_id_seq'
 );
 select is(
-    (select seqtypid::regtype::text from pg_sequence where seqrelid = 'public.post_id_seq'::regclass), 'integer',
+    (
+        select seqtypid::regtype::text from pg_sequence
+        where seqrelid = 'public.post_id_seq'::regclass
+    ), 'integer',
     '… an integer sequence, as before'
 );
 select ok(
     exists (
-        select from pg_depend as d join pg_rewrite as w on w.oid = d.objid
+        select from pg_depend as d join pg_rewrite as w on d.objid = w.oid
         where d.refobjid = 'public.post'::regclass and w.ev_class = 'public.daily_ward_trends'::regclass
     ),
     'the dashboards'' views read the partitioned table'
@@ -67,7 +76,10 @@ select ok(
     'partitions exist four months ahead'
 );
 select is(
-    (select premake || ' ' || infinite_time_partitions from partman.part_config where parent_table = 'public.post'),
+    (
+        select premake || ' ' || infinite_time_partitions from partman.part_config
+        where parent_table = 'public.post'
+    ),
     '4 true',
     'pg_partman keeps making them even when no posts arrive'
 );
@@ -89,12 +101,18 @@ insert into post (text, city, emotion, party, created_at)
 values ('Old report on drainage', 'Alpha Nagar', 'negative', 'BJP', '2021-03-10 09:00+05:30');
 reset role;
 select is(
-    (select tableoid::regclass::text from post where text like 'Water supply%'),
+    (
+        select tableoid::regclass::text from post
+        where text like 'Water supply%'
+    ),
     format('post_p%s', to_char(now() at time zone 'UTC', 'YYYY_MM')),
     'a new post lands in this month''s partition'
 );
 select is(
-    (select tableoid::regclass::text from post where text like 'Old report%'), 'post_default',
+    (
+        select tableoid::regclass::text from post
+        where text like 'Old report%'
+    ), 'post_default',
     'a post older than every partition lands in the default partition, not lost'
 );
 select is(
@@ -106,7 +124,10 @@ select is(
     'full-text search finds it'
 );
 select is(
-    (select sum(posts)::integer from ward_day_rollup where ward_id = 'GHMC-001'), 2,
+    (
+        select sum(posts)::integer from ward_day_rollup
+        where ward_id = 'GHMC-001'
+    ), 2,
     'the rollups count both'
 );
 select throws_ok(
@@ -121,21 +142,36 @@ select results_eq(
     'maintain_partitions() moves the stray post and reports it'
 );
 select is(
-    (select tableoid::regclass::text from post where text like 'Old report%'), 'post_p2021_03',
+    (
+        select tableoid::regclass::text from post
+        where text like 'Old report%'
+    ), 'post_p2021_03',
     '… into a partition made for its month'
 );
 select is(
-    (select sum(posts)::integer from ward_day_rollup where ward_id = 'GHMC-001'), 2,
+    (
+        select sum(posts)::integer from ward_day_rollup
+        where ward_id = 'GHMC-001'
+    ), 2,
     '… without counting it twice'
 );
-select is(current_setting('search_path'), (select reset_val from pg_settings where name = 'search_path'),
+select is(
+    current_setting(
+        'search_path'), (
+        select reset_val from pg_settings
+        where name = 'search_path'
+    ),
     'and leaves the caller''s search_path at its session default'
 );
 
 -- A post whose date is corrected moves partition and day.
-update post set created_at = '2021-04-02 10:00+05:30' where text like 'Old report%';
+update post set created_at = '2021-04-02 10:00+05:30'
+where text like 'Old report%';
 select is(
-    (select tableoid::regclass::text from post where text like 'Old report%'), 'post_default',
+    (
+        select tableoid::regclass::text from post
+        where text like 'Old report%'
+    ), 'post_default',
     'a corrected date moves the row to the right partition (the default, until its month is made)'
 );
 select results_eq(
