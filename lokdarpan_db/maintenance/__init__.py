@@ -1,0 +1,1 @@
+"""Database maintenance: integrity checks, retention and cleanup."""
