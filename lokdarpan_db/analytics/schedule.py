@@ -42,7 +42,19 @@ JOBS: tuple[Job, ...] = (
         schedule="0 20 * * *",  # 20:00 UTC = 01:30 in Hyderabad
         sql="select * from public.maintain_partitions()",
         cli="partitions --maintain",
-        purpose="pg_partman: monthly partitions of post and ai_model_execution ahead; rows out of the defaults",
+        purpose="pg_partman: monthly partitions of post and ai_model_execution ahead; "
+                "rows out of the default partitions",
+    ),
+    Job(
+        name="cleanup_expired_data",
+        schedule="30 20 * * *",  # 20:30 UTC = 02:00 in Hyderabad (the seed's 02:00 cleanup)
+        # One batch per transaction: a top-level DO block may COMMIT (a procedure with SET
+        # search_path may not), so no lock outlives a batch.
+        sql="do $$declare r bigint := public.ai_cleanup_start(false, 5000); "
+            "begin commit; while public.ai_cleanup_step(r) loop commit; end loop; end$$",
+        cli="cleanup",
+        purpose="retention: delete expired and idle embeddings and old metrics, archive reports, "
+                "drop execution months past execution_retention",
     ),
 )
 

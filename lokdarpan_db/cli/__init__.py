@@ -18,6 +18,7 @@ from .. import __version__
 from ..errors import LokdarpanError
 from . import analytics, importing, ledger, migrate, partitions, refresh
 from . import backup as backup_cmds
+from . import cleanup as cleanup_cmds
 from . import cluster as cluster_cmds
 from .context import Context, add_global_options
 from .output import err
@@ -69,6 +70,7 @@ for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, clus
                 *analytics.COMMANDS, *ledger.COMMANDS, backup_cmds.backup, backup_cmds.pitr,
                 *partitions.COMMANDS):
     cli.add_command(command)
+cli.add_command(cleanup_cmds.cleanup)
 for command in cli.commands.values():
     add_global_options(command)
 

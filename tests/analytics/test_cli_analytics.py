@@ -94,8 +94,9 @@ def test_schedule_installs_lists_and_removes_pg_cron_jobs(ward_db, capsys):
     for _ in range(2):  # installing twice keeps one job each
         assert run(["--db", ward_db, "--json", "schedule", "install"]) == 0
         report = json_of(capsys)
-        assert report["backend"] == "pg_cron" and [j["name"] for j in report["jobs"]] == names
-        assert all(j["active"] and "refresh_ward_analytics" in j["command"] for j in report["jobs"])
+        assert report["backend"] == "pg_cron" and [j["name"] for j in report["jobs"]] == sorted(names)
+        commands = {j["name"]: j["command"] for j in report["jobs"] if j["active"]}
+        assert commands == {name: job.sql for name, job in zip(names, JOBS, strict=True)}
     assert run(["--db", ward_db, "schedule"]) == 0
     assert "refresh_ward_analytics" in capsys.readouterr().out
     assert run(["--db", ward_db, "--json", "schedule", "remove"]) == 0

@@ -39,7 +39,8 @@ def test_quick_bench_reports_every_section(pg_admin_url: str, tmp_path: Path) ->
     by_section: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_section.setdefault(row["section"], []).append(row)
-    assert {"deploy", "search", "electoral", "analytics", "ledger", "backup", "vectors"} <= set(by_section), (
+    assert {"deploy", "search", "electoral", "analytics", "ledger", "backup", "vectors", "cleanup"} <= set(
+        by_section), (
         text
     )
     # electoral: 6 rows, 5 when the server's processes are not on this machine (no CPU reading)

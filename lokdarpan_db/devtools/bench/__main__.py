@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["deploy", "search", "electoral", "analytics", "ledger", "backup",
-                                       "vectors", "partitions"], help="run one section")
+                                       "vectors", "partitions", "cleanup"], help="run one section")
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes everywhere (a smoke test: 1,000 posts, 1 round, ~2,000 Form 20 rows)")
     ap.add_argument("--posts", type=int, default=None, help="posts for the search bench (1,000,000)")
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="candidate columns per Form 20 file, NOTA included (20: 19 + NOTA)")
     ap.add_argument("--report", default="bench-report.md", help="Markdown report path")
     ap.add_argument("--exec-rows", type=int, default=5_000_000, help="AI executions for the ledger bench")
+    ap.add_argument("--cleanup-rows", type=int, default=1_000_000,
+                    help="expired executions for the cleanup bench")
     ap.add_argument("--backup-mb", type=int, default=2048, help="database size for the backup bench (MB)")
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -158,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
             chunks, queries = (2_000, 50) if quick else (args.chunks, args.queries)
             console.print(f"[bold]vectors[/bold]: {chunks:,} chunks x 3072 dims, {queries} queries …")
             results += vectors.run(admin_url, chunks=chunks, queries=queries)
+        if args.only in (None, "cleanup"):
+            from . import cleanup
+
+            quick = getattr(args, "quick", False)
+            console.print(f"[bold]cleanup[/bold]: {'20,000' if quick else f'{args.cleanup_rows:,}'} expired "
+                          "executions dropped while the application inserts …")
+            results += cleanup.run(admin_url, rows=args.cleanup_rows, quick=quick)
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")

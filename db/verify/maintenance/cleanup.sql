@@ -1,0 +1,39 @@
+-- Verify lokdarpan:maintenance/cleanup on pg
+
+select
+    name,
+    value_interval,
+    value_integer,
+    description,
+    updated_at,
+    updated_by
+from public.maintenance_setting
+where false;
+select 1 / count(*) from public.maintenance_setting
+where name = 'execution_retention';
+select
+    id,
+    started_at,
+    as_of,
+    finished_at,
+    dry_run,
+    batch_size,
+    run_by,
+    results
+from public.maintenance_run
+where false;
+select
+    budget_id,
+    provider,
+    operation_type,
+    user_key,
+    cost_usd,
+    executions,
+    archived_at
+from public.ai_budget_settled_archive
+where false;
+select 'public.ai_cleanup_expired_data(boolean, integer)'::regprocedure;
+select 'public.ai_cleanup_start(boolean, integer)'::regprocedure;
+select 'public.ai_cleanup_step(bigint)'::regprocedure;
+select 'public.ai_cleanup_report(bigint)'::regprocedure;
+select 'public.maintenance_drop_partition(text)'::regprocedure;
