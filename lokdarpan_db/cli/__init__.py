@@ -16,7 +16,7 @@ import psycopg
 
 from .. import __version__
 from ..errors import LokdarpanError
-from . import analytics, importing, ledger, migrate, refresh
+from . import analytics, importing, integrity, ledger, migrate, refresh
 from . import backup as backup_cmds
 from . import cluster as cluster_cmds
 from .context import Context, add_global_options
@@ -66,7 +66,8 @@ def cli(
 
 
 for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster,
-                *analytics.COMMANDS, *ledger.COMMANDS, backup_cmds.backup, backup_cmds.pitr):
+                *analytics.COMMANDS, *ledger.COMMANDS, backup_cmds.backup, backup_cmds.pitr,
+                *integrity.COMMANDS):
     cli.add_command(command)
 for command in cli.commands.values():
     add_global_options(command)

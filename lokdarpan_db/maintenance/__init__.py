@@ -1,0 +1,1 @@
+"""Maintenance of a running database: integrity checks (integrity.py)."""
