@@ -16,7 +16,7 @@ import psycopg
 
 from .. import __version__
 from ..errors import LokdarpanError
-from . import analytics, importing, ledger, migrate, partitions, refresh
+from . import analytics, importing, integrity, ledger, migrate, partitions, refresh
 from . import backup as backup_cmds
 from . import cleanup as cleanup_cmds
 from . import cluster as cluster_cmds
@@ -68,7 +68,7 @@ def cli(
 
 for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster,
                 *analytics.COMMANDS, *ledger.COMMANDS, backup_cmds.backup, backup_cmds.pitr,
-                *partitions.COMMANDS):
+                *partitions.COMMANDS, *integrity.COMMANDS):
     cli.add_command(command)
 cli.add_command(cleanup_cmds.cleanup)
 for command in cli.commands.values():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import psycopg
 from rich.console import Console
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from .. import connect
 from ..analytics.demo import show_analytics
+from ..maintenance.partitions import prepare_backfill
 from ..paths import PROJECT
 from ..vectors.show import show_vectors
 from .synthetic import news as synthetic_news
@@ -40,8 +42,10 @@ def load_sample(conn: psycopg.Connection) -> None:
     if have >= SAMPLE_POSTS:
         console.print(f"\nnews sample already loaded ({have:,} posts)")
         return
+    now = conn.execute("select lokdarpan_now()").fetchone()[0]  # type: ignore[index]
+    prepare_backfill(conn, now - timedelta(days=91))  # the months first: no post in the default partition
     with conn.transaction():
-        loaded = synthetic_news.load_posts(conn, SAMPLE_POSTS, days=90, seed=7)
+        loaded = synthetic_news.load_posts(conn, SAMPLE_POSTS, days=90, seed=7, now=now)
     conn.execute("analyze post")
     console.print(f"\nloaded {loaded:,} synthetic posts over the last 90 days across the wards")
 

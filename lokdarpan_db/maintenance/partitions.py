@@ -4,6 +4,7 @@ maintenance (`maintain_partitions()`: months ahead, stray rows out of the defaul
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 import psycopg
 
@@ -76,3 +77,15 @@ def partition_state(conn: psycopg.Connection, maintain: bool = False) -> Partiti
         PartitionedTable(parent, parts, oldest, newest, ahead, defaults[parent], moved.get(parent, 0))
         for parent, parts, oldest, newest, ahead in rows
     ])
+
+
+def prepare_backfill(conn: psycopg.Connection, since: datetime) -> bool:
+    """Make every month from `since` to now before loading history, so its rows go straight to
+    their partitions (not through the default one). False where the plan has no partitioning yet."""
+    row = conn.execute(
+        "select to_regprocedure('public.maintain_partitions(timestamptz)') is not null"
+    ).fetchone()
+    if not row or not row[0]:
+        return False
+    conn.execute("select * from maintain_partitions(%s)", (since,)).fetchall()
+    return True

@@ -3,7 +3,7 @@
 The bench is a report, not a gate (its targets are judged on the full sizes); this only proves it
 still runs end to end — deploy vs sqitch, search over synthetic posts, the electoral section's
 SYNTHETIC Form 20 load and ward recompute, ward analytics, the AI ledger, backups and the vector
-store — and writes the Markdown report.
+store, the integrity checks — and writes the Markdown report.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def test_quick_bench_reports_every_section(pg_admin_url: str, tmp_path: Path) ->
     by_section: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_section.setdefault(row["section"], []).append(row)
-    assert {"deploy", "search", "electoral", "analytics", "ledger", "backup", "vectors", "cleanup"} <= set(
-        by_section), (
+    assert {"deploy", "search", "electoral", "analytics", "ledger", "backup", "vectors", "cleanup",
+            "integrity", "partitions"} <= set(by_section), (
         text
     )
     # electoral: 6 rows, 5 when the server's processes are not on this machine (no CPU reading)
@@ -61,3 +61,13 @@ def test_quick_bench_reports_every_section(pg_admin_url: str, tmp_path: Path) ->
     assert any(name.startswith("load time in parsing") for name in electoral)
     for section in ("deploy", "search"):
         assert all(float(r["value"].replace(",", "")) >= 0 for r in by_section[section])
+
+    # integrity: the total, then every check's ms; on the bench's clean data every check passes.
+    integrity = {r["name"].strip(): r for r in by_section["integrity"]}
+    total = next(r for name, r in integrity.items() if name.startswith("validate_data_integrity() total"))
+    assert total["unit"].strip() == "ms" and total["met"].strip() == "yes", total
+    assert "slowest check" in total["notes"], total["notes"]
+    checks = {name.removeprefix("check "): r for name, r in integrity.items() if name.startswith("check ")}
+    assert {"orphaned_posts", "ward_day_rollup_drift", "budget_consistency"} <= set(checks)
+    assert len(checks) == 19, checks
+    assert all(r["notes"].strip() == "PASS" for r in checks.values()), checks

@@ -43,11 +43,11 @@ create table public.ai_budget_tracker (
     constraint chk_ai_budget_tracker_allocated_by_operation check (public.ai_is_usd_map(allocated_by_operation)),
     emergency_budget_usd numeric(10, 2) not null default 0
     constraint chk_ai_budget_tracker_emergency check (emergency_budget_usd >= 0),
-    current_spend_usd numeric(12, 6) not null default 0
+    current_spend_usd numeric(16, 8) not null default 0
     constraint chk_ai_budget_tracker_spend check (current_spend_usd >= 0),
-    reserved_usd numeric(12, 6) not null default 0
+    reserved_usd numeric(16, 8) not null default 0
     constraint chk_ai_budget_tracker_reserved check (reserved_usd >= 0),
-    projected_spend_usd numeric(12, 6),
+    projected_spend_usd numeric(16, 8),
     spend_by_service jsonb not null default '{}',
     spend_by_operation jsonb not null default '{}',
     spend_by_user jsonb not null default '{}',
@@ -102,7 +102,7 @@ comment on column public.ai_budget_tracker.total_budget_usd is 'What ordinary re
 comment on column public.ai_budget_tracker.allocated_by_service is 'Optional caps per service (provider): {"openai": 400.00}; a service not named has no own cap.';
 comment on column public.ai_budget_tracker.allocated_by_operation is 'Optional caps per operation_type: {"report_generation": 600}.';
 comment on column public.ai_budget_tracker.emergency_budget_usd is 'Reserve above total_budget_usd that only emergency reservations may commit.';
-comment on column public.ai_budget_tracker.current_spend_usd is 'Settled cost, USD: the sum of the linked executions'' cost_usd (ai_budget_consistency() proves it).';
+comment on column public.ai_budget_tracker.current_spend_usd is 'Settled cost, USD, to 8 decimals like ai_model_execution.cost_usd (so no settlement rounds): the sum of the linked executions'' cost_usd (ai_budget_consistency() proves it).';
 comment on column public.ai_budget_tracker.reserved_usd is 'Estimates reserved and not yet settled, released or expired.';
 comment on column public.ai_budget_tracker.projected_spend_usd is 'current spend extrapolated linearly to period_end, at the last settlement.';
 comment on column public.ai_budget_tracker.spend_by_service is 'Settled cost by provider (from the execution rows).';
@@ -299,17 +299,18 @@ begin
     committed := b.current_spend_usd + b.reserved_usd;
     if b.circuit_breaker_active and not p_emergency then
         raise exception 'budget % (%) circuit breaker is open (status %, % of % USD committed): only emergency reservations are accepted',
-            b.id, b.period_identifier, b.budget_status, committed, b.total_budget_usd
+            b.id, b.period_identifier, b.budget_status, trim_scale(committed), b.total_budget_usd
             using errcode = 'LDB04';
     end if;
     if not p_emergency and committed + p_estimated_usd > b.total_budget_usd then
         raise exception 'budget % (%) cannot cover % USD: % of % USD already committed',
-            b.id, b.period_identifier, p_estimated_usd, committed, b.total_budget_usd
+            b.id, b.period_identifier, p_estimated_usd, trim_scale(committed), b.total_budget_usd
             using errcode = 'LDB01';
     end if;
     if p_emergency and committed + p_estimated_usd > b.total_budget_usd + b.emergency_budget_usd then
         raise exception 'budget % (%) emergency reserve cannot cover % USD: % of % + % USD emergency already committed',
-            b.id, b.period_identifier, p_estimated_usd, committed, b.total_budget_usd, b.emergency_budget_usd
+            b.id, b.period_identifier, p_estimated_usd, trim_scale(committed), b.total_budget_usd,
+            b.emergency_budget_usd
             using errcode = 'LDB06';
     end if;
     cap := (b.allocated_by_service ->> p_service)::numeric;

@@ -314,7 +314,7 @@ comment on table public.ai_model_execution_default is
 comment on table partman.template_public_ai_model_execution is
 'pg_partman''s template for the partitions of public.ai_model_execution (properties a partition cannot inherit).';
 
-create function public.maintain_partitions()
+create function public.maintain_partitions(p_from timestamptz default null)
 returns table (parent_table text, partitions integer, newest_partition text, rows_moved_from_default bigint)
 language plpgsql
 volatile
@@ -326,7 +326,12 @@ declare
     r record;
     stray bigint;
     moved jsonb := '{}';
+    months timestamptz [];
 begin
+    if p_from is not null and (p_from < timestamptz '2020-01-01 00:00 UTC' or p_from > pg_catalog.now()) then
+        raise exception 'maintain_partitions: p_from % is not between 2020-01-01 and now', p_from
+            using errcode = '22023';
+    end if;
     -- Partitions ahead for every table pg_partman manages (infinite_time_partitions: even when no
     -- new rows arrive), then rows that landed in a default partition moved to their months.
     perform partman.run_maintenance(p_analyze := false, p_jobmon := false);
@@ -336,6 +341,20 @@ begin
             moved := moved || jsonb_build_object(r.parent_table, partman.partition_data_time(
                 p_parent_table := r.parent_table, p_batch_count := 1000000, p_lock_wait := 5
             ));
+        end if;
+        -- Before a back-fill: the months from p_from on, so its rows go straight to their months.
+        if p_from is not null then
+            select array_agg(m) into months
+            from pg_catalog.generate_series(
+                pg_catalog.date_trunc('month', p_from), pg_catalog.date_trunc('month', pg_catalog.now()),
+                interval '1 month'
+            ) as m
+            where pg_catalog.to_regclass(
+                r.parent_table || '_p' || pg_catalog.to_char(m, 'YYYY_MM')
+            ) is null;
+            if months is not null then
+                perform partman.create_partition_time(r.parent_table, months);
+            end if;
         end if;
     end loop;
     -- pg_partman 4 sets search_path for the session and "restores" it to this function's
@@ -349,7 +368,7 @@ begin
     from partman.part_config as c
     left join lateral (
         select k.relname from pg_catalog.pg_inherits as i
-        join pg_catalog.pg_class as k on k.oid = i.inhrelid
+        join pg_catalog.pg_class as k on i.inhrelid = k.oid
         where i.inhparent = c.parent_table::regclass and k.relname <> split_part(c.parent_table, '.', 2) || '_default'
     ) as p on true
     group by c.parent_table
@@ -357,11 +376,13 @@ begin
 end
 $$;
 
-comment on function public.maintain_partitions() is
+comment on function public.maintain_partitions(timestamptz) is
 'Daily partition maintenance (lokdarpan-db schedule runs it): pg_partman makes the monthly '
 'partitions ahead for every table it manages (post 4 months, ai_model_execution 3), then rows '
 'that landed in a default partition are moved into the months they belong to (those months are '
-'made). Returns one row per managed table: monthly partitions, the newest, rows moved. SECURITY '
+'made; moved posts are re-inserted, so their triggers and ward NOTIFYs fire again). With p_from '
+'(2020-01-01 .. now), also makes every month from p_from to now: run it before back-filling '
+'history. Returns one row per managed table: monthly partitions, the newest, rows moved. SECURITY '
 'INVOKER: run it as the tables'' owner (the deploying role, as the scheduled job does); pg_partman '
 'is not safe to run on behalf of another role. Leaves the caller''s search_path at its session default.';
-revoke execute on function public.maintain_partitions() from public;
+revoke execute on function public.maintain_partitions(timestamptz) from public;

@@ -3,7 +3,7 @@
 -- ai_model_execution gets back the ledger's own default partition, with ai_execution_ensure_partitions()
 -- alone making its months.
 
-drop function public.maintain_partitions();
+drop function public.maintain_partitions(timestamptz);
 
 select public.table_rebuild(
     'public.post', null, array['id'],

@@ -38,7 +38,7 @@ select is(
 );
 select throws_ok(
     $$select * from ai_budget_reserve(1001, 2.5, 'openai', 'report_generation')$$,
-    'LDB01', 'budget 1001 (2025-08) cannot cover 2.5 USD: 8.000000 of 10.00 USD already committed',
+    'LDB01', 'budget 1001 (2025-08) cannot cover 2.5 USD: 8 of 10.00 USD already committed',
     'a reservation the budget cannot cover is refused with LDB01'
 );
 select throws_ok(
@@ -79,25 +79,25 @@ insert into ai_model_execution (
     request_id, user_id, operation_type, provider, model_name, input_tokens,
     output_tokens, cached_tokens, cost_usd, success_status
 )
-values ('call-1', null, 'report_generation', 'openai', 'gpt-4o', 100000, 20000, 50000, 4.25, 'success');
+values ('call-1', null, 'report_generation', 'openai', 'gpt-4o', 100000, 20000, 50000, 4.25000003, 'success');
 select results_eq(
     $$select actual_usd, overrun_usd from ai_budget_settle(
         (select min(id) from ai_budget_reservation where budget_id = 1001),
         (select id from ai_model_execution where request_id = 'call-1'))$$,
-    $$values (4.25::numeric, 0::numeric)$$,
+    $$values (4.25000003::numeric, 0::numeric)$$,
     'settling charges the execution''s real cost'
 );
 select results_eq(
     $$select actual_usd from ai_budget_settle(
         (select min(id) from ai_budget_reservation where budget_id = 1001),
         (select id from ai_model_execution where request_id = 'call-1'))$$,
-    $$values (4.25::numeric)$$,
+    $$values (4.25000003::numeric)$$,
     'settling again with the same execution charges nothing more'
 );
 select results_eq(
     $$select current_spend_usd, reserved_usd from ai_budget_tracker where id = 1001$$,
-    $$values (4.25::numeric, 5.6::numeric)$$,
-    'spend is the real cost; the other reservations are still held'
+    $$values (4.25000003::numeric, 5.6::numeric)$$,
+    'spend is the real cost, to the execution''s 8 decimals; the other reservations are still held'
 );
 select is(
     ai_budget_release((

@@ -3,7 +3,7 @@
 -- maintain_partitions() moves stray rows out of the default partition.
 begin;
 select tap_ensure_personas();
-select plan(27);
+select plan(30);
 
 -- The shape.
 select is(
@@ -164,6 +164,22 @@ select is(
     'and leaves the caller''s search_path at its session default'
 );
 
+-- Before a back-fill: the months from a date on.
+select ok(
+    (select count(*) from maintain_partitions('2021-01-15 00:00+00')) = 2
+    and to_regclass('public.post_p2021_01') is not null and to_regclass('public.post_p2021_02') is not null
+    and to_regclass('public.ai_model_execution_p2021_01') is not null,
+    'maintain_partitions(from) makes every month from then on, for both tables'
+);
+select throws_ok(
+    $$select * from maintain_partitions('2019-06-01')$$, '22023',
+    null, 'a back-fill date before 2020 is refused'
+);
+select throws_ok(
+    $$select * from maintain_partitions(now() + interval '1 year')$$, '22023',
+    null, '… and one in the future'
+);
+
 -- A post whose date is corrected moves partition and day.
 update post set created_at = '2021-04-02 10:00+05:30'
 where text like 'Old report%';
@@ -171,8 +187,8 @@ select is(
     (
         select tableoid::regclass::text from post
         where text like 'Old report%'
-    ), 'post_default',
-    'a corrected date moves the row to the right partition (the default, until its month is made)'
+    ), 'post_p2021_04',
+    'a corrected date moves the row to its month''s partition'
 );
 select results_eq(
     $$select day, posts from ward_day_rollup where ward_id = 'GHMC-001' and day < '2022-01-01'$$,

@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lokdarpan_db.devtools.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["deploy", "search", "electoral", "analytics", "ledger", "backup",
-                                       "vectors", "partitions", "cleanup"], help="run one section")
+                                       "vectors", "partitions", "cleanup",
+                                       "integrity"], help="run one section")
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes everywhere (a smoke test: 1,000 posts, 1 round, ~2,000 Form 20 rows)")
     ap.add_argument("--posts", type=int, default=None, help="posts for the search bench (1,000,000)")
@@ -167,6 +168,14 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[bold]cleanup[/bold]: {'20,000' if quick else f'{args.cleanup_rows:,}'} expired "
                           "executions dropped while the application inserts …")
             results += cleanup.run(admin_url, rows=args.cleanup_rows, quick=quick)
+        if args.only in (None, "integrity"):
+            from . import integrity
+
+            quick = getattr(args, "quick", False)
+            sizes = (2_000, 1_000, 20_000, 100, 2) if quick else (1_000_000, 100_000, 5_000_000, 10_000, 3)
+            console.print(f"[bold]integrity[/bold]: validate_data_integrity() over {sizes[0]:,} posts, "
+                          f"{sizes[1]:,} embeddings, {sizes[2]:,} executions …")
+            results += integrity.run(admin_url, *sizes)
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")

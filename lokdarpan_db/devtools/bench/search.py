@@ -22,10 +22,12 @@ import statistics
 import threading
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 import psycopg
 
 from ...errors import BadInputError
+from ...maintenance.partitions import prepare_backfill
 from ..synthetic import news as synthetic_news
 from .report import Measurement
 
@@ -113,6 +115,7 @@ def _load(conninfo: str, conn: psycopg.Connection, posts: int, seed: int) -> Mea
     now = conn.execute("select lokdarpan_now()").fetchone()[0]  # type: ignore[index]
     names = synthetic_news.ward_names(conn)
     start = time.perf_counter()
+    prepare_backfill(conn, now - timedelta(days=DAYS + 1))  # the months first, as a real back-fill
     with conn.transaction():  # authors and e-papers first, committed, so loaders never wait on them
         synthetic_news.load_posts(conn, 0, DAYS, seed, now=now, names=names)
     workers = max(1, min(4, os.cpu_count() or 2))
