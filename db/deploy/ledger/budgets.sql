@@ -561,6 +561,35 @@ comment on function public.ai_budget_expire_reservations(bigint) is
 'Returns every reservation past its expires_at (of one budget, or all) to its budget; the count. A later '
 'settlement still charges the real cost. lokdarpan_app and admins; run it every minute from a scheduler.';
 
+-- What settled reservations of dropped months charged (maintenance/cleanup folds them in before a
+-- month of executions is dropped), kept so that ai_budget_consistency() still proves every budget
+-- against its calls once the calls' rows are gone.
+create table public.ai_budget_settled_archive (
+    budget_id bigint not null
+    constraint fk_ai_budget_settled_archive_budget references public.ai_budget_tracker (id),
+    provider varchar(32) not null,
+    operation_type varchar(32) not null,
+    user_key text not null,
+    cost_usd numeric not null,
+    executions bigint not null,
+    archived_at timestamptz not null,
+    constraint ai_budget_settled_archive_pkey primary key (budget_id, provider, operation_type, user_key)
+);
+
+comment on table public.ai_budget_settled_archive is
+'Settled reservations whose execution rows left with their month (ai_cleanup_expired_data()), summed per budget, '
+'provider, operation and user: ai_budget_consistency() counts them with the live ones, so the books still prove.';
+comment on column public.ai_budget_settled_archive.budget_id is 'The budget.';
+comment on column public.ai_budget_settled_archive.provider is 'The executions'' provider.';
+comment on column public.ai_budget_settled_archive.operation_type is 'The executions'' operation_type.';
+comment on column public.ai_budget_settled_archive.user_key is 'The executions'' user id as text, or anonymous.';
+comment on column public.ai_budget_settled_archive.cost_usd is 'Sum of the executions'' cost_usd.';
+comment on column public.ai_budget_settled_archive.executions is 'How many executions (and reservations) were folded in.';
+comment on column public.ai_budget_settled_archive.archived_at is 'When rows were last folded in.';
+
+revoke insert, update, delete, truncate on public.ai_budget_settled_archive from lokdarpan_admin;
+
+-- The books against the execution rows, the archived ones included.
 create function public.ai_budget_consistency()
 returns table (budget_id bigint, period_identifier text, check_name text, ledger_usd numeric, executions_usd numeric)
 language sql
@@ -569,11 +598,14 @@ security invoker
 set search_path = pg_catalog, pg_temp
 as $$
     with settled as (
-        select r.budget_id, e.provider, e.operation_type, coalesce(e.user_id::text, 'anonymous') as user_key,
-            e.cost_usd
+        select r.budget_id, e.provider::text as provider, e.operation_type::text as operation_type,
+            coalesce(e.user_id::text, 'anonymous') as user_key, e.cost_usd::numeric as cost_usd
         from public.ai_budget_reservation as r
         inner join public.ai_model_execution as e on r.execution_id = e.id and r.execution_created_at = e.created_at
         where r.status = 'settled'
+        union all
+        select a.budget_id, a.provider::text, a.operation_type::text, a.user_key, a.cost_usd
+        from public.ai_budget_settled_archive as a
     ),
     -- Spend by service, operation and user: the budget's jsonb figures and the settled executions,
     -- one row per (dimension, key) on each side.
@@ -590,7 +622,7 @@ as $$
         select s.budget_id, d.check_name, d.k, sum(s.cost_usd) as actual
         from settled as s
         cross join lateral (
-            values ('spend_by_service', s.provider::text), ('spend_by_operation', s.operation_type::text),
+            values ('spend_by_service', s.provider), ('spend_by_operation', s.operation_type),
             ('spend_by_user', s.user_key)
         ) as d (check_name, k)
         group by 1, 2, 3
@@ -620,9 +652,11 @@ as $$
     where f.ledger <> f.actual
     order by 1, 3
 $$;
+
 comment on function public.ai_budget_consistency() is
 'What disagrees between the budgets and the execution rows: spend, and spend by service, operation and '
-'user, against the cost_usd of the executions their settled reservations link to; reserved_usd against open '
+'user, against the cost_usd of the executions their settled reservations link to (plus what '
+'ai_budget_settled_archive kept of executions whose month was dropped); reserved_usd against open '
 'reservations; and any overspend beyond total + emergency. No rows means consistent. Anyone who may read the tables.';
 
 create view public.ai_budget_utilisation as

@@ -144,33 +144,6 @@ comment on index public.ix_maintenance_run_started is 'Runs by time, for operato
 
 revoke insert, update, truncate on public.maintenance_run from lokdarpan_admin;
 
--- What settled reservations of dropped months charged, kept so that ai_budget_consistency() still
--- proves every budget against its calls once the calls' rows are gone.
-create table public.ai_budget_settled_archive (
-    budget_id bigint not null
-    constraint fk_ai_budget_settled_archive_budget references public.ai_budget_tracker (id),
-    provider varchar(32) not null,
-    operation_type varchar(32) not null,
-    user_key text not null,
-    cost_usd numeric not null,
-    executions bigint not null,
-    archived_at timestamptz not null,
-    constraint ai_budget_settled_archive_pkey primary key (budget_id, provider, operation_type, user_key)
-);
-
-comment on table public.ai_budget_settled_archive is
-'Settled reservations whose execution rows left with their month (ai_cleanup_expired_data()), summed per budget, '
-'provider, operation and user: ai_budget_consistency() counts them with the live ones, so the books still prove.';
-comment on column public.ai_budget_settled_archive.budget_id is 'The budget.';
-comment on column public.ai_budget_settled_archive.provider is 'The executions'' provider.';
-comment on column public.ai_budget_settled_archive.operation_type is 'The executions'' operation_type.';
-comment on column public.ai_budget_settled_archive.user_key is 'The executions'' user id as text, or anonymous.';
-comment on column public.ai_budget_settled_archive.cost_usd is 'Sum of the executions'' cost_usd.';
-comment on column public.ai_budget_settled_archive.executions is 'How many executions (and reservations) were folded in.';
-comment on column public.ai_budget_settled_archive.archived_at is 'When rows were last folded in.';
-
-revoke insert, update, delete, truncate on public.ai_budget_settled_archive from lokdarpan_admin;
-
 -- Indexes the batches walk.
 create index ix_ai_embedding_store_created_at on public.ai_embedding_store (created_at);
 comment on index public.ix_ai_embedding_store_created_at is 'Cleanup of chunks idle since they were loaded.';
@@ -184,76 +157,6 @@ create index ix_report_idle on public.ai_geopolitical_report (
     (coalesce(last_accessed_at, completed_at, requested_at))
 ) where status in ('completed', 'failed');
 comment on index public.ix_report_idle is 'Finished reports by last access (or completion): the idle-report cleanup.';
-
--- The books against the execution rows, the archived ones included (replaces ledger/budgets' version).
-create or replace function public.ai_budget_consistency()
-returns table (budget_id bigint, period_identifier text, check_name text, ledger_usd numeric, executions_usd numeric)
-language sql
-stable
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-    with settled as (
-        select r.budget_id, e.provider::text as provider, e.operation_type::text as operation_type,
-            coalesce(e.user_id::text, 'anonymous') as user_key, e.cost_usd::numeric as cost_usd
-        from public.ai_budget_reservation as r
-        inner join public.ai_model_execution as e on r.execution_id = e.id and r.execution_created_at = e.created_at
-        where r.status = 'settled'
-        union all
-        select a.budget_id, a.provider::text, a.operation_type::text, a.user_key, a.cost_usd
-        from public.ai_budget_settled_archive as a
-    ),
-    -- Spend by service, operation and user: the budget's jsonb figures and the settled executions,
-    -- one row per (dimension, key) on each side.
-    per_key_ledger as (
-        select b.id, d.check_name, j.key, j.value::numeric as ledger
-        from public.ai_budget_tracker as b
-        cross join lateral (
-            values ('spend_by_service', b.spend_by_service), ('spend_by_operation', b.spend_by_operation),
-            ('spend_by_user', b.spend_by_user)
-        ) as d (check_name, spent)
-        cross join lateral jsonb_each_text(d.spent) as j
-    ),
-    per_key_actual as (
-        select s.budget_id, d.check_name, d.k, sum(s.cost_usd) as actual
-        from settled as s
-        cross join lateral (
-            values ('spend_by_service', s.provider), ('spend_by_operation', s.operation_type),
-            ('spend_by_user', s.user_key)
-        ) as d (check_name, k)
-        group by 1, 2, 3
-    ),
-    figures as (
-        select b.id, 'spend'::text as check_name, ''::text as k, b.current_spend_usd as ledger,
-            coalesce((select sum(s.cost_usd) from settled as s where s.budget_id = b.id), 0) as actual
-        from public.ai_budget_tracker as b
-        union all
-        select b.id, 'reserved', '', b.reserved_usd,
-            coalesce((select sum(r.estimated_usd) from public.ai_budget_reservation as r
-                where r.budget_id = b.id and r.status = 'reserved'), 0)
-        from public.ai_budget_tracker as b
-        union all
-        select b.id, 'overspend', '', greatest(b.current_spend_usd - b.total_budget_usd - b.emergency_budget_usd, 0), 0
-        from public.ai_budget_tracker as b
-        union all
-        select coalesce(l.id, a.budget_id), coalesce(l.check_name, a.check_name), coalesce(l.key, a.k),
-            coalesce(l.ledger, 0), coalesce(a.actual, 0)
-        from per_key_ledger as l
-        full join per_key_actual as a on l.id = a.budget_id and l.check_name = a.check_name and l.key = a.k
-    )
-    select f.id, b.period_identifier::text, f.check_name || case when f.k <> '' then ':' || f.k else '' end,
-        f.ledger, f.actual
-    from figures as f
-    inner join public.ai_budget_tracker as b on f.id = b.id
-    where f.ledger <> f.actual
-    order by 1, 3
-$$;
-
-comment on function public.ai_budget_consistency() is
-'What disagrees between the budgets and the execution rows: spend, and spend by service, operation and '
-'user, against the cost_usd of the executions their settled reservations link to (plus what '
-'ai_budget_settled_archive kept of executions whose month was dropped); reserved_usd against open '
-'reservations; and any overspend beyond total + emergency. No rows means consistent. Anyone who may read the tables.';
 
 -- A setting's value; a missing or mistyped setting is an error naming it.
 create function public.maintenance_interval(p_name text)

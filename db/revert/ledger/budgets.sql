@@ -2,6 +2,7 @@
 
 drop view public.ai_budget_utilisation;
 drop function public.ai_budget_consistency();
+drop table public.ai_budget_settled_archive;
 drop function public.ai_budget_expire_reservations(bigint);
 drop function public.ai_budget_release(bigint);
 drop function public.ai_budget_settle(bigint, bigint);

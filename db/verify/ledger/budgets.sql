@@ -23,4 +23,14 @@ select 'public.ai_budget_settle(bigint, bigint)'::regprocedure;
 select 'public.ai_budget_release(bigint)'::regprocedure;
 select 'public.ai_budget_expire_reservations(bigint)'::regprocedure;
 select 'public.ai_budget_consistency()'::regprocedure;
+select
+    budget_id,
+    provider,
+    operation_type,
+    user_key,
+    cost_usd,
+    executions,
+    archived_at
+from public.ai_budget_settled_archive
+where false;
 select 'public.ai_budget_utilisation'::regclass;

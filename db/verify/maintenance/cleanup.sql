@@ -22,16 +22,6 @@ select
     results
 from public.maintenance_run
 where false;
-select
-    budget_id,
-    provider,
-    operation_type,
-    user_key,
-    cost_usd,
-    executions,
-    archived_at
-from public.ai_budget_settled_archive
-where false;
 select 'public.ai_cleanup_expired_data(boolean, integer)'::regprocedure;
 select 'public.ai_cleanup_start(boolean, integer)'::regprocedure;
 select 'public.ai_cleanup_step(bigint)'::regprocedure;

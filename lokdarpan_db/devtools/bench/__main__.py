@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             from . import partitions
 
             console.print(f"[bold]partitions[/bold]: {args.posts:,} posts, before and after partitioning …")
-            results += partitions.run(admin_url, posts=args.posts, calls=50 if args.quick else 200)
+            results += partitions.run(admin_url, posts=args.posts, calls=50 if args.quick else 1000)
         if args.only in (None, "vectors"):
             from . import vectors
 

@@ -108,7 +108,8 @@ def run(admin_url: str, posts: int, calls: int = 200) -> list[Measurement]:
             out.append(Measurement(
                 SECTION, f"{name}: p95 partitioned / unpartitioned", round(ratio, 2), "x",
                 f"<= {MAX_SLOWDOWN:.2f}", ratio <= MAX_SLOWDOWN,
-                note=f"p95 {a['p95_ms']} -> {b['p95_ms']} ms; p50 {a['p50_ms']} -> {b['p50_ms']} ms",
+                note=(f"ratio {ratio:.3f}; p95 {a['p95_ms']} -> {b['p95_ms']} ms; "
+                      f"p50 {a['p50_ms']} -> {b['p50_ms']} ms"),
                 details={"calls": float(len(_args))},
             ))
         return out

@@ -81,7 +81,11 @@ def run(conninfo: str, posts: int = 1_000_000, seed: int = 7) -> list[Measuremen
                 [(common[i % len(common)], None) for i in range(CALLS)],
                 f"<= {TARGET_MS:g} ms",
             ),
-            ("search_posts, rare term, all wards", [(rare[i % len(rare)], None) for i in range(CALLS)], None),
+            (
+                "search_posts, rare term, all wards",
+                [(rare[i % len(rare)], None) for i in range(CALLS)],
+                f"<= {TARGET_MS:g} ms",  # issue 14: a rare term as fast as a common one
+            ),
             (
                 "search_posts, common term, one ward",
                 [(common[i % len(common)], rnd.choice(wards)) for i in range(CALLS)],
@@ -158,8 +162,8 @@ def _settings(conn: psycopg.Connection) -> dict[str, str]:
         out[name] = row[0] if row else "?"
     out["server"] = conn.execute("show server_version").fetchone()[0]  # type: ignore[index]
     out["post_size"] = conn.execute(
-        "select pg_size_pretty(pg_table_size('post')) || ' + indexes ' "
-        "|| pg_size_pretty(pg_indexes_size('post'))"
+        "select pg_size_pretty(sum(pg_table_size(relid))) || ' + indexes ' "
+        "|| pg_size_pretty(sum(pg_indexes_size(relid))) from pg_partition_tree('post')"
     ).fetchone()[0]  # type: ignore[index]
     return out
 
