@@ -73,6 +73,17 @@ def partition_state(conn: psycopg.Connection, maintain: bool = False) -> Partiti
         raise LokdarpanError(
             "pg_partman is not set up here: deploy the plan (maintenance/partitions) first"
         ) from exc
+    # Rows moved out of a default partition leave dead tuples that every newest-first scan of it
+    # would step over until autovacuum comes: vacuum it now (outside any transaction).
+    vacuum = [parent for parent, rows in moved.items() if rows]
+    if vacuum:
+        autocommit = conn.autocommit
+        conn.autocommit = True
+        try:
+            for parent in vacuum:
+                conn.execute(f"vacuum (analyze) {parent}_default")
+        finally:
+            conn.autocommit = autocommit
     return PartitionReport(maintain, [
         PartitionedTable(parent, parts, oldest, newest, ahead, defaults[parent], moved.get(parent, 0))
         for parent, parts, oldest, newest, ahead in rows

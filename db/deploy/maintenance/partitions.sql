@@ -205,7 +205,7 @@ begin
             p_partition_column, old_qualified) into first_month;
         perform partman.create_parent(
             p_parent_table := qualified, p_control := p_partition_column, p_type := 'native',
-            p_interval := 'monthly', p_premake := 4,
+            p_interval := 'monthly', p_premake := 2,
             p_start_partition := pg_catalog.to_char(first_month, 'YYYY-MM-DD HH24:MI:SSOF')
         );
         update partman.part_config set infinite_time_partitions = true where parent_table = qualified;
@@ -247,7 +247,7 @@ $$;
 
 comment on function public.table_rebuild(regclass, text, text [], text) is
 'Deployer''s tool: rebuilds a public table as a monthly range-partitioned table on p_partition_column '
-'(managed by pg_partman, partitions from the month of its oldest row to 4 months ahead) or, with '
+'(managed by pg_partman, partitions from the month of its oldest row to 2 months ahead) or, with '
 'null, as a plain table. Every row, column, default, identity (sequence name, privileges and '
 'position), check and foreign-key constraint, index name and comment, trigger, privilege and '
 'dependent view is kept; the primary key becomes p_primary_key (which must include the partition '
@@ -378,7 +378,7 @@ $$;
 
 comment on function public.maintain_partitions(timestamptz) is
 'Daily partition maintenance (lokdarpan-db schedule runs it): pg_partman makes the monthly '
-'partitions ahead for every table it manages (post 4 months, ai_model_execution 3), then rows '
+'partitions ahead for every table it manages (post 2 months, ai_model_execution 3), then rows '
 'that landed in a default partition are moved into the months they belong to (those months are '
 'made; moved posts are re-inserted, so their triggers and ward NOTIFYs fire again). With p_from '
 '(2020-01-01 .. now), also makes every month from p_from to now: run it before back-filling '
