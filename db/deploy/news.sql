@@ -257,7 +257,6 @@ declare
     ward text;
     scope text := '';
     window_size bigint;
-    in_scope double precision;
     n_recent bigint;
     n_best bigint;
     n_hits bigint;
@@ -267,6 +266,7 @@ declare
     oldest_at timestamptz;
     slice_from timestamptz;
     slice_to timestamptz;
+    width interval;
     slice_hits public.search_hit [];
     found public.search_hit [];
     -- relevance: the seed's weight of the least important field the match needs.
@@ -346,108 +346,95 @@ begin
     -- Newest posts first. The best p_limit matches among the newest W posts in scope are the
     -- answer when those W posts are all there is, or when p_limit of them have relevance 1.0
     -- (every older post comes after them). A common term needs a window of a few hundred posts.
-    for attempt in 1..2 loop
-        if attempt = 1 and window_size = 1000 and ward is null then
-            -- The common calls as static SQL, so their plans are cached: with post partitioned by
-            -- month, planning the window anew (EXECUTE) cost more than running it. One statement
-            -- per scope, so each plan keeps its index (created_at, or ward_id and created_at).
-            with recent as (
-                select p.id, p.created_at, p.search_vector
-                from public.post as p
-                order by p.created_at desc, p.id desc
-                limit 1000
-            ),
-            hits as (
-                select r.id, r.created_at,
-                    case when r.search_vector @@ q_text then 1.0 when r.search_vector @@ q_labels then 0.4 else 0.2 end
-                    as relevance
-                from recent as r
-                where r.search_vector @@ q
-            )
-            select
-                (select count(*) from recent),
-                (select count(*) from hits where hits.relevance = 1.0),
-                (select count(*) from hits),
-                b.hit_ids, b.hit_ats
-            into n_recent, n_best, n_hits, ids, ats
+    if window_size = 1000 and ward is null then
+        -- The common calls as static SQL, so their plans are cached: with post partitioned by
+        -- month, planning the window anew (EXECUTE) cost more than running it. One statement
+        -- per scope, so each plan keeps its index (created_at, or ward_id and created_at).
+        with recent as (
+            select p.id, p.created_at, p.search_vector
+            from public.post as p
+            order by p.created_at desc, p.id desc
+            limit 1000
+        ),
+        hits as (
+            select r.id, r.created_at,
+                case when r.search_vector @@ q_text then 1.0 when r.search_vector @@ q_labels then 0.4 else 0.2 end
+                as relevance
+            from recent as r
+            where r.search_vector @@ q
+        )
+        select
+            (select count(*) from recent),
+            (select count(*) from hits where hits.relevance = 1.0),
+            (select count(*) from hits),
+            b.hit_ids, b.hit_ats
+        into n_recent, n_best, n_hits, ids, ats
+        from (
+            select array_agg(h.id) as hit_ids, array_agg(h.created_at) as hit_ats
             from (
-                select array_agg(h.id) as hit_ids, array_agg(h.created_at) as hit_ats
-                from (
-                    select h.id, h.created_at from hits as h
-                    order by h.relevance desc, h.created_at desc, h.id desc
-                    limit p_limit
-                ) as h
-            ) as b;
-        elsif attempt = 1 and window_size = 1000 then
-            with recent as (
-                select p.id, p.created_at, p.search_vector
-                from public.post as p
-                where p.ward_id = ward
-                order by p.created_at desc, p.id desc
-                limit 1000
-            ),
-            hits as (
-                select r.id, r.created_at,
-                    case when r.search_vector @@ q_text then 1.0 when r.search_vector @@ q_labels then 0.4 else 0.2 end
-                    as relevance
-                from recent as r
-                where r.search_vector @@ q
-            )
-            select
-                (select count(*) from recent),
-                (select count(*) from hits where hits.relevance = 1.0),
-                (select count(*) from hits),
-                b.hit_ids, b.hit_ats
-            into n_recent, n_best, n_hits, ids, ats
+                select h.id, h.created_at from hits as h
+                order by h.relevance desc, h.created_at desc, h.id desc
+                limit p_limit
+            ) as h
+        ) as b;
+    elsif window_size = 1000 then
+        with recent as (
+            select p.id, p.created_at, p.search_vector
+            from public.post as p
+            where p.ward_id = ward
+            order by p.created_at desc, p.id desc
+            limit 1000
+        ),
+        hits as (
+            select r.id, r.created_at,
+                case when r.search_vector @@ q_text then 1.0 when r.search_vector @@ q_labels then 0.4 else 0.2 end
+                as relevance
+            from recent as r
+            where r.search_vector @@ q
+        )
+        select
+            (select count(*) from recent),
+            (select count(*) from hits where hits.relevance = 1.0),
+            (select count(*) from hits),
+            b.hit_ids, b.hit_ats
+        into n_recent, n_best, n_hits, ids, ats
+        from (
+            select array_agg(h.id) as hit_ids, array_agg(h.created_at) as hit_ats
             from (
-                select array_agg(h.id) as hit_ids, array_agg(h.created_at) as hit_ats
-                from (
-                    select h.id, h.created_at from hits as h
-                    order by h.relevance desc, h.created_at desc, h.id desc
-                    limit p_limit
-                ) as h
-            ) as b;
-        else
-            execute format(newest, scope, tier)
-                into n_recent, n_best, n_hits, ids, ats
-                using q, q_text, q_labels, ward, window_size, p_limit;
-        end if;
-        if n_recent < window_size or n_best >= p_limit then
-            return query
-            select p.id, p.text, p.city, p.party, p.emotion, p.created_at,
-                case when p.search_vector @@ q_text then 1.0 when p.search_vector @@ q_labels then 0.4 else 0.2 end::real
-            -- each (id, created_at) looked up in the one partition that holds it
-            from unnest(ids, ats) as k (id, created_at)
-            inner join public.post as p on k.id = p.id and k.created_at = p.created_at
-            order by 7 desc, p.created_at desc, p.id desc;
-            return;
-        end if;
-        exit when attempt = 2 or n_best = 0;
-        -- Widen the window to where p_limit best matches should be, if that reads fewer posts
-        -- than the index would return matches.
-        if ward is null then
-            -- every partition's estimate (a partitioned parent has none of its own)
-            select sum(greatest(c.reltuples, 0)) into in_scope
-            from pg_catalog.pg_partition_tree('public.post') as t
-            inner join pg_catalog.pg_class as c on t.relid = c.oid;
-        else
-            select count(*) into in_scope from public.post as p where p.ward_id = ward;
-        end if;
-        window_size := ceil(window_size * p_limit * 1.25 / n_best);
-        exit when window_size > n_hits::double precision / n_recent * greatest(in_scope, n_recent);
-    end loop;
+                select h.id, h.created_at from hits as h
+                order by h.relevance desc, h.created_at desc, h.id desc
+                limit p_limit
+            ) as h
+        ) as b;
+    else
+        execute format(newest, scope, tier)
+            into n_recent, n_best, n_hits, ids, ats
+            using q, q_text, q_labels, ward, window_size, p_limit;
+    end if;
+    if n_recent < window_size or n_best >= p_limit then
+        return query
+        select p.id, p.text, p.city, p.party, p.emotion, p.created_at,
+            case when p.search_vector @@ q_text then 1.0 when p.search_vector @@ q_labels then 0.4 else 0.2 end::real
+        -- each (id, created_at) looked up in the one partition that holds it
+        from unnest(ids, ats) as k (id, created_at)
+        inner join public.post as p on k.id = p.id and k.created_at = p.created_at
+        order by 7 desc, p.created_at desc, p.id desc;
+        return;
+    end if;
 
-    -- Otherwise the matches in scope month by month, newest month first (with post partitioned by
-    -- month, one partition per step), through the full-text index. Only a month's best p_limit
-    -- can reach the answer, and once p_limit matches of relevance 1.0 are found no older match
-    -- can outrank them: a rare term stops after its newest months instead of ranking every match.
+    -- Otherwise the matches in scope in time slices, newest first (a week, then twice as long at
+    -- each step; with post partitioned by month, a slice reads one or two partitions), through the
+    -- full-text index. Only a slice's best p_limit can reach the answer, and once p_limit matches
+    -- of relevance 1.0 are found no older match can outrank them: a rare term stops after its
+    -- newest weeks instead of ranking every match.
     execute format('select max(p.created_at), min(p.created_at) from public.post as p where true %s', scope)
         into newest_at, oldest_at using q, q_text, q_labels, ward;
     if newest_at is null then
         return;
     end if;
-    slice_from := date_trunc('month', newest_at, 'UTC');
+    width := interval '7 days';
     slice_to := newest_at + interval '1 microsecond';
+    slice_from := slice_to - width;
     found := '{}';
     n_best := 0;
     loop
@@ -471,7 +458,8 @@ begin
         n_best := n_best + n_hits;
         exit when n_best >= p_limit or slice_from <= oldest_at;
         slice_to := slice_from;
-        slice_from := slice_from - interval '1 month';
+        width := width * 2;
+        slice_from := slice_from - width;
     end loop;
     return query
     select p.id, p.text, p.city, p.party, p.emotion, p.created_at, h.relevance
