@@ -439,6 +439,36 @@ after truncate on public.post
 for each statement
 execute function public.post_rollup_maintain();
 
+-- What ward_day_rollup must hold, recounted from post: the same counts as ward_post_deltas(),
+-- written out for speed (the pgTAP suite compares them). refresh_ward_analytics() rebuilds from
+-- it; validate_data_integrity() compares the rollup with it.
+create view public.ward_day_recount as
+select
+    p.ward_id,
+    (p.created_at at time zone 'Asia/Kolkata')::date as day,
+    count(*)::integer as posts,
+    count(*) filter (where p.emotion = 'positive')::integer as positive,
+    count(*) filter (where p.emotion = 'negative')::integer as negative,
+    count(*) filter (where p.emotion = 'neutral')::integer as neutral,
+    count(*) filter (where p.emotion = 'mixed')::integer as mixed,
+    count(*) filter (where p.emotion is null or p.emotion = 'unknown')::integer as emotion_unknown,
+    count(*) filter (where p.party = 'BJP')::integer as bjp,
+    count(*) filter (where p.party = 'INC')::integer as inc,
+    count(*) filter (where p.party = 'BRS')::integer as brs,
+    count(*) filter (where p.party = 'AIMIM')::integer as aimim,
+    count(*) filter (where p.party = 'TRS')::integer as trs,
+    count(*) filter (where p.party = 'NOTA')::integer as nota,
+    count(*) filter (where p.party = 'Independent')::integer as independent,
+    count(*) filter (where p.party = 'Other')::integer as other_party,
+    count(*) filter (where p.party is null)::integer as no_party
+from public.post as p
+where p.ward_id is not null
+group by 1, 2;
+
+comment on view public.ward_day_recount is
+'ward_day_rollup recounted from post (one row per ward and Hyderabad day): what the rollup must hold. A full '
+'scan of post: for the nightly rebuild (refresh_ward_analytics()) and the integrity check, not for dashboards.';
+
 create function public.refresh_ward_analytics()
 returns table (relation text, rows bigint, corrected bigint)
 language plpgsql
@@ -454,29 +484,8 @@ begin
     lock table public.post in share mode;
     lock table public.ward_day_rollup, public.ward_day_author, public.ward_author_rollup in exclusive mode;
 
-    -- The same counts as ward_post_deltas(), written out for speed (the pgTAP suite compares them).
     create temporary table fresh_day on commit drop as
-    select
-        p.ward_id,
-        (p.created_at at time zone 'Asia/Kolkata')::date as day,
-        count(*)::integer as posts,
-        count(*) filter (where p.emotion = 'positive')::integer as positive,
-        count(*) filter (where p.emotion = 'negative')::integer as negative,
-        count(*) filter (where p.emotion = 'neutral')::integer as neutral,
-        count(*) filter (where p.emotion = 'mixed')::integer as mixed,
-        count(*) filter (where p.emotion is null or p.emotion = 'unknown')::integer as emotion_unknown,
-        count(*) filter (where p.party = 'BJP')::integer as bjp,
-        count(*) filter (where p.party = 'INC')::integer as inc,
-        count(*) filter (where p.party = 'BRS')::integer as brs,
-        count(*) filter (where p.party = 'AIMIM')::integer as aimim,
-        count(*) filter (where p.party = 'TRS')::integer as trs,
-        count(*) filter (where p.party = 'NOTA')::integer as nota,
-        count(*) filter (where p.party = 'Independent')::integer as independent,
-        count(*) filter (where p.party = 'Other')::integer as other_party,
-        count(*) filter (where p.party is null)::integer as no_party
-    from public.post as p
-    where p.ward_id is not null
-    group by 1, 2;
+    select * from public.ward_day_recount;
     select count(*) into fixed from (
         (
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,

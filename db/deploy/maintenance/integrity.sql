@@ -211,28 +211,7 @@ as $catalog$
         'ward_day_rollup_drift', 'FAIL',
         'Ward-days whose ward_day_rollup counts disagree with a recount of post (dashboards show wrong numbers)',
         'lokdarpan-db refresh analytics rebuilds the rollups; then find what bypassed the post triggers.',
-        $q$with fresh as (
-               select p.ward_id, (p.created_at at time zone 'Asia/Kolkata')::date as day,
-                   count(*)::integer as posts,
-                   count(*) filter (where p.emotion = 'positive')::integer as positive,
-                   count(*) filter (where p.emotion = 'negative')::integer as negative,
-                   count(*) filter (where p.emotion = 'neutral')::integer as neutral,
-                   count(*) filter (where p.emotion = 'mixed')::integer as mixed,
-                   count(*) filter (where p.emotion is null or p.emotion = 'unknown')::integer as emotion_unknown,
-                   count(*) filter (where p.party = 'BJP')::integer as bjp,
-                   count(*) filter (where p.party = 'INC')::integer as inc,
-                   count(*) filter (where p.party = 'BRS')::integer as brs,
-                   count(*) filter (where p.party = 'AIMIM')::integer as aimim,
-                   count(*) filter (where p.party = 'TRS')::integer as trs,
-                   count(*) filter (where p.party = 'NOTA')::integer as nota,
-                   count(*) filter (where p.party = 'Independent')::integer as independent,
-                   count(*) filter (where p.party = 'Other')::integer as other_party,
-                   count(*) filter (where p.party is null)::integer as no_party
-               from public.post as p
-               where p.ward_id is not null
-               group by 1, 2
-           )
-           select count(*) from fresh as f
+        $q$select count(*) from public.ward_day_recount as f
            full join public.ward_day_rollup as r on f.ward_id = r.ward_id and f.day = r.day
            where (f.posts, f.positive, f.negative, f.neutral, f.mixed, f.emotion_unknown, f.bjp, f.inc, f.brs,
                    f.aimim, f.trs, f.nota, f.independent, f.other_party, f.no_party)

@@ -1,6 +1,7 @@
 -- Revert lokdarpan:analytics/ward_rollups from pg
 
 drop function public.refresh_ward_analytics();
+drop view public.ward_day_recount;
 drop trigger post_rollup_truncate on public.post;
 drop trigger post_rollup_delete on public.post;
 drop trigger post_rollup_update on public.post;
