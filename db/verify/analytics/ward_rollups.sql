@@ -35,7 +35,12 @@ select
 from public.ward_author_rollup
 where false;
 select 'public.refresh_ward_analytics()'::regprocedure;
-select ward_id, day, posts, no_party from public.ward_day_recount
+select
+    ward_id,
+    day,
+    posts,
+    no_party
+from public.ward_day_recount
 where false;
 select 'public.post_rollup_maintain()'::regprocedure;
 select 1 / count(*) from pg_catalog.pg_trigger
