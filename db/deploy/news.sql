@@ -134,7 +134,10 @@ create index ix_post_party_city on public.post (party, city, created_at) where p
 create index ix_post_search_vector on public.post using gin (search_vector);
 -- Newest-first scans for search_posts(), overall and within a ward; id breaks ties on created_at.
 create index ix_post_created on public.post (created_at, id);
-create index ix_post_ward_created on public.post (ward_id, created_at, id) where ward_id is not null;
+-- party and emotion ride along so a ward's mention and mood counts (get_ward_competitive_analysis)
+-- are index-only scans.
+create index ix_post_ward_created on public.post (ward_id, created_at, id) include (party, emotion)
+where ward_id is not null;
 -- Foreign keys: deleting an author or e-paper must not scan every post.
 create index ix_post_author on public.post (author_id) where author_id is not null;
 create index ix_post_epaper on public.post (epaper_id) where epaper_id is not null;
