@@ -293,7 +293,6 @@ declare
         select
             (select count(*) from recent),
             (select count(*) from hits where hits.relevance = 1.0),
-            (select count(*) from hits),
             b.ids, b.ats
         from (
             select array_agg(h.id) as ids, array_agg(h.created_at) as ats
@@ -369,9 +368,8 @@ begin
         select
             (select count(*) from recent),
             (select count(*) from hits where hits.relevance = 1.0),
-            (select count(*) from hits),
             b.hit_ids, b.hit_ats
-        into n_recent, n_best, n_hits, ids, ats
+        into n_recent, n_best, ids, ats
         from (
             select array_agg(h.id) as hit_ids, array_agg(h.created_at) as hit_ats
             from (
@@ -398,9 +396,8 @@ begin
         select
             (select count(*) from recent),
             (select count(*) from hits where hits.relevance = 1.0),
-            (select count(*) from hits),
             b.hit_ids, b.hit_ats
-        into n_recent, n_best, n_hits, ids, ats
+        into n_recent, n_best, ids, ats
         from (
             select array_agg(h.id) as hit_ids, array_agg(h.created_at) as hit_ats
             from (
@@ -411,7 +408,7 @@ begin
         ) as b;
     else
         execute format(newest, scope, tier)
-            into n_recent, n_best, n_hits, ids, ats
+            into n_recent, n_best, ids, ats
             using q, q_text, q_labels, ward, window_size, p_limit;
     end if;
     if n_recent < window_size or n_best >= p_limit then
