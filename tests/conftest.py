@@ -54,6 +54,26 @@ def databases(pg_admin_url: str) -> Databases:
 
 
 
+@pytest.fixture(scope="session")
+def cron_db_url() -> Iterator[str]:
+    """The embedded cluster's layout for pg_cron: a server of our own whose pg_cron keeps its jobs in
+    the project's database itself (cron.database_name = 'lokdarpan', as `cluster init` sets it), with
+    the plan deployed there. Made only for the tests that ask for it (issue 18: the deployer's
+    default privileges once reached schema cron there)."""
+    import psycopg
+
+    from lokdarpan_db.server.cluster import _has_library
+
+    if not _has_library("pg_cron"):  # pragma: no cover - postgresql-15-cron is in `make deps`
+        pytest.skip("pg_cron is not installed")
+    with throwaway(prefix="lokdarpan-cron-", settings={"cron.database_name": "'lokdarpan'"}) as cluster:
+        with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+            conn.execute("create database lokdarpan")
+        url = cluster.url("lokdarpan")
+        deploy_plan(url)
+        yield url
+
+
 @pytest.fixture(scope="module")
 def db_url(databases: Databases) -> Iterator[str]:
     """A fresh database with the whole real plan deployed, shared by the tests of one module."""

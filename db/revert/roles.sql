@@ -11,18 +11,18 @@ begin
 end
 $$;
 
-alter default privileges revoke usage, select, update on sequences from lokdarpan_admin;
-alter default privileges revoke select, insert, update, delete, truncate on tables from lokdarpan_admin;
-alter default privileges revoke select on sequences from lokdarpan_readonly;
-alter default privileges revoke select on tables from lokdarpan_readonly;
-alter default privileges revoke usage on schemas from lokdarpan_readonly;
--- Databases deployed before the defaults were global had them in schema public only.
 alter default privileges in schema public revoke usage, select, update on sequences from lokdarpan_admin;
 -- Also references and trigger, which earlier versions of deploy/roles.sql granted.
 alter default privileges in schema public
 revoke select, insert, update, delete, truncate, references, trigger on tables from lokdarpan_admin;
 alter default privileges in schema public revoke select on sequences from lokdarpan_readonly;
 alter default privileges in schema public revoke select on tables from lokdarpan_readonly;
+-- Databases deployed while the defaults had no IN SCHEMA (before issue 18) had them everywhere.
+alter default privileges revoke usage, select, update on sequences from lokdarpan_admin;
+alter default privileges revoke select, insert, update, delete, truncate on tables from lokdarpan_admin;
+alter default privileges revoke select on sequences from lokdarpan_readonly;
+alter default privileges revoke select on tables from lokdarpan_readonly;
+alter default privileges revoke usage on schemas from lokdarpan_readonly;
 
 revoke usage on schema public from lokdarpan_readonly;
 
@@ -30,7 +30,9 @@ do $$
 declare
     r text;
 begin
-    foreach r in array array['lokdarpan_app', 'lokdarpan_admin', 'lokdarpan_analyst', 'lokdarpan_readonly'] loop
+    foreach r in array array[
+        'lokdarpan_maintenance', 'lokdarpan_app', 'lokdarpan_admin', 'lokdarpan_analyst', 'lokdarpan_readonly'
+    ] loop
         if exists (
             select from pg_catalog.pg_shdepend as d
             inner join pg_catalog.pg_roles as ro on d.refobjid = ro.oid

@@ -4,6 +4,13 @@ crontab lines for the machine's cron. Later issues append their jobs to JOBS.
 pg_cron keeps its jobs in the database named by the server setting cron.database_name; jobs run
 in our database through cron.schedule_in_database(). Job names carry the database name
 (lokdarpan:<database>:<job>) so two LokDarpan databases on one server keep separate jobs.
+
+Jobs run as lokdarpan_maintenance (the roles change makes it), a role that is member of nothing
+and may only execute what the jobs call; never as the superuser who installs them. pg_cron runs
+jobs only as roles with LOGIN, so install gives it LOGIN (no password: nobody signs in with it)
+and remove takes it back once no job of any database uses it. Install also takes every privilege
+in pg_cron's schema from PUBLIC and the project's roles: whoever may use schema cron may
+cron.schedule() jobs of their own, and an admin who could write cron.job could wipe the schedule.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import conninfo as pg_conninfo
+from psycopg import sql
 
 from ..errors import BadInputError, LokdarpanError
 
@@ -59,6 +67,9 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+JOB_ROLE = "lokdarpan_maintenance"
+
+
 @dataclass
 class ScheduledJob:
     name: str
@@ -66,10 +77,11 @@ class ScheduledJob:
     command: str
     active: bool
     jobid: int | None = None
+    username: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "schedule": self.schedule, "command": self.command,
-                "active": self.active, "jobid": self.jobid}
+                "active": self.active, "jobid": self.jobid, "username": self.username}
 
 
 @dataclass
@@ -124,21 +136,58 @@ def schedule(conn: psycopg.Connection, action: str) -> ScheduleReport:
         )
     with _cron_connection(conn, cron_db) as cron:
         if action == "install":
+            if not _role_exists(cron):
+                raise LokdarpanError(f"role {JOB_ROLE} does not exist: deploy the plan first")
+            _unschedule(cron, database)  # jobs of an earlier install, whoever they ran as
+            lock_down_cron(cron)
+            cron.execute(sql.SQL("alter role {} login").format(sql.Identifier(JOB_ROLE)))
             for job in JOBS:
-                cron.execute("select cron.schedule_in_database(%s, %s, %s, %s)",
-                             (job_name(database, job), job.schedule, job.sql, database))
+                cron.execute("select cron.schedule_in_database(%s, %s, %s, %s, %s)",
+                             (job_name(database, job), job.schedule, job.sql, database, JOB_ROLE))
         elif action == "remove":
-            for jobid, in cron.execute(
-                "select jobid from cron.job where jobname like %s", (f"lokdarpan:{database}:%",)
-            ).fetchall():
-                cron.execute("select cron.unschedule(%s)", (jobid,))
+            _unschedule(cron, database)
+            in_use = cron.execute("select 1 from cron.job where username = %s", (JOB_ROLE,)).fetchone()
+            if in_use is None and _role_exists(cron):
+                cron.execute(sql.SQL("alter role {} nologin").format(sql.Identifier(JOB_ROLE)))
         rows = cron.execute(
-            "select jobid, jobname, schedule, command, active from cron.job "
+            "select jobid, jobname, schedule, command, active, username from cron.job "
             "where jobname like %s and database = %s order by jobname",
             (f"lokdarpan:{database}:%", database),
         ).fetchall()
-        jobs = [ScheduledJob(name, sched, cmd, active, jobid) for jobid, name, sched, cmd, active in rows]
+        jobs = [ScheduledJob(name, sched, cmd, active, jobid, user)
+                for jobid, name, sched, cmd, active, user in rows]
     return ScheduleReport(action, "pg_cron", database, jobs=jobs)
+
+
+def _role_exists(cron: psycopg.Connection) -> bool:
+    return cron.execute("select 1 from pg_roles where rolname = %s", (JOB_ROLE,)).fetchone() is not None
+
+
+def _unschedule(cron: psycopg.Connection, database: str) -> None:
+    for jobid, in cron.execute(
+        "select jobid from cron.job where jobname like %s and database = %s",
+        (f"lokdarpan:{database}:%", database),
+    ).fetchall():
+        cron.execute("select cron.unschedule(%s)", (jobid,))
+
+
+def lock_down_cron(cron: psycopg.Connection) -> None:
+    """No privilege in schema cron for any lokdarpan_% role (roles are cluster-wide, and pg_cron's
+    database may be ours: the deploying role's default privileges once reached it), no USAGE on it
+    for PUBLIC, and no write privilege for PUBLIC on its tables (pg_cron grants DELETE on
+    job_run_details). pg_cron's other grants to PUBLIC (SELECT of one's own jobs, EXECUTE of
+    cron.schedule) stay: without USAGE on the schema they are out of reach; a DBA who grants a
+    role USAGE lets that role schedule jobs as itself."""
+    roles = [sql.Identifier(r) for r, in cron.execute(
+        "select rolname from pg_roles where rolname like 'lokdarpan\\_%' order by rolname").fetchall()]
+    cron.execute("revoke all on schema cron from public")
+    cron.execute("revoke insert, update, delete, truncate, references, trigger on all tables in schema cron "
+                 "from public")
+    if roles:
+        who = sql.SQL(", ").join(roles)
+        for what in ("schema cron", "all tables in schema cron", "all sequences in schema cron",
+                     "all functions in schema cron"):
+            cron.execute(sql.SQL("revoke all on {} from {}").format(sql.SQL(what), who))
 
 
 class _cron_connection:

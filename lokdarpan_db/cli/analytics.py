@@ -114,7 +114,9 @@ def _print_event(e: WardEvent, as_json: bool) -> None:
 def watch(c: Context, wards: tuple[str, ...]) -> None:
     """Print new posts and alerts of the wards as they are committed, until Ctrl-C.
 
-    LISTEN/NOTIFY, one channel per ward (no polling); after a lost connection or a server
+    LISTEN/NOTIFY, one channel per ward (no polling); a notification is only a hint: watch
+    re-reads the wards with its own privileges and prints each row once (a forged or garbled
+    notification prints nothing; the latter a warning). After a lost connection or a server
     restart it reconnects and prints what was committed meanwhile. --json prints one JSON object
     per line.
 
@@ -125,7 +127,8 @@ def watch(c: Context, wards: tuple[str, ...]) -> None:
     """
     target = connect.resolve(c.db, c.project_dir, notice)
     status = (lambda m: err.print(f"[dim]watch: {m}[/dim]")) if not c.as_json else (lambda _m: None)
-    watcher = WardWatcher(target.conninfo, list(wards), status=status)
+    watcher = WardWatcher(target.conninfo, list(wards), status=status,
+                          warn=lambda m: err.print(f"watch: {m}", markup=False, style="yellow"))
     try:
         watcher.open()
         for event in watcher.events():
@@ -169,7 +172,7 @@ def schedule(c: Context, action: str) -> None:
         out.print(f"pg_cron jobs of database {report.database} (schedules in UTC):")
         for j in report.jobs:
             state = "active" if j.active else "inactive"
-            out.print(f"  {j.name}  {j.schedule}  {state}\n    {j.command}", markup=False)
+            out.print(f"  {j.name}  {j.schedule}  {state}  as {j.username}\n    {j.command}", markup=False)
 
     c.emit(report.as_dict(), human)
 

@@ -117,3 +117,85 @@ def test_every_own_table_and_view_is_commented(db_url: str):
                   ) is not null)"""
         ).fetchall()
     assert tables == [], f"tables without COMMENT ON TABLE: {tables}"
+
+
+# Issue 18: what a project role may write. Project tables are the relations in schema public owned
+# by the role that deployed the plan (the owner of the registry's sqitch.changes) that no extension
+# owns; partitions pg_partman makes of them are project tables too. On those, data privileges are
+# each change's decision, but never TRIGGER or REFERENCES. On every other relation of every schema
+# (extensions' own tables in public, partman, cron where pg_cron lives in the database, sqitch,
+# pg_catalog ...) no project role (every lokdarpan_% role, and PUBLIC, which every role is in)
+# holds INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES or TRIGGER, on the table or any column, nor
+# USAGE or UPDATE on a sequence (nextval/setval); and no project role may CREATE in any schema.
+# has_*_privilege() answers through role membership (lokdarpan_admin holds what analyst holds).
+# The one exception is PostgreSQL's own: PUBLIC may UPDATE pg_catalog.pg_settings (that is SET).
+FOREIGN_WRITES = """
+with grantee (name) as (
+    select rolname::text from pg_roles where rolname like 'lokdarpan\\_%%'
+    union all select 'public'
+),
+deployer as (select relowner as oid from pg_class where oid = to_regclass('sqitch.changes')),
+rel as (
+    select c.oid, c.relkind, n.nspname,
+        c.relnamespace = 'public'::regnamespace
+        and c.relowner = (select oid from deployer)
+        and not exists (
+            select from pg_depend d
+            where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        ) as own
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
+        and n.nspname not like 'pg\\_temp\\_%%' and n.nspname not like 'pg\\_toast\\_temp\\_%%'
+)
+select g.name || ': ' || p.priv || ' on ' || r.oid::regclass::text
+from rel r cross join grantee g
+cross join lateral (
+    select unnest(case
+        when r.relkind = 'S' then array['usage', 'update']
+        when r.own then array['references', 'trigger']
+        else array['insert', 'update', 'delete', 'truncate', 'references', 'trigger']
+    end) as priv
+) p
+where not (r.own and r.relkind = 'S')
+    -- PostgreSQL's own grant: UPDATE on pg_settings is SET, which every session may do
+    and not (r.oid = 'pg_catalog.pg_settings'::regclass and p.priv = 'update')
+    and case
+        when r.relkind = 'S' then has_sequence_privilege(g.name, r.oid, p.priv)
+        when p.priv in ('insert', 'update', 'references')
+            then has_table_privilege(g.name, r.oid, p.priv) or has_any_column_privilege(g.name, r.oid, p.priv)
+        else has_table_privilege(g.name, r.oid, p.priv)
+    end
+union all
+select g.name || ': create on schema ' || n.nspname
+from pg_namespace n cross join grantee g
+where has_schema_privilege(g.name, n.oid, 'create')
+order by 1
+"""
+
+
+def foreign_writes(url: str) -> tuple[list[str], list[str]]:
+    """(every forbidden privilege a project role holds, every schema walked)."""
+    with psycopg.connect(url) as conn:
+        found = [r[0] for r in conn.execute(FOREIGN_WRITES).fetchall()]
+        schemas = [r[0] for r in conn.execute("select nspname::text from pg_namespace order by 1").fetchall()]
+    return found, schemas
+
+
+def test_no_project_role_writes_outside_the_projects_own_tables(db_url: str):
+    """The class of issue 18's critical finding: admin wrote partman.part_config (and cron.job),
+    which the owner's maintenance turns into SQL."""
+    found, schemas = foreign_writes(db_url)
+    assert {"public", "partman", "sqitch", "pg_catalog"} <= set(schemas)
+    assert found == [], f"project roles may write outside the project's own tables: {found}"
+
+
+def test_no_project_role_writes_outside_its_tables_where_pg_cron_lives_in_the_database(cron_db_url: str):
+    """The embedded cluster's layout: pg_cron's schema is in the project's database. After
+    `schedule install` (which creates the extension there) the cron schema is walked too."""
+    from lokdarpan_db.analytics.schedule import schedule
+
+    with psycopg.connect(cron_db_url, autocommit=True) as conn:
+        schedule(conn, "install")
+    found, schemas = foreign_writes(cron_db_url)
+    assert "cron" in schemas and "partman" in schemas
+    assert found == [], f"project roles may write outside the project's own tables: {found}"

@@ -473,7 +473,7 @@ create function public.refresh_ward_analytics()
 returns table (relation text, rows bigint, corrected bigint)
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -564,10 +564,12 @@ comment on function public.refresh_ward_analytics() is
 'The seed''s full rebuild, now a consistency check: recomputes ward_day_rollup, ward_day_author and '
 'ward_author_rollup from post (writers wait meanwhile: SHARE lock on post) and returns, per table, '
 'its rows and how many rows it corrected (rows that differed from the incrementally kept ones, '
-'counted from both sides; 0 when the triggers kept everything right). Only the owner may call it '
-'(lokdarpan-db refresh, the nightly pg_cron job of lokdarpan-db schedule).';
+'counted from both sides; 0 when the triggers kept everything right). SECURITY DEFINER (it rewrites '
+'derived tables only the owner writes; it takes no input): the owner (lokdarpan-db refresh) and '
+'lokdarpan_maintenance (the nightly pg_cron job of lokdarpan-db schedule) may call it.';
 
 revoke execute on function public.refresh_ward_analytics() from public;
+grant execute on function public.refresh_ward_analytics() to lokdarpan_maintenance;
 
 -- Derived data: only the owner (through the triggers and refresh_ward_analytics()) writes it.
 revoke insert, update, delete, truncate on public.ward_day_rollup, public.ward_day_author, public.ward_author_rollup

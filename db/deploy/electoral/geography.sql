@@ -7,6 +7,15 @@
 
 create extension if not exists postgis with schema public;
 
+-- st_estimatedextent() reads the planner's statistics of any table it is named, whoever may read the
+-- table (issue 18): not PUBLIC's, and the project needs it nowhere. PostGIS's own tables and views
+-- in public got the data privileges of the deploying role's default privileges: not the admins'.
+revoke execute on function public.st_estimatedextent(text, text, text, boolean) from public;
+revoke execute on function public.st_estimatedextent(text, text, text) from public;
+revoke execute on function public.st_estimatedextent(text, text) from public;
+revoke insert, update, delete, truncate, references, trigger on public.spatial_ref_sys, public.geometry_columns,
+public.geography_columns from lokdarpan_admin;
+
 create function public.geojson_geometry(p_geojson jsonb)
 returns public.geometry
 language sql

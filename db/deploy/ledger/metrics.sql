@@ -17,12 +17,16 @@ create table public.ai_system_metrics (
     metric_scope varchar(32) not null
     constraint chk_ai_system_metrics_scope check (metric_scope in ('system', 'service', 'user', 'operation')),
     scope_identifier varchar(64),
-    metric_value double precision not null,
+    metric_value double precision not null
+    constraint chk_ai_system_metrics_metric_value_finite check (metric_value not in ('NaN', 'Infinity', '-Infinity')),
     metric_unit varchar(16)
     constraint chk_ai_system_metrics_unit check (metric_unit in ('ms', 's', 'usd', 'count', 'percent', 'ratio', 'bytes')),
-    baseline_value double precision,
-    threshold_warning double precision,
-    threshold_critical double precision,
+    baseline_value double precision
+    constraint chk_ai_system_metrics_baseline_value_finite check (baseline_value not in ('NaN', 'Infinity', '-Infinity')),
+    threshold_warning double precision
+    constraint chk_ai_system_metrics_threshold_warning_finite check (threshold_warning not in ('NaN', 'Infinity', '-Infinity')),
+    threshold_critical double precision
+    constraint chk_ai_system_metrics_threshold_critical_finite check (threshold_critical not in ('NaN', 'Infinity', '-Infinity')),
     period_start timestamptz not null,
     period_end timestamptz not null,
     aggregation_type varchar(16) not null
@@ -74,8 +78,10 @@ create table public.ai_metric_threshold (
     metric_unit varchar(16) not null,
     direction varchar(8) not null
     constraint chk_ai_metric_threshold_direction check (direction in ('above', 'below')),
-    threshold_warning double precision not null,
-    threshold_critical double precision,
+    threshold_warning double precision not null
+    constraint chk_ai_metric_threshold_threshold_warning_finite check (threshold_warning not in ('NaN', 'Infinity', '-Infinity')),
+    threshold_critical double precision
+    constraint chk_ai_metric_threshold_threshold_critical_finite check (threshold_critical not in ('NaN', 'Infinity', '-Infinity')),
     description text not null,
     constraint chk_ai_metric_threshold_order check (
         threshold_critical is null
@@ -238,18 +244,27 @@ begin
             using errcode = 'object_not_in_prerequisite_state',
             hint = 'add pg_stat_statements to shared_preload_libraries, restart, and redeploy the extensions change';
     end if;
+    -- PostgreSQL keeps the text of utility statements as typed: ALTER ROLE ... PASSWORD '...' among them.
+    -- The text of any statement that may carry a secret is withheld; its figures are kept.
     return query execute
-    'select left(s.query, 2000), s.calls, s.total_exec_time, s.mean_exec_time, s.max_exec_time, s.stddev_exec_time, s.rows '
+    'select case when s.query ~* $3 then $4 else left(s.query, 2000) end, '
+    's.calls, s.total_exec_time, s.mean_exec_time, s.max_exec_time, s.stddev_exec_time, s.rows '
     'from public.pg_stat_statements as s '
     'where s.dbid = (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database()) '
     'and s.mean_exec_time > $1 order by s.mean_exec_time desc limit $2'
-    using p_min_mean_ms, p_limit;
+    using p_min_mean_ms, p_limit,
+        'passw|secret|conninfo|user\s+mapping|\m(create|alter)\s+(role|user|group|server|subscription)\M'
+        '|\malter\s+system\M',
+        '<redacted: may hold a password>';
 end
 $$;
 comment on function public.report_slow_queries(double precision, integer) is
 'The seed''s slow-query report for this database: statements whose mean execution time exceeds p_min_mean_ms '
 '(default 100), slowest first, at most p_limit (default 20); PostgreSQL 13+ column names (mean_exec_time). '
-'Raises 55000 without pg_stat_statements. Admins (statement texts are visible to them only).';
+'Raises 55000 without pg_stat_statements. Admins (statement texts are visible to them only). The text of a '
+'statement that may hold a secret (it mentions passw, secret, conninfo or a user mapping, or is CREATE/ALTER '
+'ROLE, USER, GROUP, SERVER, SUBSCRIPTION or ALTER SYSTEM, any case) is returned as '
+'''<redacted: may hold a password>'' with its figures: PostgreSQL keeps such texts with their literals.';
 revoke execute on function public.report_slow_queries(double precision, integer) from public;
 grant execute on function public.report_slow_queries(double precision, integer) to lokdarpan_admin;
 

@@ -314,16 +314,46 @@ comment on table public.ai_model_execution_default is
 comment on table partman.template_public_ai_model_execution is
 'pg_partman''s template for the partitions of public.ai_model_execution (properties a partition cannot inherit).';
 
+-- Project roles may not touch pg_partman: its configuration drives SQL that maintain_partitions()
+-- runs as the tables' owner (issue 18: an admin who could write part_config became superuser).
+-- Nothing was granted in a fresh database (default privileges reach schema public only); these
+-- revokes also hold where grants were made by hand or by the old defaults. Admins may read the
+-- configuration (`lokdarpan-db partitions` shows it); nobody else sees into the schema.
+revoke all on schema partman from public, lokdarpan_readonly, lokdarpan_analyst, lokdarpan_admin, lokdarpan_app,
+lokdarpan_maintenance;
+revoke all on all tables in schema partman from public, lokdarpan_readonly, lokdarpan_analyst, lokdarpan_admin,
+lokdarpan_app, lokdarpan_maintenance;
+revoke all on all sequences in schema partman from public, lokdarpan_readonly, lokdarpan_analyst, lokdarpan_admin,
+lokdarpan_app, lokdarpan_maintenance;
+grant usage on schema partman to lokdarpan_admin;
+grant select on partman.part_config to lokdarpan_admin;
+
 create function public.maintain_partitions(p_from timestamptz default null)
 returns table (parent_table text, partitions integer, newest_partition text, rows_moved_from_default bigint)
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = pg_catalog, pg_temp
 set timezone = 'UTC'
 as $$
 declare
-    r record;
+    -- The project's own partitioned tables (an allow-list: nothing read from part_config is ever
+    -- turned into SQL here), and the pg_partman settings this change gave each.
+    managed constant jsonb := '{
+        "public.ai_model_execution": {"premake": 3, "template_table": "partman.template_public_ai_model_execution"},
+        "public.post": {"premake": 2, "template_table": "partman.template_public_post"}
+    }';
+    common constant jsonb := '{
+        "control": "created_at", "partition_type": "native", "partition_interval": "1 mon", "epoch": "none",
+        "datetime_string": "YYYY_MM", "infinite_time_partitions": true, "automatic_maintenance": "on",
+        "retention": null, "retention_schema": null, "constraint_cols": null, "publications": null,
+        "undo_in_progress": false, "sub_partition_set_full": false
+    }';
+    tab text;
+    parent regclass;
+    default_part regclass;
+    actual jsonb;
+    differs text;
     stray bigint;
     moved jsonb := '{}';
     months timestamptz [];
@@ -332,28 +362,68 @@ begin
         raise exception 'maintain_partitions: p_from % is not between 2020-01-01 and now', p_from
             using errcode = '22023';
     end if;
-    -- Partitions ahead for every table pg_partman manages (infinite_time_partitions: even when no
-    -- new rows arrive), then rows that landed in a default partition moved to their months.
-    perform partman.run_maintenance(p_analyze := false, p_jobmon := false);
-    for r in select c.parent_table from partman.part_config as c order by c.parent_table loop
-        execute format('select count(*) from %s', r.parent_table || '_default') into stray;
+    -- pg_partman sets search_path to 'partman, pg_temp, <ours>': a temporary table or type of the
+    -- caller named like one of pg_catalog's would be found first. Refuse to run beside one.
+    if exists (
+        select from pg_catalog.pg_class as t
+        where t.relnamespace = pg_catalog.pg_my_temp_schema() and exists (
+            select from pg_catalog.pg_class as c
+            where c.relnamespace = 'pg_catalog'::regnamespace and c.relname = t.relname
+        )
+    ) or exists (
+        select from pg_catalog.pg_type as t
+        where t.typnamespace = pg_catalog.pg_my_temp_schema() and exists (
+            select from pg_catalog.pg_type as c
+            where c.typnamespace = 'pg_catalog'::regnamespace and c.typname = t.typname
+        )
+    ) then
+        raise exception 'maintain_partitions: refused in a session whose temporary objects shadow pg_catalog'
+            using errcode = '55000', hint = 'run it from a fresh session (the scheduled job does)';
+    end if;
+    for tab in select k from pg_catalog.jsonb_object_keys(managed) as k order by k loop
+        parent := pg_catalog.to_regclass(tab);
+        default_part := pg_catalog.to_regclass(tab || '_default');
+        if parent is null or default_part is null
+            or (select c.relkind from pg_catalog.pg_class as c where c.oid = parent) <> 'p' then
+            raise exception 'maintain_partitions: % is not a partitioned table with a default partition', tab
+                using errcode = '55000';
+        end if;
+        -- Settings someone changed since the deploy (a retention would drop months of rows, a
+        -- sub-partitioning would run other code) are refused, not applied: restore them first.
+        select pg_catalog.to_jsonb(c.*) into actual from partman.part_config as c where c.parent_table = tab;
+        select pg_catalog.string_agg(e.key, ', ' order by e.key) into differs
+        from pg_catalog.jsonb_each(common || (managed -> tab)) as e
+        where actual -> e.key is distinct from e.value;
+        if actual is null or differs is not null
+            or exists (select from partman.part_config_sub as s where s.sub_parent = tab) then
+            raise exception 'maintain_partitions: pg_partman''s settings for % are not those the deploy made (%)',
+                tab, pg_catalog.left(coalesce(differs, case when actual is null then 'no part_config row'
+                    else 'part_config_sub row' end), 200)
+                using errcode = '55000',
+                hint = 'see docs/maintenance.md: restore them as the owner, or redeploy maintenance/partitions';
+        end if;
+    end loop;
+
+    -- Partitions ahead for each of our tables (infinite_time_partitions: even when no new rows
+    -- arrive), then rows that landed in a default partition moved to their months.
+    for tab in select k from pg_catalog.jsonb_object_keys(managed) as k order by k loop
+        perform partman.run_maintenance(p_parent_table := tab, p_analyze := false, p_jobmon := false);
+        execute pg_catalog.format('select count(*) from %s', pg_catalog.to_regclass(tab || '_default')) into stray;
         if stray > 0 then
-            moved := moved || jsonb_build_object(r.parent_table, partman.partition_data_time(
-                p_parent_table := r.parent_table, p_batch_count := 1000000, p_lock_wait := 5
+            moved := moved || pg_catalog.jsonb_build_object(tab, partman.partition_data_time(
+                p_parent_table := tab, p_batch_count := 1000000, p_lock_wait := 5
             ));
         end if;
         -- Before a back-fill: the months from p_from on, so its rows go straight to their months.
         if p_from is not null then
-            select array_agg(m) into months
+            select pg_catalog.array_agg(m) into months
             from pg_catalog.generate_series(
                 pg_catalog.date_trunc('month', p_from), pg_catalog.date_trunc('month', pg_catalog.now()),
                 interval '1 month'
             ) as m
-            where pg_catalog.to_regclass(
-                r.parent_table || '_p' || pg_catalog.to_char(m, 'YYYY_MM')
-            ) is null;
+            where pg_catalog.to_regclass(tab || '_p' || pg_catalog.to_char(m, 'YYYY_MM')) is null;
             if months is not null then
-                perform partman.create_partition_time(r.parent_table, months);
+                perform partman.create_partition_time(tab, months);
             end if;
         end if;
     end loop;
@@ -363,26 +433,28 @@ begin
     perform pg_catalog.set_config('search_path', s.reset_val, false)
     from pg_catalog.pg_settings as s where s.name = 'search_path';
     return query
-    select c.parent_table, count(p.*)::integer, max(p.relname::text),
-        coalesce((moved ->> c.parent_table)::bigint, 0)
-    from partman.part_config as c
-    left join lateral (
-        select k.relname from pg_catalog.pg_inherits as i
-        join pg_catalog.pg_class as k on i.inhrelid = k.oid
-        where i.inhparent = c.parent_table::regclass and k.relname <> split_part(c.parent_table, '.', 2) || '_default'
-    ) as p on true
-    group by c.parent_table
-    order by c.parent_table;
+    select m.tab, pg_catalog.count(k.oid)::integer, pg_catalog.max(k.relname::text),
+        coalesce((moved ->> m.tab)::bigint, 0)
+    from pg_catalog.jsonb_object_keys(managed) as m (tab)
+    left join pg_catalog.pg_inherits as i on i.inhparent = pg_catalog.to_regclass(m.tab)
+    left join pg_catalog.pg_class as k
+        on i.inhrelid = k.oid and k.relname <> pg_catalog.split_part(m.tab, '.', 2) || '_default'
+    group by m.tab
+    order by m.tab;
 end
 $$;
 
 comment on function public.maintain_partitions(timestamptz) is
-'Daily partition maintenance (lokdarpan-db schedule runs it): pg_partman makes the monthly '
-'partitions ahead for every table it manages (post 2 months, ai_model_execution 3), then rows '
-'that landed in a default partition are moved into the months they belong to (those months are '
-'made; moved posts are re-inserted, so their triggers and ward NOTIFYs fire again). With p_from '
-'(2020-01-01 .. now), also makes every month from p_from to now: run it before back-filling '
-'history. Returns one row per managed table: monthly partitions, the newest, rows moved. SECURITY '
-'INVOKER: run it as the tables'' owner (the deploying role, as the scheduled job does); pg_partman '
-'is not safe to run on behalf of another role. Leaves the caller''s search_path at its session default.';
+'Daily partition maintenance (the scheduled job runs it as lokdarpan_maintenance): pg_partman makes the '
+'monthly partitions ahead for the project''s own partitioned tables, an allow-list (post 2 months, '
+'ai_model_execution 3), then rows that landed in a default partition are moved into the months they '
+'belong to (those months are made; moved posts are re-inserted, so their triggers and ward NOTIFYs fire '
+'again). With p_from (2020-01-01 .. now), also makes every month from p_from to now: run it before '
+'back-filling history. Returns one row per table: monthly partitions, the newest, rows moved. SECURITY '
+'DEFINER (pg_partman must run as the tables'' owner), executable only by lokdarpan_maintenance; refuses '
+'(55000) when pg_partman''s settings for a table differ from the deploy''s (a retention, another interval, '
+'maintenance turned off) and in a session whose temporary tables or types are named like pg_catalog''s '
+'(pg_partman searches pg_temp before pg_catalog). Leaves the caller''s search_path '
+'at its session default.';
 revoke execute on function public.maintain_partitions(timestamptz) from public;
+grant execute on function public.maintain_partitions(timestamptz) to lokdarpan_maintenance;

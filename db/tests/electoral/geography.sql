@@ -1,6 +1,6 @@
 -- pgTAP: PostGIS and ward boundaries as indexed geometry.
 begin;
-select plan(4);
+select plan(6);
 
 select has_extension('postgis', 'PostGIS is installed');
 select is(
@@ -17,6 +17,26 @@ select ok(
     )),
     'a self-crossing ring (a bow tie, as OpenStreetMap exports sometimes have) is made valid'
 );
+
+-- Issue 18: st_estimatedextent() would read any table's statistics; PostGIS's tables are not the admins' to write.
+select tap_ensure_personas();
+select ok(
+    not exists (
+        select from pg_proc as p
+        where p.proname = 'st_estimatedextent'
+            and (
+                has_function_privilege('tap_outsider', p.oid, 'execute')
+                or has_function_privilege('tap_admin', p.oid, 'execute')
+            )
+    ),
+    'no login may call any st_estimatedextent() overload'
+);
+select throws_ok(
+    $$set local role tap_admin; delete from public.spatial_ref_sys$$,
+    '42501', 'permission denied for table spatial_ref_sys',
+    'admins cannot rewrite PostGIS''s spatial reference systems'
+);
+reset role;
 
 select * from finish();
 rollback;

@@ -3,7 +3,7 @@
 -- maintain_partitions() moves stray rows out of the default partition.
 begin;
 select tap_ensure_personas();
-select plan(30);
+select plan(42);
 
 -- The shape.
 select is(
@@ -202,6 +202,90 @@ select throws_ok(
     'maintain_partitions() is the owner''s (and the scheduler''s), not an admin''s'
 );
 reset role;
+select ok(
+    (
+        select prosecdef from pg_proc
+        where oid = 'public.maintain_partitions(timestamptz)'::regprocedure
+    )
+    and has_function_privilege('lokdarpan_maintenance', 'public.maintain_partitions(timestamptz)', 'execute')
+    and not has_function_privilege('lokdarpan_readonly', 'public.maintain_partitions(timestamptz)', 'execute'),
+    'maintain_partitions() runs as the owner, for the owner and lokdarpan_maintenance (the scheduled jobs'' role)'
+);
+select lives_ok(
+    $$set local role lokdarpan_maintenance; select * from maintain_partitions()$$,
+    'the scheduled jobs'' role runs it'
+);
+reset role;
+
+-- Issue 18: pg_partman's configuration is not the project roles' to write, and maintain_partitions()
+-- never turns what it holds into SQL.
+select throws_ok(
+    $$set local role tap_admin;
+      insert into partman.part_config (parent_table, control, partition_interval, partition_type, automatic_maintenance)
+      values ('(select 1) a; alter role tap_admin superuser; select 0 --', 'created_at', '1 mon', 'native', 'off')$$,
+    '42501', 'permission denied for table part_config',
+    'an admin cannot plant a row in partman.part_config'
+);
+reset role;
+select throws_ok(
+    $$set local role tap_admin; update partman.part_config set retention = '1 day' where parent_table = 'public.post'$$,
+    '42501', 'permission denied for table part_config',
+    '… nor set a retention on post'
+);
+reset role;
+select throws_ok(
+    $$set local role tap_admin; truncate partman.template_public_post$$,
+    '42501', 'permission denied for table template_public_post',
+    '… nor touch pg_partman''s template tables'
+);
+reset role;
+select throws_ok(
+    $$set local role tap_reader; select * from partman.part_config$$,
+    '42501', 'permission denied for schema partman',
+    'readers do not see into schema partman'
+);
+reset role;
+select lives_ok(
+    $$set local role tap_admin; select * from partman.part_config$$,
+    'admins may read pg_partman''s configuration (lokdarpan-db partitions shows it)'
+);
+reset role;
+-- A row planted by someone who could (a superuser here) is not run: the tables are an allow-list.
+insert into partman.part_config (parent_table, control, partition_interval, partition_type, automatic_maintenance)
+values (
+    '(select 1) a; create table public.tap_partman_pwned (); select 0 --', 'created_at', '1 mon', 'native', 'on'
+);
+select results_eq(
+    $$select parent_table from maintain_partitions() order by 1$$,
+    $$values ('public.ai_model_execution'), ('public.post')$$,
+    'maintain_partitions() maintains only the project''s own tables, whatever part_config lists'
+);
+select is(to_regclass('public.tap_partman_pwned'), null, '… and the planted row''s SQL never ran');
+delete from partman.part_config
+where parent_table like '(select 1)%';
+-- Settings changed behind the deploy's back are refused, not applied.
+update partman.part_config set retention = '1 day'
+where parent_table = 'public.post';
+select throws_ok(
+    $$select * from maintain_partitions()$$, '55000',
+    'maintain_partitions: pg_partman''s settings for public.post are not those the deploy made (retention)',
+    'a retention set on post is refused: no month of posts is dropped'
+);
+update partman.part_config set retention = null, automatic_maintenance = 'off'
+where parent_table = 'public.ai_model_execution';
+select throws_ok(
+    $$select * from maintain_partitions()$$, '55000',
+    'maintain_partitions: pg_partman''s settings for public.ai_model_execution are not those the deploy made '
+    '(automatic_maintenance)',
+    'so is maintenance turned off for a table'
+);
+update partman.part_config set retention = null, automatic_maintenance = 'on';
+select throws_ok(
+    $$create temporary table pg_class (x integer); select * from maintain_partitions()$$, '55000',
+    'maintain_partitions: refused in a session whose temporary objects shadow pg_catalog',
+    'and a session whose temporary tables shadow the catalog (pg_partman searches pg_temp first)'
+);
+
 select throws_ok(
     $$select table_rebuild('public.post', 'created_at', array['id', 'created_at'], 'again')$$, '22023',
     'table_rebuild: public.post is already partitioned',
