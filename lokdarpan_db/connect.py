@@ -2,7 +2,10 @@
 
 Resolution, first match wins: `--db URL`, `$LOKDARPAN_DATABASE_URL`, libpq's `PG*` variables,
 then the embedded cluster under `<project>/.lokdarpan/` (started on demand, with a notice).
-Sqitch-style targets (`db:pg://…`) are accepted too.
+Sqitch-style targets (`db:pg://…`) are accepted too, and so is everything libpq reads by itself:
+`service=NAME` (pg_service.conf, $PGSERVICEFILE), `passfile=…`/$PGPASSFILE and ~/.pgpass. A password
+written into `--db` is visible to every local user in `ps`: resolve() says so in one warning line.
+No message shows a password: errors go through errors.redact() (docs/security.md, issue 18).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from .errors import BadInputError, ConnectionFailedError
+from .errors import BadInputError, ConnectionFailedError, passwords_in
+from .errors import redact as _redact
 from .server.cluster import LocalCluster
 
 LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
@@ -36,15 +40,33 @@ def normalise(url: str) -> str:
     try:
         conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        raise BadInputError(f"invalid database URL {redact(url)!r}: {exc}") from None
+        # libpq's message may quote a piece of the input (`unexpected spaces found in "…"`)
+        raise BadInputError(redact(f"invalid database URL {url!r}: {exc}", url)) from None
     return url
+
+
+PASSWORD_WARNING = (
+    "warning: the password in --db is visible to other local users (ps, shell history); "
+    "keep it in ~/.pgpass or a file named by PGPASSFILE, or use a service file "
+    "(--db service=NAME), see docs/deploying.md"
+)
+
+
+def has_password(conninfo: str) -> bool:
+    try:
+        return bool(conninfo_to_dict(conninfo).get("password"))
+    except psycopg.ProgrammingError:
+        return bool(passwords_in(conninfo))
 
 
 def resolve(
     db: str | None, project_dir: Path, notify: Callable[[str], None], start: bool = True
 ) -> Target:
     if db:
-        return Target(normalise(db), "--db")
+        target = Target(normalise(db), "--db")
+        if has_password(target.conninfo):
+            notify(PASSWORD_WARNING)
+        return target
     env = os.environ.get("LOKDARPAN_DATABASE_URL")
     if env:
         return Target(normalise(env), "LOKDARPAN_DATABASE_URL")
@@ -54,13 +76,18 @@ def resolve(
     if start:
         if cluster.init():
             notify(f"created the embedded PostgreSQL in {cluster.root}")
-        if cluster.start():
+        started = cluster.start()
+        for change in cluster.hardened:
+            notify(f"tightened the embedded PostgreSQL: {change}")
+        if started:
             notify(f"started the embedded PostgreSQL ({cluster.root}, port {cluster.port})")
     return Target(cluster.url(), "embedded cluster")
 
 
-def redact(url: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def redact(text: str, conninfo: str | None = None) -> str:
+    """`text` without the passwords of any conninfo or URL in it, nor those of `conninfo` (the one
+    the text is about) wherever they appear."""
+    return _redact(text, passwords_in(conninfo if conninfo is not None else text))
 
 
 def describe(conninfo: str) -> str:
@@ -90,4 +117,6 @@ def connect(conninfo: str, application: str = "lokdarpan-db") -> psycopg.Connect
         )
     except psycopg.OperationalError as exc:
         reason = " ".join(str(exc).split())
-        raise ConnectionFailedError(f"cannot connect to {describe(conninfo)}: {reason}") from None
+        raise ConnectionFailedError(
+            redact(f"cannot connect to {describe(conninfo)}: {reason}", conninfo)
+        ) from None

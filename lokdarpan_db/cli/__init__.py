@@ -15,7 +15,7 @@ import click
 import psycopg
 
 from .. import __version__
-from ..errors import LokdarpanError
+from ..errors import LokdarpanError, redact
 from . import analytics, importing, integrity, ledger, migrate, partitions, refresh
 from . import backup as backup_cmds
 from . import cleanup as cleanup_cmds
@@ -107,7 +107,7 @@ def _run(argv: list[str] | None) -> int:
     except psycopg.Error as exc:
         if debug:
             raise
-        err.print(f"error: database: {' '.join(str(exc).split())}", markup=False)
+        err.print(redact(f"error: database: {' '.join(str(exc).split())}"), markup=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -116,7 +116,7 @@ def _run(argv: list[str] | None) -> int:
         if debug:
             raise
         err.print(
-            f"error: internal: {type(exc).__name__}: {exc} (set LOKDARPAN_DEBUG=1 for a traceback)",
+            redact(f"error: internal: {type(exc).__name__}: {exc} (set LOKDARPAN_DEBUG=1 for a traceback)"),
             markup=False,
         )
         sys.exit(1)

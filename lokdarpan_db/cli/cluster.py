@@ -9,7 +9,7 @@ import click
 from ..errors import BadInputError
 from ..server.cluster import LocalCluster
 from .context import Context, json_option, pass_ctx
-from .output import out
+from .output import notice, out
 
 
 def _local(c: Context) -> LocalCluster:
@@ -43,7 +43,8 @@ def cluster_init(c: Context) -> None:
 @cluster.command("start")
 @pass_ctx
 def cluster_start(c: Context) -> None:
-    """Start the embedded cluster, creating it first if needed.
+    """Start the embedded cluster, creating it first if needed. A cluster made by an older
+    version (local connections trusted, files readable by others) is tightened first.
 
     \b
     Examples:
@@ -52,6 +53,8 @@ def cluster_start(c: Context) -> None:
     lc = _local(c)
     lc.init()
     started = lc.start()
+    for change in lc.hardened:
+        notice(f"tightened the embedded PostgreSQL: {change}")
     out.print(f"{'started' if started else 'already running:'} {lc.url()}")
 
 
@@ -101,7 +104,8 @@ def cluster_status(c: Context) -> None:
 
 
 @cluster.command("url")
-@click.option("--tcp", is_flag=True, help="Loopback TCP URL with password instead of the socket URL.")
+@click.option("--tcp", is_flag=True,
+              help="Loopback TCP URL instead of the socket URL (the password stays in the passfile).")
 @pass_ctx
 def cluster_url(c: Context, tcp: bool) -> None:
     """Print the embedded cluster's connection URL.

@@ -34,7 +34,8 @@ def libpq_env(conninfo: str) -> dict[str, str]:
     """PG* variables equivalent to a conninfo, for client programs such as pg_prove and psql."""
     params = conninfo_to_dict(conninfo)
     mapping = {"host": "PGHOST", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER",
-               "password": "PGPASSWORD", "sslmode": "PGSSLMODE"}
+               "password": "PGPASSWORD", "passfile": "PGPASSFILE", "service": "PGSERVICE",
+               "sslmode": "PGSSLMODE"}
     return {env: str(params[key]) for key, env in mapping.items() if params.get(key)}
 
 

@@ -99,9 +99,9 @@ def test_unreachable_database_is_exit_3_not_a_finding(capsys):
 
 def test_a_readonly_login_runs_the_checks(db_url: str):
     role = f"integrity_monitor_{uuid.uuid4().hex[:8]}"
-    _sql(db_url, f"create role {role} login in role lokdarpan_readonly")
+    _sql(db_url, f"create role {role} login password '{role}' in role lokdarpan_readonly")
     try:
-        with psycopg.connect(make_conninfo(db_url, user=role), autocommit=True) as conn:
+        with psycopg.connect(make_conninfo(db_url, user=role, password=role), autocommit=True) as conn:
             report = run_checks(conn, ["orphaned_posts", "disabled_triggers"])
             assert report.exit_code == 0 and [c.check_name for c in report.checks] == [
                 "orphaned_posts", "disabled_triggers"

@@ -4,6 +4,8 @@ partitions, a back-dated post moved out of the default partition, and a non-owne
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -12,9 +14,13 @@ from lokdarpan_db.cli import run
 
 
 def _as(conninfo: str, user: str) -> str:
-    """The test databases' conninfo is key=value: a later user= wins."""
+    """The test databases' conninfo is key=value: a later user= wins, and a later passfile= (one
+    holding the role's password, its name: the embedded cluster wants a password, issue 18)."""
     assert "=" in conninfo and "://" not in conninfo
-    return f"{conninfo} user={user}"
+    passfile = Path(tempfile.mkdtemp(prefix="lokdarpan-pgpass-")) / "pgpass"
+    passfile.write_text(f"*:*:*:{user}:{user}\n")
+    passfile.chmod(0o600)
+    return f"{conninfo} user={user} passfile={passfile}"
 
 
 def _state(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, dict]:
@@ -52,7 +58,7 @@ def test_maintain_needs_the_owner(db_url: str, capsys):
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("""do $$ begin
             if not exists (select from pg_roles where rolname = 'parts_admin') then
-                create role parts_admin login in role lokdarpan_admin;
+                create role parts_admin login password 'parts_admin' in role lokdarpan_admin;
             end if; end $$""")
     capsys.readouterr()
     assert run(["partitions", "--maintain", "--db", _as(db_url, "parts_admin")]) == 1
