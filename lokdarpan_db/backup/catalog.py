@@ -1,5 +1,13 @@
-"""What a store holds: each backup's manifest and dump, paired, with a structural status (the
-cryptographic check is `verify_backup`, which reads every chunk)."""
+"""What a store holds: each backup's manifest and dump, paired, with its status:
+
+- verified: the manifest parses, names the backup its file is named after, its operator MAC
+  verifies with a key of the keyring (crypto.manifest_auth), and the dump is there with the size
+  the manifest says. Only verified backups count for `latest`, retention and rekey.
+- unverified: anything else, with the reason (damaged, partial, planted, edited, another key).
+- unknown: structurally sound, but no key was given to check the MAC (`backup list` without a
+  key); never treated as verified.
+
+Reading every chunk of the dump is `verify_backup`'s work, not the catalog's."""
 
 from __future__ import annotations
 
@@ -7,9 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .crypto import IntegrityError
+from .crypto import IntegrityError, Keyring
 from .manifest import DUMP_SUFFIX, ID_RE, MANIFEST_SUFFIX, Manifest, manifest_name
 from .store import Store, StoredObject
+
+VERIFIED, UNVERIFIED, UNKNOWN = "verified", "unverified", "unknown"
 
 
 @dataclass
@@ -17,15 +27,30 @@ class Entry:
     backup_id: str
     manifest: Manifest | None
     dump: StoredObject | None
-    problem: str | None = None
+    problem: str | None = None  # why it is not verified
+    key_checked: bool = True  # False: no key was given, so the MAC could not be checked
 
     @property
-    def good(self) -> bool:
-        return self.problem is None
+    def status(self) -> str:
+        if self.problem is not None:
+            return UNVERIFIED
+        return VERIFIED if self.key_checked else UNKNOWN
+
+    @property
+    def verified(self) -> bool:
+        return self.status == VERIFIED
+
+    @property
+    def state(self) -> str:
+        """For people: `verified`, `unverified: <why>` or `unknown (no key)`."""
+        if self.status == UNVERIFIED:
+            return f"unverified: {self.problem}"
+        return VERIFIED if self.verified else "unknown (no key)"
 
     @property
     def when(self) -> datetime:
-        if self.manifest:
+        """The backup's time: the manifest's when it is verified, else the one in its id."""
+        if self.manifest and self.verified:
             return self.manifest.started_at
         return datetime.strptime(self.backup_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
@@ -35,7 +60,7 @@ class Entry:
 
     def as_dict(self, now: datetime | None = None) -> dict[str, Any]:
         now = now or datetime.now(UTC)
-        m = self.manifest
+        m = self.manifest if self.status != UNVERIFIED else None  # nothing unverified is repeated
         return {
             "backup_id": self.backup_id,
             "scope": self.scope,
@@ -46,13 +71,27 @@ class Entry:
             "plan_change": m.plan_change if m else None,
             "project": m.project if m else None,
             "key_ids": m.key_ids if m else [],
-            "good": self.good,
+            "status": self.status,
+            "verified": self.verified,
             "problem": self.problem,
         }
 
 
-def list_backups(store: Store) -> list[Entry]:
-    """Every backup in the store, oldest first."""
+def _problem(bid: str, manifest: Manifest, dump: StoredObject | None, keyring: Keyring | None) -> str | None:
+    if manifest.backup_id != bid:
+        return f"the manifest names another backup ({manifest.backup_id[:40]})"
+    if keyring is not None and (why := manifest.auth_problem(keyring)):
+        return why
+    if dump is None:
+        return "the dump is missing"
+    if dump.size != manifest.stored_bytes:
+        return f"the dump is {dump.size:,} bytes, the manifest says {str(manifest.stored_bytes)[:20]}"
+    return None
+
+
+def list_backups(store: Store, keyring: Keyring | None) -> list[Entry]:
+    """Every backup in the store, oldest first. With keyring None the manifests' MACs cannot be
+    checked: sound entries are `unknown`, never `verified`."""
     objects = {o.name: o for o in store.list()}
     ids = {n[: -len(s)] for n in objects for s in (DUMP_SUFFIX, MANIFEST_SUFFIX) if n.endswith(s)}
     entries = []
@@ -62,30 +101,31 @@ def list_backups(store: Store) -> list[Entry]:
         if bid + MANIFEST_SUFFIX in objects:
             try:
                 manifest = Manifest.parse(store.get(manifest_name(bid)), manifest_name(bid))
+                problem = _problem(bid, manifest, dump, keyring)
             except IntegrityError as exc:
                 problem = str(exc)
         else:
             problem = "no manifest (an interrupted or damaged backup)"
-        if problem is None:
-            if dump is None:
-                problem = "the dump is missing"
-            elif manifest and dump.size != manifest.stored_bytes:
-                problem = f"the dump is {dump.size:,} bytes, the manifest says {manifest.stored_bytes:,}"
-            elif manifest and manifest.backup_id != bid:
-                problem = f"the manifest names another backup ({manifest.backup_id})"
-        entries.append(Entry(bid, manifest, dump, problem))
-    return sorted(entries, key=lambda e: e.when)
+        entries.append(Entry(bid, manifest, dump, problem, key_checked=keyring is not None))
+    return sorted(entries, key=lambda e: (e.when, e.backup_id))
 
 
-def find(store: Store, ref: str, scope: str = "full") -> Entry:
-    """A backup by id, or `latest` (the newest good backup of `scope`)."""
+def find(store: Store, ref: str, keyring: Keyring, scope: str = "full", project: str | None = None) -> Entry:
+    """A backup by id, or `latest`: the newest verified backup of `scope` (of `project` if given);
+    unverified backups are never candidates, however new they claim to be."""
     from ..errors import BadInputError
 
-    entries = list_backups(store)
+    entries = list_backups(store, keyring)
     if ref == "latest":
-        good = [e for e in entries if e.good and e.scope == scope]
+        good = [
+            e
+            for e in entries
+            if e.verified
+            and e.scope == scope
+            and (project is None or (e.manifest is not None and e.manifest.project == project))
+        ]
         if not good:
-            raise BadInputError(f"no good {scope} backup in {store.location}")
+            raise BadInputError(f"no verified {scope} backup in {store.location}")
         return good[-1]
     if not ID_RE.match(ref):
         raise BadInputError(f"{ref!r} is not a backup id (like 20261125T233000Z-full-1a2b3c4d) or `latest`")

@@ -17,6 +17,16 @@ file (first line = the current key, the others = older keys kept to read older b
 given in $LOKDARPAN_BACKUP_KEY. A key's id is the first 8 bytes of SHA-256(key), in hex. The data
 key is wrapped with AES-256-GCM under the wrapping key (aad = backup id | key id) and stored in
 the manifest; rotating a key re-wraps data keys in manifests and never rewrites a dump.
+
+Manifests are authenticated by the operator's key itself: an HMAC-SHA-256 keyed with
+HKDF-SHA-256(wrapping key, info="lokdarpan-backup manifest authentication v1") over every field
+of the manifest but that MAC (backup id, timestamps, sizes, SHA-256 of the dump, the wrapped data
+keys …), with the id of the key that made it. `list`, `latest`, `prune` and `rekey` count a
+backup only when this MAC verifies with a key of the keyring; someone who can write to the
+destination but holds no key cannot make one (see docs/backup-restore.md).
+
+A key file must be private, as ssh demands of a private key: owned by the user running the
+command and neither readable nor writable by group or others, else it is refused.
 """
 
 from __future__ import annotations
@@ -32,7 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..errors import BadInputError, LokdarpanError
 
@@ -44,6 +56,7 @@ TAG_BYTES = 16
 DEFAULT_CHUNK = 1 << 20  # 1 MiB of plaintext per chunk
 MAX_CHUNK = 64 << 20
 KEY_ENV = "LOKDARPAN_BACKUP_KEY"
+AUTH_INFO = b"lokdarpan-backup manifest authentication v1"
 
 
 class IntegrityError(LokdarpanError):
@@ -90,16 +103,47 @@ class Keyring:
     @classmethod
     def load(cls, key_file: Path | None) -> Keyring:
         """From --key-file / $LOKDARPAN_BACKUP_KEY_FILE, else $LOKDARPAN_BACKUP_KEY."""
+        ring = cls.load_optional(key_file)
+        if ring is None:
+            raise BadInputError(f"no backup key: give --key-file FILE or set ${KEY_ENV}")
+        return ring
+
+    @classmethod
+    def load_optional(cls, key_file: Path | None) -> Keyring | None:
+        """As `load`, but None when no key is given at all (a bad key is still an error)."""
         if key_file is not None:
-            try:
-                text = Path(key_file).read_text()
-            except OSError as exc:
-                raise BadInputError(f"cannot read key file {key_file}: {exc.strerror}") from None
-            return cls.parse(text, str(key_file))
+            return cls.parse(read_private_file(Path(key_file)), str(key_file))
         env = os.environ.get(KEY_ENV)
         if env:
             return cls.parse(env.replace(",", "\n"), f"${KEY_ENV}")
-        raise BadInputError(f"no backup key: give --key-file FILE or set ${KEY_ENV}")
+        return None
+
+
+def read_private_file(path: Path) -> str:
+    """The text of a key file, refused unless it is private to the user running the command
+    (owned by them, no group or other permission bits), as ssh refuses a private key."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise BadInputError(f"cannot read key file {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if st.st_uid != os.geteuid():
+            raise BadInputError(
+                f"key file {path} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()}): "
+                "refusing a key someone else controls"
+            )
+        if st.st_mode & 0o077:
+            raise BadInputError(
+                f"key file {path} is accessible by group or others (mode {st.st_mode & 0o777:04o}): "
+                f"run `chmod 600 {path}`"
+            )
+        try:
+            return fh.read().decode()
+        except OSError as exc:
+            raise BadInputError(f"cannot read key file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise BadInputError(f"key file {path} is not text (base64 keys, one per line)") from None
 
 
 def new_data_key() -> bytes:
@@ -138,6 +182,17 @@ def unwrap(keyring: Keyring, wrappings: Iterable[dict[str, str]], backup_id: byt
 def manifest_mac(data_key: bytes, payload: bytes) -> str:
     mac_key = hmac.new(data_key, b"lokdarpan-backup manifest v1", hashlib.sha256).digest()
     return hmac.new(mac_key, payload, hashlib.sha256).hexdigest()
+
+
+def manifest_auth_key(wrapping_key: bytes) -> bytes:
+    """The key that authenticates manifests, derived from an operator's wrapping key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=AUTH_INFO).derive(wrapping_key)
+
+
+def manifest_auth(wrapping_key: bytes, payload: bytes) -> dict[str, str]:
+    """The operator's MAC over a manifest's payload, with the id of the key that made it."""
+    mac = hmac.new(manifest_auth_key(wrapping_key), payload, hashlib.sha256).hexdigest()
+    return {"key_id": key_id(wrapping_key), "hmac": mac}
 
 
 def _nonce(counter: int, final: bool) -> bytes:

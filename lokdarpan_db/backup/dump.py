@@ -205,6 +205,7 @@ def create_backup(
         keys=[crypto.wrap(keyring.current, data_key, nonce_id)],
     )
     manifest.sign(data_key)
+    manifest.authenticate(keyring.current)
     try:
         store.put(manifest_name(backup_id), manifest.to_json())
     except BaseException:

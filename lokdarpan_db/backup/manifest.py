@@ -1,6 +1,17 @@
 """The manifest beside each backup (`<id>.manifest.json`): what the backup holds and how to read
-it, authenticated by an HMAC keyed from the backup's data key (so an edited manifest is refused
-once the data key is unwrapped; the wrapped keys themselves are authenticated by AES-GCM)."""
+it, authenticated twice:
+
+- `auth`: an HMAC keyed from the operator's wrapping key (HKDF) over every other field, the
+  wrapped data keys included, with that key's id. This is what makes a backup *verified*:
+  `list`, `latest`, `prune` and `rekey` check it, and someone who can write to the destination
+  but holds no key cannot make one. Its payload names the backup id, so a genuine manifest
+  copied under another name (`<other id>.manifest.json`) is refused, and any edit (a later
+  `started`, another id, other sizes or hashes) breaks it.
+- `mac`: an HMAC keyed from the backup's data key over the fields except `keys`, `mac` and
+  `auth`, checked once the data key is unwrapped (restore, verify, rekey).
+
+Format `lokdarpan-backup/2`. Manifests of format 1 (written before `auth` existed, before any
+release) are listed as unverified and never counted: make new backups."""
 
 from __future__ import annotations
 
@@ -13,7 +24,8 @@ from typing import Any
 from . import crypto
 from .crypto import IntegrityError
 
-FORMAT = "lokdarpan-backup/1"
+FORMAT = "lokdarpan-backup/2"
+OLD_FORMATS = ("lokdarpan-backup/1",)
 SCOPES = ("full", "ai")
 ID_RE = re.compile(r"^\d{8}T\d{6}Z-(full|ai)-[0-9a-f]{8}$")
 DUMP_SUFFIX = ".dump.enc"
@@ -52,6 +64,7 @@ class Manifest:
     compression: str = "pg_dump custom format (zlib per table)"
     keys: list[dict[str, str]] = field(default_factory=list)
     mac: str = ""
+    auth: dict[str, str] = field(default_factory=dict)
     format: str = FORMAT
 
     @property
@@ -67,11 +80,36 @@ class Manifest:
         return [k["key_id"] for k in self.keys]
 
     def signed_payload(self) -> bytes:
-        body = {k: v for k, v in asdict(self).items() if k not in ("keys", "mac")}
+        body = {k: v for k, v in asdict(self).items() if k not in ("keys", "mac", "auth")}
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def auth_payload(self) -> bytes:
+        """Every field but `auth` itself, canonically: what the operator's MAC covers."""
+        body = {k: v for k, v in asdict(self).items() if k != "auth"}
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def sign(self, data_key: bytes) -> None:
         self.mac = crypto.manifest_mac(data_key, self.signed_payload())
+
+    def authenticate(self, wrapping_key: bytes) -> None:
+        """Seal the manifest with the operator's key (after `sign` and the key wrapping)."""
+        self.auth = crypto.manifest_auth(wrapping_key, self.auth_payload())
+
+    def auth_problem(self, keyring: crypto.Keyring) -> str | None:
+        """None when the operator's MAC verifies with a key of the keyring, else why not."""
+        if not isinstance(self.auth, dict) or not self.auth.get("hmac"):
+            return "no operator MAC: the manifest was not written by `backup create` with a key"
+        kid = str(self.auth.get("key_id", ""))
+        key = keyring.by_id(kid)
+        if key is None:
+            return (
+                f"wrong key: the manifest is authenticated by key id {kid[:16]}; "
+                f"yours: {', '.join(crypto.key_id(k) for k in keyring.keys)}"
+            )
+        want = crypto.manifest_auth(key, self.auth_payload())["hmac"]
+        if not crypto.hmac_equal(want, str(self.auth.get("hmac", ""))):
+            return f"the manifest's MAC does not verify with key {kid} (it was edited or forged)"
+        return None
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode()
@@ -85,13 +123,21 @@ class Manifest:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise IntegrityError(f"{name}: the manifest is not JSON (damaged or edited)") from None
+        if isinstance(data, dict) and data.get("format") in OLD_FORMATS:
+            raise IntegrityError(
+                f"{name}: format {data['format']} has no operator MAC (written before manifests were "
+                "authenticated); not counted"
+            )
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise IntegrityError(f"{name}: not a {FORMAT} manifest")
         try:
             m = cls(**data)
-        except TypeError as exc:
-            raise IntegrityError(f"{name}: the manifest's fields are wrong ({exc})") from None
-        if not ID_RE.match(m.backup_id) or m.scope not in SCOPES:
+            aware = m.started_at.tzinfo is not None
+        except (TypeError, ValueError) as exc:
+            raise IntegrityError(f"{name}: the manifest's fields are wrong ({str(exc)[:80]})") from None
+        if not aware:
+            raise IntegrityError(f"{name}: the manifest's start time has no time zone")
+        if not isinstance(m.backup_id, str) or not ID_RE.match(m.backup_id) or m.scope not in SCOPES:
             raise IntegrityError(f"{name}: the manifest names an invalid backup id or scope")
         return m
 

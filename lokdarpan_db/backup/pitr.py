@@ -2,15 +2,23 @@
 WAL archiving into a repository directory, and restores to any instant after the
 first base backup into a second cluster.
 
-Layout beside the cluster (`<cluster root>/pgbackrest/`): pgbackrest.conf, repo/ (the default
-repository), log/, lock/, spool/. pgBackRest runs as the postgres OS user, as the server does.
+Layout beside the cluster (`<cluster root>/pgbackrest/`, 0700): pgbackrest.conf (0600), repo/
+(the default repository), log/, lock/, spool/. pgBackRest runs as the postgres OS user, as the
+server does.
+
+The repository is encrypted (`repo1-cipher-type=aes-256-cbc`). Its passphrase is derived from the
+operator's current backup key (HKDF, so the key kept off the machine also recovers the repository)
+when one is given, else random; either way it lives only in pgbackrest.conf, which pgBackRest
+reads, never in a command line or the environment of the server's archive_command.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import secrets
 import shutil
 import time
 from dataclasses import dataclass
@@ -19,13 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..errors import BadInputError, LokdarpanError
 from ..server.cluster import SUPERUSER, LocalCluster, free_port
+from . import crypto
 
 PGBACKREST = "/usr/bin/pgbackrest"
 STANZA = "lokdarpan"
 BACKUP_TYPES = ("full", "diff", "incr")
+CIPHER = "aes-256-cbc"
+CIPHER_INFO = b"lokdarpan pgbackrest repo1-cipher-pass v1"
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$")
 
 
@@ -60,17 +73,37 @@ class Pitr:
             raise PitrError(f"pgbackrest {args[-1]} failed: {' '.join(lines[-1].split())}")
         return res.stdout
 
+    def _configured_cipher_pass(self) -> str | None:
+        """The passphrase of an earlier setup, so running setup again keeps the repository readable."""
+        try:
+            text = self.config.read_text()
+        except OSError:
+            return None
+        found = re.search(r"^repo1-cipher-pass=(.+)$", text, re.M)
+        return found.group(1).strip() if found else None
+
     # ------------------------------------------------------------------ setup
-    def setup(self, repo: str | None = None, retention_full: int = 2) -> dict[str, Any]:
-        """Write pgbackrest.conf, turn on WAL archiving (restarting the server), create the
-        stanza and check that a WAL segment reaches the repository."""
+    def setup(
+        self, repo: str | None = None, retention_full: int = 2, keyring: crypto.Keyring | None = None
+    ) -> dict[str, Any]:
+        """Write pgbackrest.conf (0600, an encrypted repository), turn on WAL archiving
+        (restarting the server), create the stanza and check that a WAL segment reaches the
+        repository. With a keyring the repository passphrase is derived from its current key."""
         if not self.cluster.initialized:
             raise BadInputError(f"no cluster at {self.cluster.root}; run `lokdarpan-db cluster init`")
         if not 1 <= retention_full <= 100:
             raise BadInputError(f"--retention-full must be 1..100, got {retention_full}")
         self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o750)
+        os.chmod(self.root, 0o700)
         dirs = {name: self.root / name for name in ("log", "lock", "spool")}
+        if keyring is not None:
+            cipher_pass = derive_cipher_pass(keyring.current)
+            cipher_source = f"derived from backup key {crypto.key_id(keyring.current)}"
+        elif existing := self._configured_cipher_pass():
+            cipher_pass, cipher_source = existing, f"kept from the existing {self.config.name}"
+        else:
+            cipher_pass = base64.b64encode(secrets.token_bytes(48)).decode()
+            cipher_source = f"random, only in {self.config}: keep a copy off the machine"
         lines = ["[global]"]
         if repo and "://" in repo:
             raise BadInputError(
@@ -79,6 +112,8 @@ class Pitr:
         dirs["repo"] = Path(repo).resolve() if repo else self.root / "repo"
         lines.append(f"repo1-path={dirs['repo']}")
         lines += [
+            f"repo1-cipher-type={CIPHER}",
+            f"repo1-cipher-pass={cipher_pass}",
             f"repo1-retention-full={retention_full}",
             f"log-path={dirs['log']}",
             f"lock-path={dirs['lock']}",
@@ -100,8 +135,11 @@ class Pitr:
         for d in (self.root, *dirs.values()):
             d.mkdir(parents=True, exist_ok=True)
             self.cluster._chown(d)
-        self.config.write_text("\n".join(lines))
-        os.chmod(self.config, 0o640)
+        os.chmod(self.root, 0o700)
+        fd = os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # before the passphrase is written, whatever the umask
+            fh.write("\n".join(lines))
         self.cluster._chown(self.config)
         self.cluster.start()
         command = f"{PGBACKREST} --config={self.config} --stanza={STANZA} archive-push %p"
@@ -120,6 +158,8 @@ class Pitr:
             "repository": repo or str(dirs["repo"]),
             "stanza": STANZA,
             "archive_command": command,
+            "cipher": CIPHER,
+            "cipher_pass": cipher_source,
         }
 
     def _require(self) -> None:
@@ -181,7 +221,7 @@ class Pitr:
             raise BadInputError(f"{into} is the running cluster's own directory")
         new = LocalCluster(into, database="postgres")
         into.mkdir(parents=True, exist_ok=True)
-        os.chmod(into, 0o755)
+        os.chmod(into, 0o700)
         for d in (into, new.datadir, new.sockdir):
             d.mkdir(exist_ok=True)
             new._chown(d)
@@ -206,12 +246,34 @@ class Pitr:
         ]
         keep += [f"port = {port or free_port()}", f"unix_socket_directories = '{new.sockdir}'"]
         conf.write_text("\n".join(keep) + "\n")
-        if self.cluster.password_file.exists():
-            shutil.copy(self.cluster.password_file, new.password_file)
+        _copy_secrets(self.cluster, new)
         if start:
             new.start()
             _wait_promoted(new)
         return new
+
+
+def _copy_secrets(old: LocalCluster, new: LocalCluster) -> None:
+    """The restored cluster has the original's superuser password (its catalog came from the
+    backup), so it gets the same password files: 0600, owned as the originals are."""
+    for name in ("password_file", "pgpass_file"):
+        src: Path | None = getattr(old, name, None)
+        if src is None or not src.exists():
+            continue
+        dst: Path = getattr(new, name)
+        st = src.stat()
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(src.read_bytes())
+        if os.geteuid() == 0:
+            os.chown(dst, st.st_uid, st.st_gid)
+
+
+def derive_cipher_pass(backup_key: bytes) -> str:
+    """repo1-cipher-pass from the operator's backup key: HKDF-SHA-256, 48 bytes, base64."""
+    raw = HKDF(algorithm=hashes.SHA256(), length=48, salt=None, info=CIPHER_INFO).derive(backup_key)
+    return base64.b64encode(raw).decode()
 
 
 def parse_target(to: str) -> str:

@@ -1,8 +1,10 @@
 """Key rotation: re-wrap every backup's data key under the current wrapping key.
 
-Only manifests change (the dumps are never rewritten): each data key is unwrapped with whichever
-key of the keyring opens it, the manifest's MAC is checked, and the key is wrapped again under the
-keyring's current key. After a rekey the old key can be retired from the key file."""
+Only manifests change (the dumps are never rewritten): each verified manifest (its operator MAC
+checks with a key of the keyring) has its data key unwrapped with whichever key opens it, the
+data-key MAC checked, the data key wrapped again under the keyring's current key, and the
+manifest authenticated again under that key. Unverified manifests are skipped, never adopted.
+After a rekey the old key can be retired from the key file."""
 
 from __future__ import annotations
 
@@ -33,15 +35,15 @@ class RekeyReport:
 
 def rekey(store: Store, keyring: crypto.Keyring, project: str, dry_run: bool = False) -> RekeyReport:
     report = RekeyReport(crypto.key_id(keyring.current))
-    for entry in list_backups(store):
+    for entry in list_backups(store, keyring):
         m = entry.manifest
-        if m is None or not entry.good:
-            report.skipped[entry.backup_id] = entry.problem or "damaged"
+        if m is None or not entry.verified:
+            report.skipped[entry.backup_id] = entry.problem or "unverified"
             continue
         if m.project != project:
             report.skipped[entry.backup_id] = f"belongs to project {m.project!r}"
             continue
-        if m.key_ids == [report.key_id]:
+        if m.key_ids == [report.key_id] and m.auth.get("key_id") == report.key_id:
             report.already.append(m.backup_id)
             continue
         try:
@@ -50,6 +52,7 @@ def rekey(store: Store, keyring: crypto.Keyring, project: str, dry_run: bool = F
             report.skipped[entry.backup_id] = str(exc)
             continue
         m.keys = [crypto.wrap(keyring.current, dk, bytes.fromhex(m.nonce_id))]
+        m.authenticate(keyring.current)
         if not dry_run:
             store.put(manifest_name(m.backup_id), m.to_json())
         report.rewrapped.append(m.backup_id)

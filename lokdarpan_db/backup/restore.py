@@ -1,8 +1,9 @@
 """`backup verify/restore/drill`: check a backup end to end before touching any target, restore
 it with pg_restore, then prove the result with a health check.
 
-Order of a restore: the manifest (project, key, MAC) → the target is reachable and empty (read
-only) → every chunk of the dump is read, hashed and authenticated → only then pg_restore runs.
+Order of a restore: the manifest (operator MAC, project, key, data-key MAC) → the target is
+reachable and empty (read only) → every chunk of the dump is read, hashed and authenticated →
+only then pg_restore runs.
 With --jobs 1 the verified plaintext is streamed into pg_restore's stdin; parallel jobs need a
 seekable archive, so the plaintext goes to a private (0600) temporary file that is removed after.
 """
@@ -104,9 +105,10 @@ class RestoreReport:
 def open_manifest(
     store: Store, ref: str, keyring: crypto.Keyring, project: str, scope: str = "full"
 ) -> tuple[Entry, Manifest, bytes]:
-    """The backup's entry, manifest and data key, after the structural, project, key and MAC checks."""
-    entry = find(store, ref, scope)
-    if entry.manifest is None or not entry.good:
+    """The backup's entry, manifest and data key, after the structural, operator-MAC, project, key
+    and data-key MAC checks. `latest` is the newest verified backup of this project."""
+    entry = find(store, ref, keyring, scope, project)
+    if entry.manifest is None or not entry.verified:
         raise IntegrityError(f"backup {entry.backup_id}: {entry.problem}")
     m = entry.manifest
     if m.project != project:

@@ -1,9 +1,11 @@
 """Grandfather-father-son retention: keep the newest backup of each of the last N days, weeks,
 months and years that have one (the seed: 7 daily, 4 weekly, 12 monthly, 3 yearly), per scope.
 
-Safety: only good backups count towards the policy; the newest good backup of each scope is
-always kept, whatever the policy says; damaged or partial backups are listed as such and deleted
-only with --include-damaged."""
+Safety: only verified backups (catalog: the operator's MAC verifies) count towards the policy, so
+unverified ones (damaged, partial, planted, future-dated, under a key no longer held) can never
+push a verified backup out of its slot; the newest verified backup of each scope is always kept,
+whatever the policy says; unverified backups are kept for inspection and deleted only with
+--include-unverified (they never count, so deleting them changes nothing for the verified)."""
 
 from __future__ import annotations
 
@@ -46,15 +48,23 @@ class Decision:
     def as_dict(self) -> dict[str, Any]:
         return {
             "keep": [{"backup_id": e.backup_id, "because": why} for e, why in self.keep],
-            "delete": [{"backup_id": e.backup_id, "good": e.good, "problem": e.problem} for e in self.delete],
+            "delete": [
+                {"backup_id": e.backup_id, "status": e.status, "problem": e.problem} for e in self.delete
+            ],
         }
 
 
-def decide(entries: list[Entry], policy: Policy, include_damaged: bool = False) -> Decision:
+def decide(entries: list[Entry], policy: Policy, include_unverified: bool = False) -> Decision:
+    if any(e.status == "unknown" for e in entries):
+        raise BadInputError("retention needs the backup key to verify manifests: give --key-file")
     decision = Decision()
     reasons: dict[str, list[str]] = {}
     for scope in sorted({e.scope for e in entries}):
-        good = sorted((e for e in entries if e.scope == scope and e.good), key=lambda e: e.when, reverse=True)
+        good = sorted(
+            (e for e in entries if e.scope == scope and e.verified),
+            key=lambda e: (e.when, e.backup_id),
+            reverse=True,
+        )
         for name, key in PERIODS.items():
             seen: list[tuple[int, ...]] = []
             for e in good:
@@ -66,12 +76,14 @@ def decide(entries: list[Entry], policy: Policy, include_damaged: bool = False) 
                 seen.append(period)
                 reasons.setdefault(e.backup_id, []).append(name)
         if good:
-            reasons.setdefault(good[0].backup_id, []).insert(0, "newest good")
+            reasons.setdefault(good[0].backup_id, []).insert(0, "newest verified")
     for e in entries:
         if e.backup_id in reasons:
             decision.keep.append((e, reasons[e.backup_id]))
-        elif e.good or include_damaged:
+        elif e.verified or include_unverified:
             decision.delete.append(e)
         else:
-            decision.keep.append((e, ["damaged: kept for inspection (--include-damaged deletes it)"]))
+            decision.keep.append(
+                (e, ["unverified: kept for inspection, never counted (--include-unverified deletes it)"])
+            )
     return decision

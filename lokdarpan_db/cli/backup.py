@@ -30,6 +30,9 @@ class BackupOptions:
     def keyring(self) -> crypto.Keyring:
         return crypto.Keyring.load(self.key_file)
 
+    def keyring_if_given(self) -> crypto.Keyring | None:
+        return crypto.Keyring.load_optional(self.key_file)
+
 
 def _opts() -> BackupOptions:
     return click.get_current_context().meta["lokdarpan.backup"]
@@ -97,7 +100,7 @@ def backup(ctx: click.Context, dest: str | None, key_file: str | None) -> None:
 @json_option
 @pass_ctx
 def create(c: Context, scope: str, compress: int | None) -> None:
-    """Stream pg_dump through AES-256-GCM into the destination, with a signed manifest.
+    """Stream pg_dump through AES-256-GCM into the destination, with an authenticated manifest.
 
     \b
     Examples:
@@ -128,12 +131,17 @@ def create(c: Context, scope: str, compress: int | None) -> None:
 def list_cmd(c: Context) -> None:
     """The backups at the destination, oldest first, with age, size and state.
 
+    The state is `verified` (the manifest's MAC checks with one of your keys), `unverified: why`
+    (damaged, partial, planted or edited: never counted by `latest` or `prune`) or, without a key,
+    `unknown (no key)`.
+
     \b
     Examples:
       lokdarpan-db backup list
       lokdarpan-db --json backup --dest s3://lokdarpan-backups/db list
     """
-    entries = catalog.list_backups(_opts().store(c))
+    o = _opts()
+    entries = catalog.list_backups(o.store(c), o.keyring_if_given())
     now = datetime.now(UTC)
     rows = [e.as_dict(now) for e in entries]
 
@@ -143,19 +151,25 @@ def list_cmd(c: Context) -> None:
             return
         t = Table()
         t.add_column("backup", no_wrap=True, min_width=31)  # an id must be copyable whole
-        for col in ("scope", "age", "stored", "dump", "plan change", "state"):
+        t.add_column("state", no_wrap=True)
+        for col in ("scope", "age", "stored", "dump", "plan change"):
             t.add_column(col)
-        for r in rows:
+        for e, r in zip(entries, rows, strict=True):
             t.add_row(
                 r["backup_id"],
+                "unknown (no key)" if e.status == catalog.UNKNOWN else e.status,
                 r["scope"],
                 _age(r["age_hours"]),
                 _size(r["stored_bytes"]),
                 _size(r["dump_bytes"]),
                 r["plan_change"] or "-",
-                "ok" if r["good"] else r["problem"],
             )
         out.print(t)
+        for e in entries:  # the reasons in full, one line each, where no column squeezes them
+            if e.problem:
+                out.print(f"{e.backup_id}: unverified: {e.problem}", markup=False, soft_wrap=True)
+        if any(e.status == catalog.UNKNOWN for e in entries):
+            out.print("no key given: manifests not verified (--key-file or $LOKDARPAN_BACKUP_KEY)")
 
     c.emit({"backups": rows}, human)
 
@@ -166,13 +180,18 @@ def list_cmd(c: Context) -> None:
 @click.option("--monthly", type=int, default=12, show_default=True, help="Months to keep.")
 @click.option("--yearly", type=int, default=3, show_default=True, help="Years to keep.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
-@click.option("--include-damaged", is_flag=True, help="Also delete damaged or partial backups.")
+@click.option(
+    "--include-unverified",
+    is_flag=True,
+    help="Also delete unverified backups (damaged, partial, planted, or under a key you no longer hold).",
+)
 @json_option
 @pass_ctx
 def prune(
-    c: Context, daily: int, weekly: int, monthly: int, yearly: int, dry_run: bool, include_damaged: bool
+    c: Context, daily: int, weekly: int, monthly: int, yearly: int, dry_run: bool, include_unverified: bool
 ) -> None:
-    """Apply grandfather-father-son retention; the newest good backup is always kept.
+    """Apply grandfather-father-son retention over verified backups; the newest verified backup is
+    always kept, and unverified ones never count (kept unless --include-unverified).
 
     \b
     Examples:
@@ -180,8 +199,9 @@ def prune(
       lokdarpan-db backup prune --daily 14 --weekly 8
     """
     policy = retention.Policy(daily, weekly, monthly, yearly)
-    store = _opts().store(c)
-    decision = retention.decide(catalog.list_backups(store), policy, include_damaged)
+    o = _opts()
+    store, keyring = o.store(c), o.keyring()
+    decision = retention.decide(catalog.list_backups(store, keyring), policy, include_unverified)
     if not dry_run:
         for e in decision.delete:
             for name in (e.backup_id + ".manifest.json", e.backup_id + ".dump.enc"):
@@ -193,7 +213,7 @@ def prune(
         for e, why in decision.keep:
             out.print(f"keep   {e.backup_id}  ({', '.join(why)})", markup=False)
         for e in decision.delete:
-            out.print(f"{verb} {e.backup_id}" + ("" if e.good else f"  ({e.problem})"), markup=False)
+            out.print(f"{verb} {e.backup_id}" + ("" if e.verified else f"  ({e.state})"), markup=False)
         out.print(f"{len(decision.keep)} kept, {len(decision.delete)} {verb}")
 
     c.emit(data, human)
@@ -339,21 +359,32 @@ def pitr() -> None:
 @pitr.command("setup")
 @click.option("--repo", metavar="DIR", help="Repository directory. Default: .lokdarpan/pgbackrest/repo.")
 @click.option("--retention-full", type=int, default=2, show_default=True, help="Full backups to keep.")
+@click.option(
+    "--key-file",
+    envvar="LOKDARPAN_BACKUP_KEY_FILE",
+    metavar="FILE",
+    help="The backup key file: the repository passphrase is derived from its current key. "
+    "Default: $LOKDARPAN_BACKUP_KEY_FILE, else $LOKDARPAN_BACKUP_KEY, else a random passphrase.",
+)
 @json_option
 @pass_ctx
-def pitr_setup(c: Context, repo: str | None, retention_full: int) -> None:
-    """Configure pgBackRest, turn on WAL archiving (restarts the server), create the stanza.
+def pitr_setup(c: Context, repo: str | None, retention_full: int, key_file: str | None) -> None:
+    """Configure pgBackRest with an encrypted repository (aes-256-cbc), turn on WAL archiving
+    (restarts the server), create the stanza.
 
     \b
     Examples:
-      lokdarpan-db pitr setup
+      lokdarpan-db pitr setup --key-file /etc/lokdarpan/backup.keys
       lokdarpan-db pitr setup --repo /mnt/backup-disk/pgbackrest
     """
-    r = _pitr(c).setup(repo, retention_full)
+    keyring = crypto.Keyring.load_optional(Path(key_file) if key_file else None)
+    r = _pitr(c).setup(repo, retention_full, keyring)
     c.emit(
         r,
         lambda: out.print(
-            f"WAL archiving on; repository {r['repository']}; config {r['config']}", markup=False
+            f"WAL archiving on; repository {r['repository']} encrypted with {r['cipher']} "
+            f"(passphrase {r['cipher_pass']}); config {r['config']}",
+            markup=False,
         ),
     )
 

@@ -45,7 +45,7 @@ def test_create_list_verify_restore_through_the_cli(source_db, databases, tmp_pa
 
     assert cli(dest, keyfile, "list", "--json") == 0
     [row] = json.loads(capsys.readouterr().out)["backups"]
-    assert row["backup_id"] == bid and row["good"] and row["stored_bytes"] == len(stored)
+    assert row["backup_id"] == bid and row["status"] == "verified" and row["stored_bytes"] == len(stored)
 
     assert cli(dest, keyfile, "verify", "latest") == 0
     assert "all authentic" in capsys.readouterr().out
@@ -90,6 +90,7 @@ def one_backup(source_db, tmp_path_factory) -> tuple[Path, Path, str]:
     root = tmp_path_factory.mktemp("faults")
     key = root / "keys"
     key.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    key.chmod(0o600)
     r = create_backup(source_db, LocalStore(root / "pristine"), crypto.Keyring.load(key), "lokdarpan")
     return root, key, r.manifest.backup_id
 
@@ -116,7 +117,20 @@ def _edit_manifest(dest: Path, bid: str) -> None:
     (dest / manifest_name(bid)).write_text(json.dumps(m))
 
 
-def _other_project(dest: Path, bid: str) -> None:
+def _other_project(dest: Path, bid: str, key: Path) -> None:
+    """A genuine backup of another project under the same key: re-signed as its operator would."""
+    from lokdarpan_db.backup.manifest import Manifest
+
+    ring = crypto.Keyring.load(key)
+    m = Manifest.parse((dest / manifest_name(bid)).read_bytes(), "m")
+    dk = m.data_key(ring)
+    m.project = "someone-else"
+    m.sign(dk)
+    m.authenticate(ring.current)
+    (dest / manifest_name(bid)).write_bytes(m.to_json())
+
+
+def _unsigned_edit(dest: Path, bid: str) -> None:
     m = json.loads((dest / manifest_name(bid)).read_text())
     m["project"] = "someone-else"
     (dest / manifest_name(bid)).write_text(json.dumps(m))
@@ -129,6 +143,7 @@ FAULTS = {
     "missing manifest": (_drop_manifest, 1, "no manifest"),
     "edited manifest": (_edit_manifest, 1, "was edited"),
     "another project": (_other_project, 2, "belongs to project 'someone-else'"),
+    "project edited without the key": (_unsigned_edit, 1, "was edited or forged"),
 }
 
 
@@ -141,7 +156,10 @@ def test_faults_are_refused_and_the_target_untouched(fault, one_backup, database
     if damage is None:
         other = tmp_path / "other.keys"
         other.write_text("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
+        other.chmod(0o600)
         key = other
+    elif damage is _other_project:
+        damage(dest, bid, key)
     else:
         damage(dest, bid)
     target = databases.create("fault")
@@ -203,7 +221,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, keyfile, capsys, monkeypatch):
     assert run(["--plan", str(PLAN), "backup", "--dest", str(tmp_path), "verify", "latest"]) == 2
     assert "no backup key" in one_error_line(capsys)
     assert cli(tmp_path, keyfile, "verify", "latest") == 2
-    assert "no good full backup" in one_error_line(capsys)
+    assert "no verified full backup" in one_error_line(capsys)
     assert cli(tmp_path, keyfile, "verify", "yesterday") == 2
     assert "is not a backup id" in one_error_line(capsys)
     assert cli(tmp_path, keyfile, "prune", "--daily", "-3") == 2
@@ -248,7 +266,7 @@ def test_drill_and_prune(source_db, tmp_path, keyfile, capsys):
         == 0
     )
     p = json.loads(capsys.readouterr().out)
-    assert len(p["keep"]) == 1 and len(p["delete"]) == 1 and p["keep"][0]["because"] == ["newest good"]
+    assert len(p["keep"]) == 1 and len(p["delete"]) == 1 and p["keep"][0]["because"] == ["newest verified"]
     assert len(list(tmp_path.glob("*.dump.enc"))) == 2
     assert (
         cli(tmp_path, keyfile, "prune", "--daily", "0", "--weekly", "0", "--monthly", "0", "--yearly", "0")

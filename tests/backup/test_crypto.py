@@ -120,3 +120,45 @@ def test_keyring_parsing_names_the_bad_line(tmp_path):
         Keyring.parse(base64.b64encode(os.urandom(16)).decode(), "k")
     with pytest.raises(BadInputError, match="cannot read key file"):
         Keyring.load(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o602])
+def test_a_key_file_open_to_group_or_others_is_refused(tmp_path, mode):
+    path = tmp_path / "backup.keys"
+    path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    path.chmod(mode)
+    with pytest.raises(BadInputError, match=rf"accessible by group or others \(mode {mode:04o}\).*chmod 600"):
+        Keyring.load(path)
+    path.chmod(0o600)
+    assert len(Keyring.load(path).keys) == 1
+    path.chmod(0o400)
+    assert len(Keyring.load(path).keys) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_key_file_owned_by_someone_else_is_refused(tmp_path):
+    import pwd
+
+    path = tmp_path / "backup.keys"
+    path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    path.chmod(0o600)
+    nobody = pwd.getpwnam("nobody").pw_uid
+    os.chown(path, nobody, -1)
+    with pytest.raises(BadInputError, match=rf"owned by uid {nobody}, not by you \(uid 0\)"):
+        Keyring.load(path)
+
+
+def test_the_cli_refuses_a_shared_key_file_in_one_line(tmp_path, capsys):
+    from support import PLAN
+
+    from lokdarpan_db.cli import run
+
+    path = tmp_path / "backup.keys"
+    path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    path.chmod(0o644)
+    assert (
+        run(["--plan", str(PLAN), "backup", "--dest", str(tmp_path / "d"), "--key-file", str(path), "list"])
+        == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "accessible by group or others (mode 0644)" in err, err

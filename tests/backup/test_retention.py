@@ -42,16 +42,37 @@ def test_scopes_are_retained_separately():
     assert {e.scope for e, _ in d.keep} == {"full", "ai"} and not d.delete
 
 
-def test_the_only_good_backup_is_never_deleted():
+def test_the_only_verified_backup_is_never_deleted():
     t = datetime(2026, 11, 25, 2, tzinfo=UTC)
     good = entry(t - timedelta(days=400))
     damaged = [entry(t - timedelta(days=i), problem="no manifest") for i in range(3)]
     d = decide([good, *damaged], Policy(0, 0, 0, 0))
-    assert [e for e, _ in d.keep if e.good] == [good]
-    assert not d.delete  # damaged ones are kept for inspection unless asked
-    d = decide([good, *damaged], Policy(0, 0, 0, 0), include_damaged=True)
-    assert len(d.delete) == 3 and all(not e.good for e in d.delete)
+    assert [e for e, _ in d.keep if e.verified] == [good]
+    assert not d.delete  # unverified ones are kept for inspection unless asked
+    d = decide([good, *damaged], Policy(0, 0, 0, 0), include_unverified=True)
+    assert len(d.delete) == 3 and all(e.status == "unverified" for e in d.delete)
     assert [e for e, _ in d.keep] == [good]
+
+
+def test_unverified_backups_never_take_a_verified_ones_slot():
+    """Planted future-dated backups fill no daily slot: before, they were the newest `good` ones
+    and both real backups were deleted."""
+    t = datetime(2026, 11, 25, 2, tzinfo=UTC)
+    real = [entry(t - timedelta(days=1)), entry(t)]
+    planted = [entry(t + timedelta(days=i), problem="MAC does not verify") for i in range(1, 6)]
+    d = decide([*real, *planted], Policy(2, 0, 0, 0))
+    assert not d.delete
+    assert {e.backup_id for e, why in d.keep if "daily" in why} == {e.backup_id for e in real}
+    d = decide([*real, *planted], Policy(2, 0, 0, 0), include_unverified=True)
+    assert d.delete == planted and [e for e, _ in d.keep] == real
+
+
+def test_retention_refuses_entries_nobody_could_verify():
+    t = datetime(2026, 11, 25, 2, tzinfo=UTC)
+    unchecked = Entry(f"{t:%Y%m%dT%H%M%SZ}-full-0000abcd", None, None, None, key_checked=False)
+    assert unchecked.status == "unknown" and unchecked.state == "unknown (no key)"
+    with pytest.raises(BadInputError, match="needs the backup key"):
+        decide([unchecked], Policy())
 
 
 def test_same_day_backups_keep_the_newest():

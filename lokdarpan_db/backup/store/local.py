@@ -1,4 +1,8 @@
-"""A backup directory: objects are written to a hidden partial file, fsynced, then renamed."""
+"""A backup directory: objects are written to a hidden partial file, fsynced, then renamed.
+
+Every file (dumps, manifests, the partial files they are written through) is created 0600 and
+every directory this store creates 0700, whatever the umask: a backup is readable by the user
+who made it only. An existing directory keeps the mode its owner gave it."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from pathlib import Path
 from . import StoredObject, StoreError
 
 READ_BLOCK = 1 << 20
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 
 
 class LocalStore:
@@ -24,8 +30,11 @@ class LocalStore:
         return self.root / name
 
     def _prepare(self) -> None:
+        missing = [p for p in (self.root, *self.root.parents) if not p.exists()]
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            for d in reversed(missing):
+                d.mkdir(mode=DIR_MODE, exist_ok=True)
+                os.chmod(d, DIR_MODE)  # mkdir's mode is filtered by the umask
         except OSError as exc:
             raise StoreError(f"cannot create backup directory {self.root}: {exc.strerror}") from None
 
@@ -35,7 +44,10 @@ class LocalStore:
         partial = self.root / f".{name}.partial"
         written = 0
         try:
-            with partial.open("wb") as fh:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+            with os.fdopen(os.open(partial, flags, FILE_MODE), "wb") as fh:
+                # the umask filters os.open's mode, and a stale partial file kept its own
+                os.fchmod(fh.fileno(), FILE_MODE)
                 for chunk in chunks:
                     fh.write(chunk)
                     written += len(chunk)
