@@ -2,8 +2,11 @@
 -- requires: analytics/ward_rollups
 -- requires: alerts
 -- Live ward updates without polling: when a transaction that inserted posts or alerts commits,
--- every ward it touched gets a NOTIFY on its own channel (ward_channel()), with the new rows'
--- ids only. `lokdarpan-db watch` and applications LISTEN and fetch what they need.
+-- every ward it touched gets a NOTIFY on its own channel (ward_channel()) whose payload is only the
+-- kind of row, {"kind": "post"} or {"kind": "alert"}: no ids, no data. Anyone who can log in may
+-- LISTEN on any channel (PostgreSQL has no privilege for it) and NOTIFY on any channel, so a
+-- notification must neither reveal rows nor be trusted: `lokdarpan-db watch` and applications take
+-- it as a hint and read what is new with their own privileges.
 
 create function public.ward_channel(p_ward_id text)
 returns text
@@ -18,9 +21,11 @@ as $$
 $$;
 
 comment on function public.ward_channel(text) is
-'The LISTEN/NOTIFY channel of a ward: lokdarpan_ward_ghmc_095 for GHMC-095. Payloads are JSON '
-'{"kind": "post" | "alert", "ids": [...]} (at most 500 ids each), sent when the inserting '
-'transaction commits. Anyone may call it.';
+'The LISTEN/NOTIFY channel of a ward: lokdarpan_ward_ghmc_095 for GHMC-095. The payload is '
+'{"kind": "post"} or {"kind": "alert"} and nothing else, sent when a transaction that inserted '
+'such rows in the ward commits (one per kind and transaction). Anyone may LISTEN and anyone may '
+'NOTIFY: treat a notification as a hint and read the new rows with your own privileges. Anyone may '
+'call it.';
 
 create function public.ward_notify_new_rows()
 returns trigger
@@ -31,32 +36,23 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     ch text;
-    ids jsonb;
 begin
     if tg_table_name = 'post' then
-        for ch, ids in
-            select public.ward_channel(n.ward_id), jsonb_agg(n.id order by n.id)
-            from (
-                select x.ward_id, x.id, (row_number() over (partition by x.ward_id order by x.id) - 1) / 500 as chunk
-                from new_rows as x
-                where x.ward_id is not null
-            ) as n
-            group by n.ward_id, n.chunk
+        for ch in
+            select distinct public.ward_channel(x.ward_id)
+            from new_rows as x
+            where x.ward_id is not null
         loop
-            perform pg_catalog.pg_notify(ch, pg_catalog.jsonb_build_object('kind', 'post', 'ids', ids)::text);
+            perform pg_catalog.pg_notify(ch, '{"kind": "post"}');
         end loop;
     else
-        for ch, ids in
-            select public.ward_channel(n.ward_id), jsonb_agg(n.id order by n.id)
-            from (
-                select r.ward_id, x.id, (row_number() over (partition by r.ward_id order by x.id) - 1) / 500 as chunk
-                from new_rows as x
-                cross join lateral (select public.ward_resolve(x.ward) as ward_id) as r
-                where r.ward_id is not null
-            ) as n
-            group by n.ward_id, n.chunk
+        for ch in
+            select distinct public.ward_channel(r.ward_id)
+            from new_rows as x
+            cross join lateral (select public.ward_resolve(x.ward) as ward_id) as r
+            where r.ward_id is not null
         loop
-            perform pg_catalog.pg_notify(ch, pg_catalog.jsonb_build_object('kind', 'alert', 'ids', ids)::text);
+            perform pg_catalog.pg_notify(ch, '{"kind": "alert"}');
         end loop;
     end if;
     return null;
@@ -64,10 +60,11 @@ end
 $$;
 
 comment on function public.ward_notify_new_rows() is
-'Trigger (statement level, after INSERT on post and alert): one NOTIFY per ward and 500 new rows on '
-'the ward''s channel (ward_channel()), payload {"kind": "post"|"alert", "ids": [...]}; alerts are '
-'placed in the ward their ward text names (ward_resolve()). Delivered when the transaction commits, '
-'never for one rolled back. Not callable directly.';
+'Trigger (statement level, after INSERT on post and alert): one NOTIFY on the channel '
+'(ward_channel()) of each ward the statement inserted rows in, payload {"kind": "post"} or '
+'{"kind": "alert"} only (no ids: any login may LISTEN); PostgreSQL folds identical notifications of '
+'one transaction into one. Alerts are placed in the ward their ward text names (ward_resolve()). '
+'Delivered when the transaction commits, never for one rolled back. Not callable directly.';
 
 revoke execute on function public.ward_notify_new_rows() from public;
 

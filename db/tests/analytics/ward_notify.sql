@@ -1,8 +1,9 @@
--- pgTAP: the ward channels and their triggers. Delivery on commit (which a test transaction that
--- rolls back cannot see) is proved with real connections in tests/analytics/test_watch.py.
+-- pgTAP: the ward channels and their triggers. Delivery on commit and the exact payloads (which a
+-- test transaction that rolls back cannot see) are proved with real connections in
+-- tests/analytics/test_watch.py; here, that the trigger can only send the two constant payloads.
 begin;
 select tap_ensure_personas();
-select plan(6);
+select plan(7);
 
 select is(ward_channel('GHMC-095'), 'lokdarpan_ward_ghmc_095', 'a ward''s channel is a plain lower-case identifier');
 select is(ward_channel(null), null, 'no ward, no channel');
@@ -13,6 +14,16 @@ select is(
     ),
     2,
     'posts and alerts notify'
+);
+select is(
+    (
+        select array_agg(r.g[1] order by r.g[1])
+        from pg_proc as p
+        cross join lateral regexp_matches(p.prosrc, 'pg_notify\(([^;]*)\);', 'g') as r (g)
+        where p.oid = 'ward_notify_new_rows()'::regprocedure
+    ),
+    array['ch, ''{"kind": "alert"}''', 'ch, ''{"kind": "post"}'''],
+    'a notification carries only a constant kind: no ids or other data for a login that may LISTEN'
 );
 set local role tap_analyst;
 select lives_ok(
