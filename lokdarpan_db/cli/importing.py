@@ -16,6 +16,12 @@ from .output import Progress, out, problems
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 dry_run_option = click.option("--dry-run", is_flag=True, help="Load inside a transaction, report, roll back.")
+replace_option = click.option(
+    "--replace",
+    is_flag=True,
+    help="The file replaces what earlier imports loaded: remove what it no longer has. Without it an "
+    "import that would remove anything is refused (the dry run and the refusal say what would go).",
+)
 
 
 def _report(c: Context, report: Any, summary: list[str]) -> None:
@@ -56,33 +62,39 @@ def import_group() -> None:
     default=None,
     help="CSV ward_no,ward_name,zone of all 150 wards. Default: data/ghmc-ward-zones.csv.",
 )
+@replace_option
+@dry_run_option
 @json_option
 @pass_ctx
-def wards(c: Context, boundaries: Path | None, zones: Path | None) -> None:
+def wards(c: Context, boundaries: Path | None, zones: Path | None, replace: bool, dry_run: bool) -> None:
     """Load the GHMC ward registry: numbers, names, zones and boundaries.
 
     Idempotent (re-running updates in place) and atomic. Defects in single rows or features are
-    reported and skipped; the sound rest is loaded (see docs/wards-import.md).
+    reported and skipped; the sound rest is loaded. An import that would clear a boundary or a
+    zone a ward has is refused unless --replace (see docs/wards-import.md).
 
     \b
     Examples:
       lokdarpan-db import wards
-      lokdarpan-db import wards --boundaries my-wards.geojson --zones my-zones.csv
+      lokdarpan-db import wards --boundaries my-wards.geojson --zones my-zones.csv --dry-run
     """
     from ..importers import wards as importer
 
     with c.connect() as conn:
         report = importer.import_wards(
-            conn, boundaries or importer.DEFAULT_BOUNDARIES, zones or importer.DEFAULT_ZONES
+            conn,
+            boundaries or importer.DEFAULT_BOUNDARIES,
+            zones or importer.DEFAULT_ZONES,
+            replace=replace,
+            dry_run=dry_run,
         )
-    _report(
-        c,
-        report,
-        [
-            f"wards: {report.inserted} inserted, {report.updated} updated, {report.unchanged} unchanged; "
-            f"{report.with_boundary} with a boundary, {report.without_boundary} without"
-        ],
-    )
+    lines = [
+        f"wards: {report.inserted} inserted, {report.updated} updated, {report.unchanged} unchanged; "
+        f"{report.with_boundary} with a boundary, {report.without_boundary} without"
+    ]
+    if report.removed:
+        lines.append(f"{'would clear' if report.dry_run else 'cleared'}: {report.removed}")
+    _report(c, report, lines)
 
 
 @import_group.command("constituencies")
@@ -104,15 +116,23 @@ def wards(c: Context, boundaries: Path | None, zones: Path | None) -> None:
 @click.option(
     "--sliver",
     type=float,
-    default=0.02,
-    show_default=True,
-    help="Overlaps smaller than this share of a ward are slivers of disagreeing layers: dropped.",
+    default=None,
+    help="Overlaps smaller than this share of a ward are slivers of disagreeing layers: dropped. "
+    "Default: the shared setting (electoral_setting.sliver_threshold, initially 0.02); giving a "
+    "value changes that setting (admins only).",
 )
+@replace_option
 @dry_run_option
 @json_option
 @pass_ctx
 def constituencies(
-    c: Context, boundaries: Path | None, overrides: Path | None, state_code: str, sliver: float, dry_run: bool
+    c: Context,
+    boundaries: Path | None,
+    overrides: Path | None,
+    state_code: str,
+    sliver: float | None,
+    replace: bool,
+    dry_run: bool,
 ) -> None:
     """Load assembly and parliamentary constituencies and compute which wards lie in which.
 
@@ -135,6 +155,7 @@ def constituencies(
         state_code=state_code,
         sliver=sliver,
         dry_run=dry_run,
+        replace=replace,
     )
     _report(c, report, loader.describe(report)[: -len(report.problems) or None])
 
@@ -165,6 +186,7 @@ def constituencies(
     "--pc", "parliamentary", is_flag=True, help="Rows are parliamentary, not assembly, constituencies."
 )
 @click.option("--no-recompute", is_flag=True, help="Do not recompute ward aggregates, profiles and features.")
+@replace_option
 @dry_run_option
 @json_option
 @pass_ctx
@@ -179,6 +201,7 @@ def results(
     delimiter: str | None,
     parliamentary: bool,
     no_recompute: bool,
+    replace: bool,
     dry_run: bool,
 ) -> None:
     """Load constituency-wise results (one row per candidate per constituency).
@@ -208,6 +231,7 @@ def results(
         constituency_type="PC" if parliamentary else "AC",
         recompute=not no_recompute,
         dry_run=dry_run,
+        replace=replace,
     )
     _report(
         c,
@@ -215,7 +239,8 @@ def results(
         [
             f"results: {report.rows_read} rows of {report.constituencies} constituencies into election "
             f"{report.election_type} {report.year} (id {report.election_id}): {report.inserted} inserted, "
-            f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed",
+            f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} "
+            f"{'would be removed' if report.dry_run else 'removed'} ({report.votes_removed} votes)",
             f"shares: {report.shares_checked} checked against the published percent, "
             f"{len(report.share_differences)} differ",
             *(f"recomputed {step}: {rows} rows" for step, rows in report.recomputed.items()),
@@ -252,6 +277,13 @@ def results(
     show_default=True,
     help="Below this trigram similarity a candidate column is not matched (and the file refused).",
 )
+@click.option(
+    "--each",
+    is_flag=True,
+    help="Commit each file on its own: a refused file does not stop the others, and every file's "
+    "fate is reported. Default: the files are one transaction (all load or none).",
+)
+@replace_option
 @dry_run_option
 @json_option
 @pass_ctx
@@ -266,50 +298,60 @@ def form20(
     ac_no: int | None,
     pc_no: int | None,
     min_similarity: float,
+    each: bool,
+    replace: bool,
     dry_run: bool,
 ) -> None:
     """Load Form 20 polling-station results (one file per assembly segment).
 
     Header rows, candidate columns, NOTA, totals and summary rows are detected whatever their
     wording; candidate names are matched to the candidate list with pg_trgm; every station's
-    arithmetic is checked.
+    arithmetic is checked. The files are one transaction unless --each. A file is the whole set of
+    its AC's results: an import that would remove results loaded before is refused unless --replace.
 
     \b
     Examples:
       lokdarpan-db import form20 data/electoral/form20-gujarat-ls2014/AC00*.csv
       lokdarpan-db --json import form20 AC003.csv --pc 1 --dry-run
+      lokdarpan-db import form20 AC001.csv --replace
     """
     from ..importers.electoral import load_form20 as loader
 
-    reports = []
-    for path in files:
-        kwargs: dict[str, Any] = {
-            "election_type": election_type,
-            "year": year,
-            "state_code": state_code,
-            "ac_no": ac_no,
-            "pc_no": pc_no,
-            "min_similarity": min_similarity,
-            "dry_run": dry_run,
-        }
-        if candidates:
-            kwargs["candidates"] = candidates
-        if parties:
-            kwargs["parties"] = parties
-        reports.append(_run(c, path.name, loader.import_form20, path, **kwargs))
-    if c.as_json:
-        c.emit([r.as_dict() for r in reports], lambda: None)
-        return
-    for r in reports:
-        _report(
-            c,
-            r,
-            [
+    kwargs: dict[str, Any] = {
+        "election_type": election_type,
+        "year": year,
+        "state_code": state_code,
+        "ac_no": ac_no,
+        "pc_no": pc_no,
+        "min_similarity": min_similarity,
+    }
+    if candidates:
+        kwargs["candidates"] = candidates
+    if parties:
+        kwargs["parties"] = parties
+    batch = _run(
+        c, "form20", loader.import_form20_files, files, each=each, dry_run=dry_run, replace=replace, **kwargs
+    )
+
+    def human() -> None:
+        for f in batch.files:
+            r = f.report
+            if r is None:
+                out.print(f"{f.file.name}: refused, nothing of it imported: {f.error}", markup=False)
+                continue
+            repeats = len(r.duplicates_collapsed)
+            lines = [
                 f"{r.file.name}: AC {r.ac_no} {r.ac_name or ''} (PC {r.pc_no}): {r.stations_read} stations "
                 f"({r.stations_inserted} new), {r.result_rows} candidate rows ({r.results_inserted} new); "
                 f"{len(r.candidates)} candidates matched"
-            ],
-        )
+                + (f"; {repeats} repeated row(s) counted once" if repeats else "")
+            ]
+            if r.removed:
+                lines.append(f"{'would remove' if r.dry_run else 'removed'}: {r.removed}")
+            _report(c, r, lines)
+
+    c.emit(batch.as_dict(), human)
+    batch.check()
 
 
 @import_group.command("demographics")

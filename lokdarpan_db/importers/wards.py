@@ -12,6 +12,12 @@ Policy (docs/wards-import.md): load what is sound, report every defect, write at
   on every import.
 - The import runs in one transaction under a table lock, and is idempotent: wards are upserted by
   ward_id, unchanged wards are not touched, and wards missing from the files are kept and reported.
+- Nothing is lost to a defective file: a feature repeated with the same name and geometry is used
+  once (reported); a ward with two different features refuses the file, naming the ward and the
+  features; an import that would clear a boundary or a zone a ward has (its feature missing,
+  invalid or renamed; its zone invalid) is refused unless replace=True (RemovalRefusedError naming
+  the wards; a dry run reports them). A zones CSV cut short (last line without a line end) or with
+  a NUL byte is refused naming the line.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from psycopg.types.json import Jsonb
 
 from ..errors import BadInputError
 from ..paths import DATA
+from .safety import RemovalRefusedError, amount, check_removals, cut_message, cut_short, removal_text
 
 DATA_DIR = DATA
 DEFAULT_BOUNDARIES = DATA_DIR / "ghmc-wards.geojson"
@@ -68,7 +75,21 @@ class WardImportReport:
     unchanged: int = 0
     with_boundary: int = 0
     without_boundary: int = 0
+    features_collapsed: int = 0
+    boundaries_removed: list[int] = field(default_factory=list)
+    zones_removed: list[int] = field(default_factory=list)
+    replace: bool = False
+    dry_run: bool = False
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def removed(self) -> str:
+        """What the import cleared (or, refused or in a dry run, would clear), in words; '' if nothing."""
+
+        def part(what: str, wards: list[int]) -> str:
+            return f"the {what} of {amount(len(wards), 'ward')} ({_ranges(wards)})" if wards else ""
+
+        return removal_text([part("boundary", self.boundaries_removed), part("zone", self.zones_removed)])
 
     @property
     def loaded(self) -> int:
@@ -78,7 +99,14 @@ class WardImportReport:
     def as_dict(self) -> dict[str, object]:
         return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
                 "with_boundary": self.with_boundary, "without_boundary": self.without_boundary,
+                "features_collapsed": self.features_collapsed,
+                "boundaries_removed": self.boundaries_removed, "zones_removed": self.zones_removed,
+                "removed": self.removed, "replace": self.replace, "dry_run": self.dry_run,
                 "problems": self.problems}
+
+
+class WardRemovalRefusedError(WardImportError, RemovalRefusedError):
+    """The import would clear boundaries or zones the registry has, and replace was not asked."""
 
 
 @dataclass
@@ -107,7 +135,7 @@ def _norm(name: str) -> str:
 
 def _read_text(path: Path, what: str) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise WardImportError(f"{path}: {what} file not found") from None
     except IsADirectoryError:
@@ -116,11 +144,23 @@ def _read_text(path: Path, what: str) -> str:
         raise WardImportError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     except OSError as exc:
         raise WardImportError(f"{path}: cannot read {what} file ({exc.strerror})") from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise WardImportError(
+            f"{path}:{line}:{column}: a NUL byte: not a text {what} file (a binary or damaged copy?); "
+            "nothing imported"
+        )
+    return text
 
 
 def read_zones(path: Path, problems: list[str]) -> tuple[list[_Ward], int]:
     """The sound wards of the zones CSV and the number of data rows; defects go to `problems`."""
     text = _read_text(path, "zones CSV")
+    cut = cut_short(text)
+    if cut is not None:
+        raise WardImportError(f"{path}:{cut[0]}: {cut_message(cut[1])}")
     reader = csv.reader(text.splitlines(), strict=True)
     try:
         header = next(reader, None)
@@ -206,6 +246,22 @@ def read_features(path: Path, problems: list[str]) -> tuple[list[_Feature], str]
     return features, attribution
 
 
+def _collapse_repeats(features: list[_Feature], problems: list[str]) -> tuple[list[_Feature], int]:
+    """A feature repeated with the same name and geometry is one feature; (the rest, how many dropped)."""
+    first: dict[tuple[int, str, str], _Feature] = {}
+    kept: list[_Feature] = []
+    for f in features:
+        key = (f.ward_no, _norm(f.name), json.dumps(f.geometry, sort_keys=True))
+        if key in first:
+            problems.append(
+                f"{f.label}: repeats feature #{first[key].index} (same name and geometry); used once"
+            )
+            continue
+        first[key] = f
+        kept.append(f)
+    return kept, len(features) - len(kept)
+
+
 def _apply_errata(items: list[Any], where: str, problems: list[str]) -> None:
     """Renumber items (wards or features) that carry a known erratum, when the fix is unambiguous."""
     taken = {item.ward_no for item in items}
@@ -273,15 +329,19 @@ def _attach_boundaries(
             )
         else:
             claimed[f.ward_no].append(f)
+    conflicting = [(number, group) for number, group in sorted(claimed.items()) if len(group) > 1]
+    if conflicting:
+        listing = "; ".join(
+            f"ward {number} in features {', '.join(f'#{f.index}' for f in group)}"
+            for number, group in conflicting[:5]
+        ) + (f"; and {len(conflicting) - 5} more" if len(conflicting) > 5 else "")
+        raise WardImportError(
+            f"{boundaries}: {len(conflicting)} ward(s) drawn by more than one feature with different "
+            f"geometries ({listing}): which boundary is right cannot be told; nothing imported. "
+            "Keep one feature per ward"
+        )
     with conn.cursor() as cur:
         for number, group in sorted(claimed.items()):
-            if len(group) > 1:
-                listing = ", ".join(f"#{f.index}" for f in group)
-                problems.append(
-                    f"{boundaries.name}: ward {number} has {len(group)} features ({listing}); none used"
-                )
-                reported.add(number)
-                continue
             f = group[0]
             cur.execute("select public.ward_boundary_problem(%s)", (Jsonb(f.geometry),))
             row = cur.fetchone()
@@ -319,20 +379,26 @@ def import_wards(
     conn: psycopg.Connection,
     boundaries: Path = DEFAULT_BOUNDARIES,
     zones: Path = DEFAULT_ZONES,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
 ) -> WardImportReport:
     """Load the wards of `zones` with the boundaries of `boundaries` into table ward, in one transaction.
 
-    Raises WardImportError when a file cannot be used (nothing is written). Defects of single
-    rows or features are reported in the returned report's `problems`, and the sound rest is loaded.
-    The writes commit before this returns, unless the caller already has a transaction open on
-    `conn` (then they are a savepoint in it, and the caller commits).
+    Raises WardImportError when a file cannot be used (nothing is written), and
+    WardRemovalRefusedError when the files would clear a boundary or a zone a ward has, unless
+    replace=True. Defects of single rows or features are reported in the returned report's
+    `problems`, and the sound rest is loaded. The writes commit before this returns, unless the
+    caller already has a transaction open on `conn` (then they are a savepoint in it, and the
+    caller commits); dry_run rolls them back (and reports what would be cleared instead of refusing).
     """
     boundaries, zones = Path(boundaries), Path(zones)
-    report = WardImportReport(zones_file=zones, boundaries_file=boundaries)
+    report = WardImportReport(zones_file=zones, boundaries_file=boundaries, replace=replace, dry_run=dry_run)
     problems = report.problems
     wards, report.rows_read = read_zones(zones, problems)
     features, attribution = read_features(boundaries, problems)
     report.features_read = len(features)
+    features, report.features_collapsed = _collapse_repeats(features, problems)
     _apply_errata(wards, zones.name, problems)
     _apply_errata(features, boundaries.name, problems)
     wards = _drop_collisions(wards, zones.name, problems)
@@ -341,7 +407,7 @@ def import_wards(
     if missing:
         problems.append(f"{zones.name}: no usable row for ward(s) {_ranges(missing)}")
 
-    with conn.transaction():
+    with conn.transaction() as tx:
         with conn.cursor() as cur:
             # One importer at a time; readers go on reading.
             cur.execute("lock table public.ward in share row exclusive mode")
@@ -351,6 +417,7 @@ def import_wards(
                 problems.append(
                     f"{boundaries.name}: no feature for ward {w.ward_no} {w.name}; loaded without a boundary"
                 )
+        _check_removals(conn, wards, boundaries, zones, report)
         with conn.cursor() as cur:
             for w in sorted(wards, key=lambda w: w.ward_no):
                 try:
@@ -389,7 +456,38 @@ def import_wards(
             )
             for number, name in cur.fetchall():
                 problems.append(f"ward {number} {name} is in the database but not in {zones.name}; kept")
+        if dry_run:
+            raise psycopg.Rollback(tx)
     return report
+
+
+def _check_removals(
+    conn: psycopg.Connection, wards: list[_Ward], boundaries: Path, zones: Path, report: WardImportReport
+) -> None:
+    """Wards whose boundary or zone the import would clear; refused unless replace (a dry run reports)."""
+    have = {
+        number: (has_boundary, has_zone)
+        for number, has_boundary, has_zone in conn.execute(
+            "select ward_no, boundary is not null, zone is not null from public.ward"
+        ).fetchall()
+    }
+    for w in sorted(wards, key=lambda w: w.ward_no):
+        has_boundary, has_zone = have.get(w.ward_no, (False, False))
+        if has_boundary and w.boundary is None:
+            report.boundaries_removed.append(w.ward_no)
+        if has_zone and w.zone is None:
+            report.zones_removed.append(w.ward_no)
+    try:
+        check_removals(
+            f"{boundaries.name} and {zones.name}",
+            report.removed,
+            "that earlier imports loaded and these files no longer give (--dry-run lists why, ward by ward)",
+            replace=report.replace,
+            dry_run=report.dry_run,
+            problems=report.problems,
+        )
+    except RemovalRefusedError as exc:
+        raise WardRemovalRefusedError(str(exc)) from None
 
 
 def _ranges(numbers: list[int]) -> str:

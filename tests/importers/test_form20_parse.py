@@ -35,22 +35,24 @@ REAL = {
     "AC001": (
         329, [1, 2], 1, 3, 47, 3, "01-ABADASA",
         [
-            "line 277: polling station 232 again (first on line 276)",
+            "line 277: polling station 232 again (first on line 276), with other votes",
             "polling stations 1-329: no row for 1 serial(s): 234",
         ],
     ),
     "AC002": (278, [1, 2], 0, None, 0, 0, None, []),
     "AC003": (
-        253, [1, 2], 0, None, 0, 0, "03-BHUJ", ["line 167: polling station 164 again (first on line 166)"]
+        253, [1, 2], 0, None, 0, 0, "03-BHUJ",
+        ["line 167: polling station 164 again (first on line 166), with other votes"],
     ),
     "AC004": (
-        234, [1, 2], 0, None, 16, 0, None, ["line 147: polling station 135 again (first on line 146)"]
+        234, [1, 2], 0, None, 16, 0, None,
+        ["line 147: polling station 135 again (first on line 146), with other votes"],
     ),
     "AC005": (258, [1, 2], 0, 3, 17, 0, None, []),
     "AC006": (
         250, [1, 2], 0, 3, 35, 0, None,
         [
-            "line 268: polling station 232 again (first on line 267)",
+            "line 268: polling station 232 again (first on line 267), with other votes",
             "polling stations 1-251: no row for 2 serial(s): 106, 234",
             "line 130: page Total differs from the sum of the 6 polling stations on lines 124-129 "
             "(stated vs sum): Kamalbhai Matang 136 vs 119, Chavda Vinod Lakhamashi 2370 vs 2140, "
@@ -179,7 +181,7 @@ def test_three_header_rows_split_names_and_every_line_kind(tmp_path: Path) -> No
     assert f.constituency == "7 - SECUNDERABAD"
     assert f.nota_counted_in == "total"
     assert [str(p) for p in f.problems] == [
-        "line 8: polling station 12A again (first on line 7)",
+        "line 8: polling station 12A again (first on line 7), with other votes",
         "polling stations 1-13: no row for 11 serial(s): 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
     ]
 

@@ -10,12 +10,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from lokdarpan_db.cli import run
 from lokdarpan_db.errors import BadInputError
 from lokdarpan_db.importers.wards import (
     DEFAULT_BOUNDARIES,
     DEFAULT_ZONES,
     WardImportError,
     WardImportReport,
+    WardRemovalRefusedError,
     import_wards,
 )
 
@@ -182,7 +184,16 @@ def test_row_defects_are_reported_and_the_rest_loaded(conn: psycopg.Connection, 
             lambda d: _write(d / "z.csv", b"ward_no,ward_name,zone\n1,K\xe2pra,East Zone\n"),
             "z.csv: not UTF-8 text",
         ),
+        (
+            lambda d: _write(d / "z.csv", "ward_no,ward_name,zone\n1,Kapra,East Zone\n2,Ka\x00pra,East\n"),
+            "z.csv:3:5: a NUL byte: not a text zones CSV file",
+        ),
+        (
+            lambda d: _write(d / "z.csv", DEFAULT_ZONES.read_text(encoding="utf-8").rstrip("\n")),
+            "z.csv:151: the last line ('150,Monda Market,North Zone') has no line end: the file looks cut",
+        ),
     ],
+    ids=["absent", "directory", "columns", "empty", "open quote", "latin-1", "NUL", "cut"],
 )
 def test_an_unusable_zones_file_is_refused_naming_it(
     conn: psycopg.Connection, tmp_path: Path, make, expected: str
@@ -259,7 +270,8 @@ def test_a_conflict_with_the_database_rolls_everything_back(conn: psycopg.Connec
     with pytest.raises(
         WardImportError, match=r"ghmc-ward-zones\.csv line 2: ward 1 Dr A S Rao Nagar conflicts"
     ):
-        import_wards(conn, DEFAULT_BOUNDARIES, zones)
+        # replace: the swapped names no longer match the features, whose boundaries would go
+        import_wards(conn, DEFAULT_BOUNDARIES, zones, replace=True)
 
     assert registry(conn) == before
 
@@ -293,3 +305,105 @@ def _write(path: Path, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+# --- issue 19: repeated features, and imports that would clear what the registry has --------
+
+
+def _geojson(tmp_path: Path, edit) -> Path:
+    doc = json.loads(DEFAULT_BOUNDARIES.read_text(encoding="utf-8"))
+    edit(doc["features"])
+    path = tmp_path / DEFAULT_BOUNDARIES.name  # the same name: a re-import of the same file
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_every_feature_repeated_erases_nothing(conn: psycopg.Connection, tmp_path: Path) -> None:
+    import_wards(conn, DEFAULT_BOUNDARIES, DEFAULT_ZONES)
+    before = registry(conn)
+    doubled = _geojson(tmp_path, lambda features: features.extend([dict(f) for f in features]))
+
+    report = import_wards(conn, doubled, DEFAULT_ZONES)
+
+    assert (report.features_read, report.features_collapsed) == (290, 145)
+    assert (report.with_boundary, report.without_boundary, report.unchanged) == (145, 5, 150)
+    assert (
+        "ghmc-wards.geojson feature #146 'Ward 91 Khairatabad': repeats feature #1 "
+        "(same name and geometry); used once"
+    ) in report.problems
+    assert report.removed == ""
+    assert registry(conn) == before  # no boundary lost, not even updated_at moved
+    assert scalar(conn, "select count(*) from ward where boundary is not null") == 145
+
+
+def test_a_ward_drawn_twice_differently_refuses_the_file(conn: psycopg.Connection, tmp_path: Path) -> None:
+    import_wards(conn, DEFAULT_BOUNDARIES, DEFAULT_ZONES)
+    before = registry(conn)
+
+    def second_jubilee(features: list) -> None:
+        jubilee = next(f for f in features if f["properties"]["name"] == "Ward 95 Jubilee Hills")
+        other = json.loads(json.dumps(jubilee))
+        other["geometry"] = features[0]["geometry"]  # a valid polygon, but another one
+        features.append(other)
+
+    with pytest.raises(WardImportError) as caught:
+        import_wards(conn, _geojson(tmp_path, second_jubilee), DEFAULT_ZONES)
+    assert str(caught.value) == (
+        f"{tmp_path / DEFAULT_BOUNDARIES.name}: 1 ward(s) drawn by more than one feature with different "
+        "geometries (ward 95 in features #4, #146): which boundary is right cannot be told; nothing "
+        "imported. Keep one feature per ward"
+    )
+    assert registry(conn) == before
+
+
+def test_an_import_that_would_clear_a_boundary_or_a_zone_is_refused_unless_replace(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    import_wards(conn, DEFAULT_BOUNDARIES, DEFAULT_ZONES)
+    before = registry(conn)
+    without_95 = _geojson(
+        tmp_path,
+        lambda fs: fs.remove(next(f for f in fs if f["properties"]["name"] == "Ward 95 Jubilee Hills")),
+    )
+    zones = copy_zones(tmp_path, {"\n5,Mallapur,East Zone": "\n5,Mallapur,Eastern Zone"})
+
+    with pytest.raises(WardRemovalRefusedError) as caught:
+        import_wards(conn, without_95, zones)
+    assert str(caught.value) == (
+        "ghmc-wards.geojson and ghmc-ward-zones.csv: this import would remove the boundary of 1 ward (95) "
+        "and the zone of 1 ward (5) that earlier imports loaded and these files no longer give (--dry-run "
+        "lists why, ward by ward); nothing imported: check that the file is complete, or pass --replace to "
+        "remove them"
+    )
+    assert isinstance(caught.value, BadInputError) and caught.value.exit_code == 2
+    assert registry(conn) == before
+
+    preview = import_wards(conn, without_95, zones, dry_run=True)
+    assert (preview.boundaries_removed, preview.zones_removed, preview.updated) == ([95], [5], 2)
+    assert "ghmc-wards.geojson: no feature for ward 95 Jubilee Hills; loaded without a boundary" in (
+        preview.problems
+    )
+    assert registry(conn) == before
+
+    replaced = import_wards(conn, without_95, zones, replace=True)
+    assert replaced.removed == "the boundary of 1 ward (95) and the zone of 1 ward (5)"
+    assert scalar(conn, "select boundary is null and zone is not null from ward where ward_no = 95") is True
+    assert scalar(conn, "select zone is null from ward where ward_no = 5") is True
+
+
+def test_the_cli_names_the_nul_byte_and_the_refusal_in_one_line(
+    db_url: str, conn: psycopg.Connection, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import_wards(conn, DEFAULT_BOUNDARIES, DEFAULT_ZONES)
+    text = DEFAULT_ZONES.read_text(encoding="utf-8").replace("\n5,Mallapur,", "\n5,Mal\x00lapur,")
+    zones = _write(tmp_path / "zones.csv", text)
+    assert run(["--db", db_url, "import", "wards", "--zones", str(zones)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {zones}:6:6: a NUL byte: not a text zones CSV file (a binary or damaged copy?); "
+                   "nothing imported"]
+    zones = copy_zones(tmp_path, {"\n5,Mallapur,East Zone": "\n5,Mallapur,Eastern Zone"})
+    assert run(["--db", db_url, "import", "wards", "--zones", str(zones), "--dry-run"]) == 0
+    assert "would clear: the zone of 1 ward (5)" in capsys.readouterr().out
+    assert run(["--db", db_url, "import", "wards", "--zones", str(zones)]) == 2
+    assert "pass --replace" in capsys.readouterr().err
+    assert scalar(conn, "select zone from ward where ward_no = 5") == "East Zone"

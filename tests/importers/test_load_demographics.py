@@ -101,3 +101,14 @@ def test_unknown_or_contradictory_wards_are_refused(conn: psycopg.Connection, tm
     with pytest.raises(ElectoralFileError, match=r"line 3: ward GHMC-095 again \(lines 2, 3\)"):
         import_demographics(conn, path)
     assert snapshot(conn) == before
+
+
+def test_a_cut_file_is_refused_rather_than_loading_a_cut_value(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    before = snapshot(conn)
+    path = tmp_path / "cut.csv"
+    path.write_text(HEADER + "Jubilee Hills,0.9,0.1,0.1,0.2\nGHMC-001,0.8,0.5,0.1,0.2", encoding="utf-8")
+    with pytest.raises(ElectoralFileError, match=r"line 3: the last line \('GHMC-001,0\.8,0\.5,0\.1,0\.2'\)"):
+        import_demographics(conn, path)
+    assert snapshot(conn) == before

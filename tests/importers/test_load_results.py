@@ -14,8 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from lokdarpan_db.cli import run
 from lokdarpan_db.errors import BadInputError
-from lokdarpan_db.importers.electoral import ElectoralFileError
+from lokdarpan_db.importers.electoral import ElectoralFileError, read_results_csv
 from lokdarpan_db.importers.electoral.load_common import ElectoralLoadError
 from lokdarpan_db.importers.electoral.load_constituencies import (
     DEFAULT_BOUNDARIES,
@@ -24,6 +25,7 @@ from lokdarpan_db.importers.electoral.load_constituencies import (
     import_constituencies,
 )
 from lokdarpan_db.importers.electoral.load_results import DEFAULT_RESULTS, ResultsImportReport, import_results
+from lokdarpan_db.importers.safety import RemovalRefusedError
 from lokdarpan_db.importers.wards import import_wards
 from lokdarpan_db.migrate import plan as plan_mod
 from lokdarpan_db.migrate.engine import Engine
@@ -343,7 +345,20 @@ def test_overrides_replace_a_wards_computed_rows_and_can_be_withdrawn(
     ).fetchall()
     conn.commit()
     assert [(n, float(f), m) for n, f, m, _ in rows] == [(60, 0.25, "override"), (61, 0.75, "override")]
-    back = import_constituencies(conn, DEFAULT_BOUNDARIES, DEFAULT_OVERRIDES)
+    # The shipped file no longer has them: withdrawing them is a removal, refused without replace.
+    with pytest.raises(RemovalRefusedError) as refused:
+        import_constituencies(conn, DEFAULT_BOUNDARIES, DEFAULT_OVERRIDES)
+    assert str(refused.value) == (
+        f"{DEFAULT_OVERRIDES.name}: this import would remove 2 overrides (ward GHMC-095) that earlier "
+        "imports loaded and this file no longer has; nothing imported: check that the file is complete, "
+        "or pass --replace to remove them"
+    )
+    assert one(conn, "select count(*) from ward_constituency_override") == 2
+    preview = import_constituencies(conn, DEFAULT_BOUNDARIES, DEFAULT_OVERRIDES, dry_run=True)
+    assert preview.overrides_removed == 2
+    assert any("would remove 2 overrides (ward GHMC-095)" in p for p in preview.problems)
+    assert one(conn, "select count(*) from ward_constituency_override") == 2
+    back = import_constituencies(conn, DEFAULT_BOUNDARIES, DEFAULT_OVERRIDES, replace=True)
     assert back.overrides_removed == 2 and back.overrides_applied == []
     assert one(conn, "select count(*) from ward_constituency where method = 'override'") == 0
 
@@ -381,3 +396,88 @@ def test_constituencies_need_wards(databases) -> None:
             assert report.acs == 119 and report.wards_assigned == 0
     finally:
         databases.drop(url)
+
+
+# --- issue 19: a short results file does not delete; a bad --delimiter is one line --------------
+
+
+def _ac61(folder: Path, *, drop: int = 0) -> tuple[Path, list[dict[str, str]]]:
+    """AC 61's rows of the real file (without percents), the last `drop` of them left out."""
+    with DEFAULT_RESULTS.open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["ac_no"] == "61"]
+    kept = rows[: len(rows) - drop]
+    folder.mkdir(exist_ok=True)
+    path = folder / DEFAULT_RESULTS.name
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["st_code", "ac_no", "ac_name", "candidate", "party", "total_votes"])
+        w.writerows([r["st_code"], r["ac_no"], r["ac_name"], r["candidate"], r["party"], r["total_votes"]]
+                    for r in kept)
+    return path, rows[len(kept):]
+
+
+def test_a_results_reimport_that_would_remove_rows_is_refused_unless_replace(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    before = results_snapshot(conn)
+    path, gone = _ac61(tmp_path, drop=1)
+    votes = int(gone[0]["total_votes"])
+    with pytest.raises(RemovalRefusedError) as refused:
+        import_results(conn, path, recompute=False)
+    assert str(refused.value) == (
+        f"{path.name}: this import would remove 1 candidate row ({votes:,} votes) of 1 constituency in "
+        "election ASSEMBLY 2023 that earlier imports loaded and this file no longer has; nothing imported: "
+        "check that the file is complete, or pass --replace to remove them"
+    )
+    assert results_snapshot(conn) == before
+    preview = import_results(conn, path, recompute=False, dry_run=True)
+    assert (preview.removed, preview.votes_removed) == (1, votes)
+    assert results_snapshot(conn) == before
+
+    try:  # another election, so that the real one stays as loaded
+        full, _ = _ac61(tmp_path / "full", drop=0)
+        kept = len(read_results_csv(path).rows)
+        assert import_results(conn, full, year=2031, recompute=False).inserted == kept + 1
+        replaced = import_results(conn, path, year=2031, recompute=False, replace=True)
+        assert (replaced.removed, replaced.votes_removed, replaced.unchanged) == (1, votes, kept)
+        assert any("removed 1 candidate row" in p and "(--replace)" in p for p in replaced.problems)
+        assert one(conn, "select count(*) from constituency_result r join election e on e.id = r.election_id "
+                   "where e.year = 2031") == kept
+    finally:
+        conn.execute("delete from election where year = 2031")
+        conn.commit()
+
+
+def test_a_cut_results_file_is_refused_naming_the_last_line(conn: psycopg.Connection, tmp_path: Path) -> None:
+    path = tmp_path / DEFAULT_RESULTS.name
+    path.write_text(DEFAULT_RESULTS.read_text(encoding="utf-8")[:-20], encoding="utf-8")
+    before = results_snapshot(conn)
+    with pytest.raises(
+        ElectoralFileError,
+        match=r"line 2410: the last line \('S29,Telangana,119,.*'\) has no line end: the file looks cut",
+    ):
+        import_results(conn, path, replace=True)
+    assert results_snapshot(conn) == before
+
+
+def test_an_empty_delimiter_is_one_line_exit_2(
+    db_url: str, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["--db", db_url, "import", "results", "--delimiter", ""]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: {DEFAULT_RESULTS}: delimiter '' is not one separator character: give one, e.g. "
+        "--delimiter ';' (',', ';', '|' or 'tab'), or leave it out to have it sniffed"
+    ]
+    assert run(["--db", db_url, "import", "results", "--delimiter", ",;", "--dry-run"]) == 2
+    assert "delimiter ',;' is not one separator character" in capsys.readouterr().err
+    assert run(["--db", db_url, "import", "results", "--delimiter", ",", "--dry-run", "--no-recompute"]) == 0
+    assert "2409 unchanged, 0 would be removed" in capsys.readouterr().out
+
+
+def test_a_cut_overrides_file_is_refused(conn: psycopg.Connection, tmp_path: Path) -> None:
+    path = tmp_path / "overrides.csv"
+    path.write_text("ward_no,ac_no,ward_fraction,reason\n95,61,1,checked", encoding="utf-8")
+    with pytest.raises(ElectoralFileError, match=r"line 2: the last line \('95,61,1,checked'\) has no line"):
+        import_constituencies(conn, overrides=path, replace=True)
+    assert one(conn, "select count(*) from ward_constituency_override") == 0

@@ -229,3 +229,23 @@ def test_bad_mapping_file_is_refused_with_lines(tmp_path: Path) -> None:
 def test_unknown_mapping_key_in_dict_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ElectoralFileError, match=r"the mapping names unknown fields \['votes'\]"):
         read_results_csv(ECI, mapping={"votes": "total_votes"})
+
+
+def test_the_delimiter_is_one_character_and_tab_may_be_named(tmp_path: Path) -> None:
+    p = write(tmp_path, "t.csv", "ac_no\tac_name\tcandidate\tparty\ttotal_votes\n1\tA\tX\tP\t3\n")
+    assert len(read_results_csv(p, delimiter="tab").rows) == 1
+    assert len(read_results_csv(p, delimiter="\\t").rows) == 1  # as typed in a shell: backslash, t
+    for bad in ("", ";;", '"', "\n"):
+        with pytest.raises(ElectoralFileError, match=r"is not one separator character") as err:
+            read_results_csv(p, delimiter=bad)
+        assert "\n" not in str(err.value)
+
+
+def test_a_file_whose_last_line_has_no_line_end_is_refused_as_cut(tmp_path: Path) -> None:
+    p = write(tmp_path, "r.csv", "ac_no,ac_name,candidate,party,total_votes\n1,A,X,P,3\n1,A,Y,Q,1")
+    with pytest.raises(ElectoralFileError) as err:
+        read_results_csv(p)
+    assert str(err.value) == (
+        f"{p}: line 3: the last line ('1,A,Y,Q,1') has no line end: the file looks cut short (an interrupted "
+        "copy or download); nothing imported. If the file is complete, end its last line with a newline"
+    )

@@ -34,7 +34,13 @@ numbering row, 17 page Totals. AC006 250 stations, numbering row, 35 page Totals
 valid votes: station 106, which belongs to that page, was not typed. AC007 281 stations, 14
 candidates (as many names as columns; its PC has 14 candidates and NOTA). Every station row's
 own arithmetic is right in all seven. Where a serial appears twice the two rows differ and the
-page Totals count both: a mistyped serial, not a row typed twice, so both rows are kept.
+page Totals count both: a mistyped serial, not a row typed twice, so both rows are kept. A row that
+repeats an earlier one exactly (same serial, same votes, same totals) is a row typed or pasted
+twice: it is dropped from Form20File.rows (one station), listed in Form20File.collapsed and
+reported.
+
+A file cut short is refused: a last line without a line end (the other lines have one), or a last
+row of numbers with fewer fields than the file's rows.
 
 Errors and warnings. A file is refused (ElectoralFileError, a BadInputError naming file, line and
 reason; every error is collected first, and `.problems` holds them all) when it cannot be
@@ -59,6 +65,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ..safety import cut_message, cut_short
 from ._common import ElectoralFileError, Problem, parse_count, read_text, refuse, squeeze
 from .eci_lists import Candidate, CandidateList, Party, PartyList, read_candidates, read_parties
 from .names import name_key, normalise_name
@@ -140,6 +147,8 @@ class Form20File:
     summaries: list[SummaryRow] = field(default_factory=list)
     notes: list[LineNote] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # (line, first line, serial) of each station row that repeats an earlier one exactly: not in rows
+    collapsed: list[tuple[int, int, str]] = field(default_factory=list)
 
     @property
     def header_rows(self) -> int:
@@ -218,6 +227,9 @@ class _Layout:
 
 
 def _records(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    cut = cut_short(text)
+    if cut is not None:
+        raise refuse(path, cut[0], cut_message(cut[1]))
     reader = csv.reader(io.StringIO(text, newline=""))
     out: list[tuple[int, list[str]]] = []
     end = 0
@@ -228,6 +240,15 @@ def _records(path: Path, text: str) -> list[tuple[int, list[str]]]:
     except csv.Error as exc:
         raise refuse(path, reader.line_num, f"not valid CSV ({exc})") from None
     width = max((len(c) for _, c in out), default=0)
+    last = next(((n, c) for n, c in reversed(out) if any(c)), None)
+    if last is not None and len(last[1]) < width and sum(parse_count(c) is not None for c in last[1]) >= 2:
+        # A row of numbers shorter than the file's rows, at the very end: the rest of it was cut.
+        raise refuse(
+            path,
+            last[0],
+            f"the last row has {len(last[1])} fields where the file's rows have {width}: the file looks "
+            "cut short (an interrupted copy or download); nothing imported",
+        )
     return [(n, c + [""] * (width - len(c))) for n, c in out]
 
 
@@ -382,8 +403,30 @@ def parse_form20(path: Path | str) -> Form20File:
     if result.constituency is None:
         named = [n.text for n in result.notes if n.kind == "constituency"]
         result.constituency = named[0] if named else None
+    _collapse_repeats(result)
     _check(result)
     return result
+
+
+def _collapse_repeats(result: Form20File) -> None:
+    """A station row typed twice (same serial, same votes, same totals) is one station."""
+    first: dict[tuple[object, ...], int] = {}
+    kept: list[PollingStationRow] = []
+    for r in result.rows:
+        key = (r.serial, tuple(r.votes), r.total_valid, r.rejected, r.nota, r.total, r.tendered)
+        if key in first:
+            result.collapsed.append((r.line, first[key], r.serial))
+            result.problems.append(
+                Problem(
+                    r.line,
+                    f"polling station {r.serial} repeats line {first[key]} exactly (same votes and totals): "
+                    "counted once",
+                )
+            )
+            continue
+        first[key] = r.line
+        kept.append(r)
+    result.rows = kept
 
 
 def _classify(line: int, cells: list[str], lay: _Layout, out: Form20File, errors: list[Problem]) -> None:
@@ -523,7 +566,10 @@ def _check_serials(result: Form20File) -> None:
     for r in result.rows:
         if r.serial in first:
             result.problems.append(
-                Problem(r.line, f"polling station {r.serial} again (first on line {first[r.serial]})")
+                Problem(
+                    r.line,
+                    f"polling station {r.serial} again (first on line {first[r.serial]}), with other votes",
+                )
             )
         else:
             first[r.serial] = r.line

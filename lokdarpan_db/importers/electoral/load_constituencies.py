@@ -13,7 +13,10 @@ ACs).
 
 The overrides file (data/electoral/ward-constituency-overrides.csv; `#` lines are comments) has
 columns ward_id or ward_no, ac_no, ward_fraction, reason: the file is the whole reviewed set,
-so ward_constituency_override is made equal to it (rows not in the file are removed). A ward's
+so ward_constituency_override is made equal to it (rows not in the file are removed — only with
+replace=True, `--replace`: otherwise an import that would remove an override is refused, naming
+them; a dry run reports them). An overrides file whose last line has no line end was cut short:
+refused. A ward's
 fractions must add up to 1. Then compute_ward_constituency(sliver) recomputes ward_constituency,
 and the report lists the wards split between constituencies, the slivers dropped, the wards
 without any constituency and the overrides applied.
@@ -35,6 +38,7 @@ from typing import Any
 
 import psycopg
 
+from ..safety import amount, check_removals, cut_message, cut_short
 from ._common import read_text, refuse
 from .load_common import (
     DATA_DIR,
@@ -81,7 +85,8 @@ class ConstituencyImportReport(ReportMixin):
     overrides_updated: int = 0
     overrides_unchanged: int = 0
     overrides_removed: int = 0
-    sliver: float = 0.02
+    replace: bool = False
+    sliver: float | None = None
     wards: int = 0
     wards_assigned: int = 0
     wards_split: dict[str, list[int]] = field(default_factory=dict)
@@ -233,6 +238,9 @@ def read_boundaries(path: Path, problems: list[str]) -> list[_Feature]:
 def read_overrides(path: Path) -> list[_Override]:
     """The reviewed overrides CSV (`#` lines are comments), checked; refuses the file on any bad row."""
     text = read_text(path)
+    cut = cut_short(text)
+    if cut is not None:
+        raise refuse(path, cut[0], cut_message(cut[1]))
     lines = [(n, raw) for n, raw in enumerate(text.splitlines(), start=1)]
     data = [(n, raw) for n, raw in lines if raw.strip() and not raw.lstrip().startswith("#")]
     if not data:
@@ -306,8 +314,9 @@ def import_constituencies(
     overrides: Path | str | None = DEFAULT_OVERRIDES,
     *,
     state_code: str = "S29",
-    sliver: float = 0.02,
+    sliver: float | None = None,
     dry_run: bool = False,
+    replace: bool = False,
     progress: Progress | None = None,
     require_wards: bool = True,
 ) -> ConstituencyImportReport:
@@ -315,12 +324,18 @@ def import_constituencies(
 
     Raises ElectoralFileError (a BadInputError) for a bad file, ElectoralLoadError when the ward
     registry is empty (unless require_wards=False) or an override names an unknown ward or AC;
-    nothing is written then. overrides=None leaves ward_constituency_override as it is.
+    nothing is written then. overrides=None leaves ward_constituency_override as it is. The
+    overrides file is the whole reviewed set: overrides it no longer has are removed only with
+    replace=True; otherwise such an import is refused (RemovalRefusedError naming the count and
+    the wards; a dry run reports them). sliver=None keeps the shared threshold
+    (electoral_setting.sliver_threshold); a value changes that setting first (admins only).
     """
     boundaries = Path(boundaries)
     overrides_path = Path(overrides) if overrides is not None else None
-    report = ConstituencyImportReport(boundaries, overrides_path, state_code, dry_run=dry_run, sliver=sliver)
-    if not (0 <= sliver < 0.5):
+    report = ConstituencyImportReport(
+        boundaries, overrides_path, state_code, dry_run=dry_run, sliver=sliver, replace=replace
+    )
+    if sliver is not None and not (0 <= sliver < 0.5):
         raise ElectoralLoadError(f"sliver must be in [0, 0.5), got {sliver}")
     features = read_boundaries(boundaries, report.problems)
     report.features_read = len(features)
@@ -521,14 +536,33 @@ def _load_overrides(
     ).fetchone()
     if doubled:
         raise refuse_lines(path, [(doubled[0], f"ward {doubled[1]} and its AC appear {doubled[2]} times")])
-    removed = conn.execute(
+    gone = conn.execute(
+        """
+        select count(*), array_agg(distinct v.ward_id order by v.ward_id)
+        from public.ward_constituency_override as v
+        where not exists (select from pg_temp.stg_override_resolved as o
+                          where o.ward_id = v.ward_id and o.constituency_id = v.constituency_id)
+        """
+    ).fetchone()
+    assert gone is not None
+    report.overrides_removed = int(gone[0])
+    wards = gone[1] or []
+    shown = ", ".join(wards[:10]) + (f" and {len(wards) - 10} more" if len(wards) > 10 else "")
+    check_removals(
+        path.name,
+        f"{amount(report.overrides_removed, 'override')} (ward {shown})" if report.overrides_removed else "",
+        "that earlier imports loaded and this file no longer has",
+        replace=report.replace,
+        dry_run=report.dry_run,
+        problems=report.problems,
+    )
+    conn.execute(
         """
         delete from public.ward_constituency_override as v
         where not exists (select from pg_temp.stg_override_resolved as o
                           where o.ward_id = v.ward_id and o.constituency_id = v.constituency_id)
         """
     )
-    report.overrides_removed = removed.rowcount
     rows_back = conn.execute(
         """
         insert into public.ward_constituency_override as v
@@ -548,7 +582,16 @@ def _load_overrides(
     )
 
 
-def _compute(conn: psycopg.Connection, sliver: float, report: ConstituencyImportReport) -> None:
+def _compute(conn: psycopg.Connection, sliver: float | None, report: ConstituencyImportReport) -> None:
+    # The threshold is shared by everybody who recomputes: giving one changes the setting, which
+    # only admins may (an analyst gets permission denied, issue 18).
+    if sliver is not None:
+        try:
+            conn.execute("update public.electoral_setting set sliver_threshold = %s", (sliver,))
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise ElectoralLoadError(f"--sliver changes the shared threshold: {db_error_line(exc)}") from None
+    row = conn.execute("select sliver_threshold from public.electoral_setting").fetchone()
+    report.sliver = float(row[0]) if row else None
     conn.execute("drop table if exists pg_temp.wc_before")
     conn.execute(
         "create temporary table wc_before on commit drop as "
@@ -558,10 +601,9 @@ def _compute(conn: psycopg.Connection, sliver: float, report: ConstituencyImport
         result = conn.execute(
             """
             select r.ward_id, r.constituencies, r.dropped_slivers, r.method
-            from public.compute_ward_constituency(%s::numeric) as r
+            from public.compute_ward_constituency() as r
             order by r.ward_id
-            """,
-            (sliver,),
+            """
         ).fetchall()
     except psycopg.errors.CheckViolation as exc:
         raise ElectoralLoadError(f"compute_ward_constituency: {db_error_line(exc)}") from None

@@ -27,6 +27,7 @@ from typing import Literal
 
 import psycopg
 
+from ..safety import cut_message, cut_short
 from ._common import read_text, refuse, squeeze
 from .load_common import (
     ElectoralLoadError,
@@ -75,6 +76,9 @@ class _Row:
 def read_demographics(path: Path, scale: Scale, problems: list[str]) -> tuple[list[_Row], str]:
     """The rows of a demographics CSV, checked; refuses the file on any bad row. (rows, ward column)."""
     text = read_text(path)
+    cut = cut_short(text)
+    if cut is not None:
+        raise refuse(path, cut[0], cut_message(cut[1]))
     lines = [
         (n, raw)
         for n, raw in enumerate(text.splitlines(), start=1)

@@ -31,8 +31,15 @@ the database, in one transaction:
   anyway (a deferred check that the candidates add up to total_valid). The parser's other
   warnings (repeated or missing serials, page totals that differ) are reported and the file loads.
 
-Re-importing a file changes nothing; the election's results at the AC's stations that the file
-no longer has are removed (the stations themselves stay in the registry).
+Re-importing a file changes nothing. The file is the whole set of the AC's results in the
+election: the results at the AC's stations that the file no longer has, and candidate rows of its
+stations that it no longer has, are removed (the stations themselves stay in the registry) — but
+only with replace=True (`--replace`): otherwise an import that would remove anything is refused
+(RemovalRefusedError, naming the counts of station results, candidate rows and votes), so a short
+or cut file never turns into deletions. A dry run reports what would go. A station row typed twice
+identically is one station (Form20File.collapsed; Form20ImportReport.duplicates_collapsed).
+
+import_form20_files loads several files as one transaction (default) or each on its own (each=True).
 """
 
 from __future__ import annotations
@@ -40,11 +47,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import psycopg
 
+from ...errors import BadInputError
+from ..safety import amount, check_removals, removal_text
 from ._common import ElectoralFileError, Problem
 from .eci_lists import Candidate, read_candidates, read_parties
 from .form20 import Form20File, parse_form20
@@ -112,6 +123,7 @@ class Form20ImportReport(ReportMixin):
     stations_updated: int = 0
     stations_unchanged: int = 0
     duplicate_serials: list[str] = field(default_factory=list)
+    duplicates_collapsed: list[str] = field(default_factory=list)
     station_results_inserted: int = 0
     station_results_updated: int = 0
     station_results_unchanged: int = 0
@@ -121,7 +133,80 @@ class Form20ImportReport(ReportMixin):
     results_updated: int = 0
     results_unchanged: int = 0
     results_removed: int = 0
+    votes_removed: int = 0
+    replace: bool = False
     problems: list[str] = field(default_factory=list)
+
+    _extra_keys = ("removed",)
+
+    @property
+    def removed(self) -> str:
+        """What the import removed (or, refused or in a dry run, would remove), in words; '' if nothing."""
+        rows = amount(self.results_removed, "candidate row") if self.results_removed else ""
+        if rows and self.votes_removed:
+            rows += f" ({amount(self.votes_removed, 'vote')})"
+        n = self.station_results_removed
+        return removal_text([amount(n, "station result") if n else "", rows])
+
+
+Fate = Literal["committed", "rolled back", "refused"]
+
+
+@dataclass
+class Form20FileFate:
+    """What became of one file of a batch: its report when it loaded, the error when it was refused."""
+
+    file: Path
+    fate: Fate
+    error: str | None = None
+    report: Form20ImportReport | None = None
+
+
+@dataclass
+class Form20BatchReport(ReportMixin):
+    """What import_form20_files did with each file (or, with dry_run, would do)."""
+
+    each: bool
+    dry_run: bool
+    files: list[Form20FileFate] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[Form20FileFate]:
+        return [f for f in self.files if f.fate == "refused"]
+
+    @property
+    def reports(self) -> list[Form20ImportReport]:
+        return [f.report for f in self.files if f.report is not None]
+
+    def check(self) -> None:
+        """Raise Form20FilesRefusedError (one line, exit 2) when a file was refused (each=True)."""
+        refused = self.refused
+        if not refused:
+            return
+        loaded = [f.file.name for f in self.files if f.report is not None]
+        fate = "rolled back (dry run)" if self.dry_run else "committed"
+        others = "; ".join(f"{f.file.name} also refused" for f in refused[1:])
+        raise Form20FilesRefusedError(
+            f"{len(refused)} of {len(self.files)} files refused: {refused[0].error}"
+            + (f"; {others}" if others else "")
+            + (f"; {', '.join(loaded)} {fate}" if loaded else "; no file imported")
+        )
+
+
+class Form20FilesRefusedError(BadInputError, ValueError):
+    """With each=True, one or more files were refused (the others loaded): exit 2, one line."""
+
+
+class Form20BatchError(BadInputError, ValueError):
+    """A file of a one-transaction batch was refused: nothing of the batch is imported (exit 2).
+
+    str() is one line: the refused file and why, and that the other files were rolled back.
+    """
+
+    def __init__(self, message: str, cause: BadInputError, path: Path) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.path = path
 
 
 @dataclass
@@ -156,18 +241,29 @@ def import_form20(
     delimitation: int = 2008,
     min_similarity: float = 0.6,
     dry_run: bool = False,
+    replace: bool = False,
     progress: Progress | None = None,
+    _preview: bool | None = None,
 ) -> Form20ImportReport:
     """Load one Form 20 file; see the module docstring. Raises ElectoralFileError (a
-    BadInputError naming file, line and reason) for a file it will not load; nothing is written then."""
+    BadInputError naming file, line and reason) for a file it will not load, RemovalRefusedError
+    when it would remove results of the AC that earlier imports loaded and replace is False;
+    nothing is written then. A dry run reports such removals instead of refusing."""
+    preview = dry_run if _preview is None else _preview
     path, candidates, parties = Path(path), Path(candidates), Path(parties)
     if not re.fullmatch(r"[SU][0-9]{2}", state_code):
         raise ElectoralLoadError(f"state_code {state_code!r} is not an ECI state code like S06")
     if not 0 < min_similarity <= 1:
         raise ElectoralLoadError(f"min_similarity must be in (0, 1], got {min_similarity}")
-    report = Form20ImportReport(path, candidates, parties, election_type, year, state_code, dry_run=dry_run)
+    report = Form20ImportReport(
+        path, candidates, parties, election_type, year, state_code, dry_run=preview, replace=replace
+    )
     form = parse_form20(path)
     report.problems.extend(problem_text(path, p) for p in form.problems)
+    report.duplicates_collapsed = [
+        f"{path.name} line {line}: polling station {serial} repeats line {first} exactly: counted once"
+        for line, first, serial in form.collapsed
+    ]
     cand_list = read_candidates(candidates)
     report.problems.extend(problem_text(candidates, p) for p in cand_list.problems)
     party_list = read_parties(parties)
@@ -210,12 +306,76 @@ def import_form20(
             report.election_id, report.election_created = ensure_election(
                 conn, election_type, year, election_state, round, f"Form 20 files ({path.parent.name})"
             )
-            _write(conn, path, ac_id, delimitation, stations, matched, party_ids, report, progress)
+            _write(conn, path, ac_id, delimitation, stations, matched, party_ids, report, progress, preview)
     except psycopg.errors.IntegrityError as exc:
         raise ElectoralLoadError(f"{path}: {db_error_line(exc)}; nothing imported") from None
     if previous_plan_mode is not None and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         # The caller's transaction goes on: give it back its setting.
         conn.execute("select set_config('plan_cache_mode', %s, true)", (previous_plan_mode,))
+    return report
+
+
+def import_form20_files(
+    conn: psycopg.Connection,
+    paths: Sequence[Path | str],
+    *,
+    each: bool = False,
+    dry_run: bool = False,
+    replace: bool = False,
+    progress: Progress | None = None,
+    **options: Any,
+) -> Form20BatchReport:
+    """Load several Form 20 files (options as import_form20's).
+
+    By default the files are one transaction: all load or none does, and a refused file raises
+    Form20BatchError naming it and saying the others were rolled back. With each=True every file is
+    its own transaction (committed as it loads, when `conn` has no transaction open): a refused file
+    does not stop the others, and the report gives every file's fate. A dry run rolls everything
+    back and reports what would be done (later files see what earlier ones would have loaded).
+    """
+    files = [Path(p) for p in paths]
+    report = Form20BatchReport(each=each, dry_run=dry_run)
+    if each:
+        for path in files:
+            try:
+                r = import_form20(conn, path, dry_run=dry_run, replace=replace, progress=progress, **options)
+            except BadInputError as exc:
+                report.files.append(Form20FileFate(path, "refused", str(exc)))
+                continue
+            report.files.append(Form20FileFate(path, "rolled back" if dry_run else "committed", report=r))
+        return report
+    done: list[Form20ImportReport] = []
+    with load_transaction(conn, dry_run):
+        for i, path in enumerate(files):
+            try:
+                done.append(
+                    import_form20(
+                        conn, path, replace=replace, progress=progress, _preview=dry_run, **options
+                    )
+                )
+            except BadInputError as exc:
+                loaded = ", ".join(r.file.name for r in done)
+                untried = ", ".join(p.name for p in files[i + 1 :])
+                others = "; ".join(
+                    part
+                    for part in (
+                        f"{loaded} rolled back" if loaded else "",
+                        f"{untried} not tried" if untried else "",
+                    )
+                    if part
+                )
+                message = str(exc)
+                if len(files) > 1:
+                    message += (
+                        f" [the {len(files)} files are one transaction: nothing of them is imported"
+                        + (f" ({others})" if others else "")
+                        + "; fix or leave out "
+                        + path.name
+                        + ", or pass --each to commit each good file on its own]"
+                    )
+                raise Form20BatchError(message, exc, path) from None
+    fate: Fate = "rolled back" if dry_run else "committed"
+    report.files = [Form20FileFate(r.file, fate, report=r) for r in done]
     return report
 
 
@@ -254,6 +414,7 @@ def _stations(path: Path, form: Form20File, state_code: str, report: Form20Impor
     """The file's stations with their ids, checked; the file is refused when a station's sums are wrong."""
     errors: list[tuple[int | None, str]] = []
     seen: Counter[str] = Counter()
+    first_line: dict[str, int] = {}
     serials = {r.serial for r in form.rows}
     out: list[_Station] = []
     nota_in_valid = form.nota_counted_in == "total_valid"
@@ -261,6 +422,7 @@ def _stations(path: Path, form: Form20File, state_code: str, report: Form20Impor
     for r in form.rows:
         seen[r.serial] += 1
         occurrence = seen[r.serial]
+        first_line.setdefault(r.serial, r.line)
         ps_id = f"{state_code}-AC{ac:03d}-{r.serial}"
         serial_db = r.serial
         if occurrence > 1:
@@ -272,8 +434,8 @@ def _stations(path: Path, form: Form20File, state_code: str, report: Form20Impor
                 )
                 continue
             text = (
-                f"{path.name} line {r.line}: polling station {r.serial} again: kept as a separate station, "
-                f"ps_id {ps_id}, serial {serial_db}"
+                f"{path.name} line {r.line}: polling station {r.serial} again, with other votes than line "
+                f"{first_line[r.serial]}: kept as a separate station, ps_id {ps_id}, serial {serial_db}"
             )
             report.duplicate_serials.append(text)
             report.problems.append(text)
@@ -590,6 +752,7 @@ def _write(
     party_ids: dict[str, tuple[int, str]],
     report: Form20ImportReport,
     progress: Progress | None,
+    preview: bool,
 ) -> None:
     e = report.election_id
     temp_table(
@@ -681,7 +844,8 @@ def _write(
         """,
         (delimitation,),
     )
-    removed = conn.execute(
+    _check_removals(conn, path, ac_id, delimitation, report, preview)
+    conn.execute(
         """
         delete from public.polling_station_result as r
         using public.polling_station as p
@@ -691,7 +855,6 @@ def _write(
         """,
         (e, ac_id, delimitation),
     )
-    report.station_results_removed = removed.rowcount
     rows = conn.execute(
         """
         insert into public.polling_station_result as r
@@ -715,7 +878,7 @@ def _write(
     (report.station_results_inserted, report.station_results_updated, report.station_results_unchanged) = (
         counts(rows, len(stations))
     )
-    removed = conn.execute(
+    conn.execute(
         """
         delete from public.result_ps as r
         using pg_temp.stg_f20_station_id as s
@@ -725,7 +888,6 @@ def _write(
         """,
         (e,),
     )
-    report.results_removed = removed.rowcount
     rows = conn.execute(
         """
         insert into public.result_ps as r
@@ -743,3 +905,51 @@ def _write(
         (e,),
     ).fetchall()
     report.results_inserted, report.results_updated, report.results_unchanged = counts(rows, n_votes)
+
+
+def _check_removals(
+    conn: psycopg.Connection,
+    path: Path,
+    ac_id: int,
+    delimitation: int,
+    report: Form20ImportReport,
+    preview: bool,
+) -> None:
+    """Count what the file no longer has (the election's results at the AC's other stations, and
+    candidate rows of its stations); refuse unless replace (a dry run reports it)."""
+    row = conn.execute(
+        """
+        with gone_station as (
+            select r.election_id, r.polling_station_id
+            from public.polling_station_result as r
+            inner join public.polling_station as p on p.id = r.polling_station_id
+            where r.election_id = %(e)s and p.constituency_id = %(ac)s and p.delimitation = %(d)s
+                and r.polling_station_id not in (select s.station_id from pg_temp.stg_f20_station_id as s)
+        ),
+        gone_row as (
+            select v.votes from public.result_ps as v
+            inner join gone_station as g
+                on g.election_id = v.election_id and g.polling_station_id = v.polling_station_id
+            union all
+            select r.votes from public.result_ps as r
+            inner join pg_temp.stg_f20_station_id as s on s.station_id = r.polling_station_id
+            where r.election_id = %(e)s
+                and not exists (select from pg_temp.stg_f20_vote as v
+                                where v.ps_id = s.ps_id and v.candidate = r.candidate)
+        )
+        select (select count(*) from gone_station), (select count(*) from gone_row),
+            (select coalesce(sum(g.votes), 0) from gone_row as g)
+        """,
+        {"e": report.election_id, "ac": ac_id, "d": delimitation},
+    ).fetchone()
+    assert row is not None
+    report.station_results_removed, report.results_removed, report.votes_removed = (int(v) for v in row)
+    check_removals(
+        path.name,
+        report.removed,
+        f"of AC {report.ac_no} in election {report.election_type} {report.year} that earlier imports "
+        "loaded and this file no longer has",
+        replace=report.replace,
+        dry_run=preview,
+        problems=report.problems,
+    )

@@ -14,8 +14,10 @@ naming the line). Then, in one transaction:
   (kind party) and reported;
 - the election's rows for the constituencies in the file are replaced by the file's: rows are
   upserted on (election, constituency, candidate), rows of those constituencies that the file no
-  longer has are deleted, rows of other constituencies are not touched; a re-import of the same
-  file changes nothing;
+  longer has are deleted — only with replace=True (`--replace`): otherwise an import that would
+  delete any is refused naming the count of rows and votes (a dry run reports them), so a short
+  or cut file never turns into deletions —, rows of other constituencies are not touched; a
+  re-import of the same file changes nothing;
 - constituency_result_share.vote_share (computed) is compared with the published percent on every
   row that has one, and each difference is reported;
 - with recompute=True (default) recompute_electoral() refreshes result_ward_agg, ward_profile and
@@ -33,6 +35,7 @@ from typing import Literal
 
 import psycopg
 
+from ..safety import amount, check_removals
 from .load_common import (
     DATA_DIR,
     ElectoralLoadError,
@@ -71,6 +74,8 @@ class ResultsImportReport(ReportMixin):
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    votes_removed: int = 0
+    replace: bool = False
     parties_resolved: int = 0
     parties_created: list[str] = field(default_factory=list)
     name_mismatches: list[str] = field(default_factory=list)
@@ -117,13 +122,16 @@ def import_results(
     publisher: str | None = None,
     recompute: bool = True,
     dry_run: bool = False,
+    replace: bool = False,
     progress: Progress | None = None,
 ) -> ResultsImportReport:
     """Load a constituency-wise results file for one election; see the module docstring.
 
     state_code None takes it from the file's state column (one state per file). Raises
     ElectoralFileError (a BadInputError naming file, line and reason) for a bad file or an
-    unregistered constituency, ElectoralLoadError for impossible arguments; nothing is written then.
+    unregistered constituency, ElectoralLoadError for impossible arguments, RemovalRefusedError
+    when the file would remove rows of its constituencies that earlier imports loaded and replace
+    is False (a dry run reports them instead); nothing is written then.
     """
     path = Path(path)
     if election_type not in ("GHMC", "ASSEMBLY", "LOKSABHA"):
@@ -135,7 +143,7 @@ def import_results(
     parsed = read_results_csv(path, mapping=mapping, delimiter=delimiter, constituency_type=constituency_type)
     state = _state_of(path, parsed.rows, state_code)
     election_state = None if election_type == "LOKSABHA" else state
-    report = ResultsImportReport(path, election_type, year, state, round, dry_run=dry_run)
+    report = ResultsImportReport(path, election_type, year, state, round, dry_run=dry_run, replace=replace)
     report.problems.extend(problem_text(path, p) for p in parsed.problems)
     report.rows_read = len(parsed.rows)
     report.constituencies = len(parsed.constituencies)
@@ -317,22 +325,37 @@ def _parties(conn: psycopg.Connection, report: ResultsImportReport) -> None:
         )
 
 
+_GONE = """
+    from public.constituency_result as r
+    where r.election_id = %s
+        and r.constituency_id in (select c.constituency_id from pg_temp.stg_constituency as c)
+        and not exists (
+            select from pg_temp.stg_result as s
+            inner join pg_temp.stg_constituency as c on c.constituency_no = s.constituency_no
+            where c.constituency_id = r.constituency_id and s.candidate = r.candidate
+        )
+"""
+
+
 def _write(conn: psycopg.Connection, path: Path, report: ResultsImportReport, publisher: str | None) -> None:
     e = report.election_id
-    removed = conn.execute(
-        """
-        delete from public.constituency_result as r
-        where r.election_id = %s
-            and r.constituency_id in (select c.constituency_id from pg_temp.stg_constituency as c)
-            and not exists (
-                select from pg_temp.stg_result as s
-                inner join pg_temp.stg_constituency as c on c.constituency_no = s.constituency_no
-                where c.constituency_id = r.constituency_id and s.candidate = r.candidate
-            )
-        """,
-        (e,),
+    gone = conn.execute(
+        f"select count(*), coalesce(sum(r.total_votes), 0), count(distinct r.constituency_id) {_GONE}", (e,)
+    ).fetchone()
+    assert gone is not None
+    report.removed, report.votes_removed, constituencies = (int(v) for v in gone)
+    check_removals(
+        path.name,
+        amount(report.removed, "candidate row") + f" ({amount(report.votes_removed, 'vote')})"
+        if report.removed
+        else "",
+        f"of {amount(constituencies, 'constituency', 'constituencies')} in election {report.election_type} "
+        f"{report.year} that earlier imports loaded and this file no longer has",
+        replace=report.replace,
+        dry_run=report.dry_run,
+        problems=report.problems,
     )
-    report.removed = removed.rowcount
+    conn.execute(f"delete {_GONE}", (e,))
     meta = {"file": path.name}
     if publisher:
         meta["publisher"] = publisher

@@ -15,7 +15,9 @@ and values, headers in any case, separator `,` `;` tab or `|` (sniffed from the 
 unless `delimiter` is given), counts typed with thousands separators (1,234 or 12,34,567),
 percents with a trailing `%`.
 
-Policy. The file is refused (ElectoralFileError, a BadInputError) when it cannot be read, a
+Policy. The file is refused (ElectoralFileError, a BadInputError) when it cannot be read, its
+last line has no line end (a file cut short: the other lines have one), the delimiter given is not
+one character ('tab' is a tab), a
 required column is missing (the message names the field and lists the headers found), or any row
 is bad: a required value empty, a count that is not a non-negative integer, a percent that is
 not a number, evm_votes + postal_votes != total_votes (when both are given), a duplicate
@@ -38,6 +40,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
+from ..safety import cut_message, cut_short
 from ._common import ElectoralFileError, Problem, parse_count, read_text, refuse, squeeze
 
 ConstituencyType = Literal["AC", "PC"]
@@ -174,7 +177,12 @@ def read_results_csv(
     if unknown:
         raise refuse(p, None, f"the mapping names unknown fields {unknown} (fields: {', '.join(FIELDS)})")
 
+    if delimiter is not None:
+        delimiter = _check_delimiter(p, delimiter)
     text = read_text(p)
+    cut = cut_short(text)
+    if cut is not None:
+        raise refuse(p, cut[0], cut_message(cut[1]))
     if delimiter is None:
         delimiter = _sniff_delimiter(text)
     records = _records(p, text, delimiter)
@@ -219,6 +227,20 @@ def _records(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]
     except csv.Error as exc:
         raise refuse(path, reader.line_num, f"not valid CSV ({exc})") from None
     return out
+
+
+def _check_delimiter(path: Path, delimiter: str) -> str:
+    """The separator as one character ('tab' and a typed backslash-t are a tab); refuses anything else."""
+    d = {"tab": "\t", "\\t": "\t"}.get(delimiter.casefold(), delimiter)
+    if len(d) != 1 or d in "\"\r\n":
+        shown = delimiter if len(delimiter) <= 10 else delimiter[:10] + "..."
+        raise refuse(
+            path,
+            None,
+            f"delimiter {shown!r} is not one separator character: give one, e.g. --delimiter ';' "
+            "(',', ';', '|' or 'tab'), or leave it out to have it sniffed",
+        )
+    return d
 
 
 def _sniff_delimiter(text: str) -> str:
