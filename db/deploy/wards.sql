@@ -157,8 +157,9 @@ set search_path = pg_catalog, public, pg_temp
 as $$
 begin
     new.created_at := old.created_at;
-    if (new.ward_id, new.ward_no, new.name, new.zone, new.boundary, new.source, new.boundary_source)
-        is distinct from (old.ward_id, old.ward_no, old.name, old.zone, old.boundary, old.source, old.boundary_source)
+    -- Compared as text: jsonb equality calls [1.0] and [1.00] equal, but the stored value changed.
+    if row(new.ward_id, new.ward_no, new.name, new.zone, new.boundary, new.source, new.boundary_source)::text
+        is distinct from row(old.ward_id, old.ward_no, old.name, old.zone, old.boundary, old.source, old.boundary_source)::text
     then
         new.updated_at := public.lokdarpan_now();
     else
@@ -170,7 +171,8 @@ $$;
 
 comment on function public.ward_touch() is
 'Trigger: keeps ward.created_at as it was, and sets ward.updated_at to the database clock when an '
-'update changes the ward (a no-op update keeps it).';
+'update changes what the ward stores, compared as text (a boundary 78.4 -> 78.40 counts; a no-op update '
+'keeps it).';
 
 create trigger ward_touch_before_update
 before update on public.ward

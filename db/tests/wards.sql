@@ -1,7 +1,7 @@
 -- pgTAP: the GHMC ward registry, its boundaries and the fuzzy lookup.
 begin;
 select tap_ensure_personas();
-select plan(39);
+select plan(42);
 
 select tap_freeze_time('2025-08-01 10:00:00+05:30');
 
@@ -135,6 +135,38 @@ select is(
         where ward_no = 93
     ), '2025-08-02 11:00:00+05:30'::timestamptz,
     'a real change stamps updated_at with the database clock'
+);
+-- Issue 18: a change that equality cannot see is still a change. jsonb calls 17.4 and 17.40 equal;
+-- the stored boundary differs, so updated_at moves. A no-op update still keeps it.
+update ward set boundary = '{"type": "Polygon", "coordinates": [[[78.39, 17.4], [78.4, 17.4], [78.4, 17.41], [78.39, 17.4]]]}'
+where ward_no = 93;
+select tap_freeze_time('2025-08-03 12:00:00+05:30');
+select ok(
+    (
+        select boundary = '{"type": "Polygon", "coordinates": [[[78.390, 17.40], [78.40, 17.40], [78.40, 17.410], [78.390, 17.40]]]}'
+        from ward
+        where ward_no = 93
+    ),
+    'jsonb equality cannot tell 17.4 from 17.40'
+);
+update ward set boundary = '{"type": "Polygon", "coordinates": [[[78.390, 17.40], [78.40, 17.40], [78.40, 17.410], [78.390, 17.40]]]}'
+where ward_no = 93;
+select is(
+    (
+        select updated_at from ward
+        where ward_no = 93
+    ), '2025-08-03 12:00:00+05:30'::timestamptz,
+    'but rewriting the boundary 17.4 -> 17.40 moves updated_at'
+);
+select tap_freeze_time('2025-08-04 12:00:00+05:30');
+update ward set boundary = boundary, name = name
+where ward_no = 93;
+select is(
+    (
+        select updated_at from ward
+        where ward_no = 93
+    ), '2025-08-03 12:00:00+05:30'::timestamptz,
+    'and an update that stores the same text keeps it'
 );
 
 -- Fuzzy lookup: what a user types in the search box.

@@ -163,24 +163,21 @@ def drain_reports(url: str, workers: int = 8, batch: int = 10) -> ClaimRun:
                 barrier.wait()
                 while True:
                     with conn.transaction():
-                        ids = [
-                            r[0]
-                            for r in conn.execute(
-                                "select id from public.ai_report_claim(%s, %s)", (name, batch)
-                            ).fetchall()
-                        ]
-                    if not ids:
+                        leases = conn.execute(
+                            "select id, lease_token from public.ai_report_claim(%s, %s)", (name, batch)
+                        ).fetchall()
+                    if not leases:
                         return
                     with lock:
-                        for i in ids:
+                        for i, _ in leases:
                             if i in seen:
                                 result.claimed_twice += 1
                             seen[i] = name
-                        result.claimed += len(ids)
-                    for i in ids:
+                        result.claimed += len(leases)
+                    for i, token in leases:
                         conn.execute(
                             "select 1 from public.ai_report_transition(%s, 'completed', %s, %s)",
-                            (i, name, Jsonb({"report_title": "done"})),
+                            (i, token, Jsonb({"report_title": "done"})),
                         )
         except Exception as exc:
             with lock:

@@ -86,7 +86,8 @@ create table public.ward_constituency (
     constituency_fraction numeric(7, 6)
     constraint chk_ward_constituency_constituency_fraction check (constituency_fraction >= 0 and constituency_fraction <= 1),
     overlap_area_m2 double precision
-    constraint chk_ward_constituency_area check (overlap_area_m2 >= 0),
+    constraint chk_ward_constituency_area check (overlap_area_m2 >= 0)
+    constraint chk_ward_constituency_overlap_area_m2_finite check (overlap_area_m2 not in ('NaN', 'Infinity', '-Infinity')),
     method varchar(8) not null
     constraint chk_ward_constituency_method check (method in ('computed', 'override')),
     note text,
@@ -137,19 +138,81 @@ comment on column public.ward_constituency_override.ward_fraction is 'Share of t
 comment on column public.ward_constituency_override.reason is 'Why the computed answer was overridden (required).';
 comment on column public.ward_constituency_override.source is 'The file (and line) the row came from.';
 
+-- The settings of the shared electoral computations, one row. Analysts recompute with them; only
+-- admins change them (issue 18: an analyst's compute_ward_constituency(0.49) halved the ward-AC
+-- rows everybody reads). Recomputes lock this table so that two never interleave.
+create table public.electoral_setting (
+    id boolean primary key default true
+    constraint chk_electoral_setting_one_row check (id),
+    sliver_threshold numeric(4, 3) not null default 0.02
+    constraint chk_electoral_setting_sliver_threshold check (sliver_threshold >= 0 and sliver_threshold < 0.5)
+);
+comment on table public.electoral_setting is
+'One row: the settings the shared electoral computations use (compute_ward_constituency() and the '
+'recomputes after it). Admins update it; nobody inserts or deletes. compute_ward_constituency(), '
+'recompute_electoral() and the compute_* functions lock it (SHARE ROW EXCLUSIVE, waiting at most 10 s) '
+'so two recomputes never interleave and an abandoned one cannot block the next forever.';
+comment on column public.electoral_setting.id is 'Always true: the table has one row.';
+comment on column public.electoral_setting.sliver_threshold is
+'Overlaps smaller than this share of a ward''s covered area are slivers of disagreeing layers, dropped by '
+'compute_ward_constituency() (default 0.02; [0, 0.5)).';
+insert into public.electoral_setting default values;
+revoke insert, delete, truncate on public.electoral_setting from lokdarpan_admin;
+
+create function public.electoral_recompute_lock(p_what text)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+set lock_timeout = '10s'
+as $$
+declare
+    holder integer;
+begin
+    lock table public.electoral_setting in share row exclusive mode;
+exception when lock_not_available then
+    select min(l.pid) into holder from pg_catalog.pg_locks as l
+    where l.locktype = 'relation' and l.relation = 'public.electoral_setting'::pg_catalog.regclass and l.granted
+        and l.mode in ('ShareRowExclusiveLock', 'RowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+        and l.pid <> pg_catalog.pg_backend_pid();
+    raise exception '%: another recompute of the electoral tables is running (pid %); waited 10 s',
+        left(p_what, 40), coalesce(holder::text, 'unknown')
+        using errcode = 'lock_not_available',
+        hint = 'Try again when its transaction ends; an abandoned session can be ended with pg_terminate_backend(pid).';
+end
+$$;
+comment on function public.electoral_recompute_lock(text) is
+'Called first by every function that rewrites the shared electoral tables: locks electoral_setting '
+'(SHARE ROW EXCLUSIVE) for the transaction, waiting at most 10 s, then raises 55P03 naming the pid of the '
+'session holding it. Runs as its caller: only the functions'' owner may take the lock.';
+revoke execute on function public.electoral_recompute_lock(text) from public;
+
 -- Recompute ward_constituency from the boundaries, then apply the overrides.
-create function public.compute_ward_constituency(p_sliver numeric default 0.02)
+create function public.compute_ward_constituency(p_sliver numeric default null)
 returns table (ward_id text, constituencies integer, largest_fraction numeric, dropped_slivers integer, method text)
 language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+    shared numeric;
 begin
-    if p_sliver is null or p_sliver < 0 or p_sliver >= 0.5 then
+    if p_sliver < 0 or p_sliver >= 0.5 then  -- NaN is above 0.5 for numeric
         raise exception 'compute_ward_constituency: sliver threshold must be in [0, 0.5), got %', p_sliver
             using errcode = '22023';
     end if;
+    perform public.electoral_recompute_lock('compute_ward_constituency');
+    select s.sliver_threshold into shared from public.electoral_setting as s;
+    if p_sliver is not null and p_sliver <> shared then
+        raise exception 'compute_ward_constituency: the sliver threshold is shared (electoral_setting.sliver_threshold = %), got %',
+            shared, p_sliver
+            using errcode = 'insufficient_privilege',
+            hint = 'Call it without a threshold; an admin changes the setting (update electoral_setting set '
+            'sliver_threshold = ..., or import constituencies --sliver).';
+    end if;
+    p_sliver := shared;
     if exists (
         select from public.ward_constituency_override as o
         group by o.ward_id having abs(sum(o.ward_fraction) - 1) > 0.0005
@@ -222,7 +285,8 @@ $$;
 
 comment on function public.compute_ward_constituency(numeric) is
 'Recomputes ward_constituency from ward and AC boundaries (PostGIS overlap areas on the spheroid): '
-'overlaps smaller than p_sliver (default 0.02 = 2 %) of the ward''s covered area (the part inside any '
+'overlaps smaller than the shared electoral_setting.sliver_threshold (default 0.02 = 2 %; p_sliver may only '
+'repeat it, 42501 otherwise: admins change the setting) of the ward''s covered area (the part inside any '
 'AC) are dropped as slivers where the two layers disagree, the rest are rescaled so each ward''s '
 'fractions add up to 1; wards with rows in '
 'ward_constituency_override take those instead (method override). Returns one row per ward: how many '

@@ -245,8 +245,10 @@ after insert or update on public.polling_station_result
 deferrable initially deferred
 for each row execute function public.polling_station_result_check_sum();
 
--- A change to result_ps re-queues the check of each station it touched (stations written in this
--- same transaction are queued already).
+-- A change to result_ps re-queues the check of each station it touched: for an update, the station
+-- a row left as well as the one it moved to (any column may change: station, election, votes). No
+-- station is skipped for having been written earlier in the transaction: its queued check may have
+-- run already (SET CONSTRAINTS ... IMMEDIATE, as the Form 20 loader does after each file).
 create function public.result_ps_touch_stations()
 returns trigger
 language plpgsql
@@ -254,19 +256,51 @@ security invoker
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    update public.polling_station_result as r
-    set total_valid = r.total_valid
-    where (r.election_id, r.polling_station_id) in (
-        select c.election_id, c.polling_station_id from changed as c
-    )
-    and r.xmin <> pg_current_xact_id()::xid;
+    if tg_op = 'UPDATE' then
+        update public.polling_station_result as r
+        set total_valid = r.total_valid
+        where (r.election_id, r.polling_station_id) in (
+            select c.election_id, c.polling_station_id from changed as c
+            union
+            select o.election_id, o.polling_station_id from changed_old as o
+        );
+    else
+        update public.polling_station_result as r
+        set total_valid = r.total_valid
+        where (r.election_id, r.polling_station_id) in (
+            select c.election_id, c.polling_station_id from changed as c
+        );
+    end if;
     return null;
 end
 $$;
 
 comment on function public.result_ps_touch_stations() is
 'Statement trigger on result_ps: re-queues the deferred votes-add-up check of every station whose '
-'candidate rows the statement inserted, updated or deleted (a no-op update of polling_station_result).';
+'candidate rows the statement inserted, updated (the stations rows left and the ones they moved to) or '
+'deleted (a no-op update of polling_station_result).';
+
+-- TRUNCATE fires no row triggers: emptying result_ps alone would leave every station's total
+-- unexplained, so it is refused unless polling_station_result is emptied in the same statement.
+create function public.result_ps_check_truncate()
+returns trigger
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if exists (select from public.polling_station_result as r where r.total_valid <> 0) then
+        raise exception 'result_ps cannot be truncated while polling_station_result states valid votes'
+            using errcode = 'check_violation', constraint = 'chk_polling_station_result_votes_add_up',
+            hint = 'truncate polling_station_result cascade, or delete the stations'' rows';
+    end if;
+    return null;
+end
+$$;
+
+comment on function public.result_ps_check_truncate() is
+'AFTER TRUNCATE trigger on result_ps: refuses (23514) to empty result_ps while polling_station_result '
+'still states valid votes the candidates no longer add up to.';
 
 create trigger result_ps_touch_stations_insert
 after insert on public.result_ps
@@ -274,12 +308,15 @@ referencing new table as changed
 for each statement execute function public.result_ps_touch_stations();
 create trigger result_ps_touch_stations_update
 after update on public.result_ps
-referencing new table as changed
+referencing old table as changed_old new table as changed
 for each statement execute function public.result_ps_touch_stations();
 create trigger result_ps_touch_stations_delete
 after delete on public.result_ps
 referencing old table as changed
 for each statement execute function public.result_ps_touch_stations();
+create trigger result_ps_check_truncate
+after truncate on public.result_ps
+for each statement execute function public.result_ps_check_truncate();
 
 -- Which ward each placed station stands in (point in polygon), for stations whose source did not say.
 create function public.place_polling_stations()
@@ -324,3 +361,4 @@ revoke execute on function public.place_polling_stations() from public;
 grant execute on function public.place_polling_stations() to lokdarpan_analyst;
 revoke execute on function public.polling_station_result_check_sum() from public;
 revoke execute on function public.result_ps_touch_stations() from public;
+revoke execute on function public.result_ps_check_truncate() from public;

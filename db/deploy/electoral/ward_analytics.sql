@@ -17,7 +17,8 @@ create table public.result_ward_agg (
     constraint fk_result_ward_agg_party references public.party (party_id),
     party varchar(200) not null,
     votes numeric(14, 2) not null
-    constraint chk_result_ward_agg_votes check (votes >= 0),
+    constraint chk_result_ward_agg_votes check (votes >= 0)
+    constraint chk_result_ward_agg_votes_finite check (votes <> 'NaN'),
     vote_share numeric(6, 3) not null
     constraint chk_result_ward_agg_vote_share check (vote_share between 0 and 100),
     turnout_pct numeric(6, 3)
@@ -131,7 +132,8 @@ create table public.ward_features (
     aci_23 numeric(5, 4)
     constraint chk_ward_features_aci check (aci_23 between 0 and 1),
     turnout_volatility numeric(6, 3)
-    constraint chk_ward_features_turnout_volatility check (turnout_volatility >= 0),
+    constraint chk_ward_features_turnout_volatility check (turnout_volatility >= 0)
+    constraint chk_ward_features_turnout_volatility_finite check (turnout_volatility <> 'NaN'),
     incumbency_weakness jsonb
     constraint chk_ward_features_incumbency check (jsonb_typeof(incumbency_weakness) = 'object'),
     null_reasons jsonb not null default '{}'::jsonb
@@ -180,6 +182,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
+    perform public.electoral_recompute_lock('compute_result_ward_agg');
     if p_election_id is not null and not exists (select from public.election as e where e.id = p_election_id) then
         raise exception 'compute_result_ward_agg: no election %', p_election_id using errcode = '22023';
     end if;
@@ -262,6 +265,7 @@ as $$
 declare
     written integer;
 begin
+    perform public.electoral_recompute_lock('compute_ward_profiles');
     delete from public.ward_profile;
     with latest as (
         select distinct on (a.ward_id) a.ward_id, a.election_id, e.year, a.method
@@ -321,6 +325,7 @@ declare
     v_nota integer := (select p.party_id from public.party as p where p.kind = 'nota');
     written integer;
 begin
+    perform public.electoral_recompute_lock('compute_ward_features');
     delete from public.ward_features;
     with shares as (
         select a.ward_id, a.election_id, a.party_id, a.party, a.votes, a.vote_share
@@ -437,6 +442,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
+    perform public.electoral_recompute_lock('recompute_electoral');
     step := 'result_ward_agg';
     select coalesce(sum(c.rows), 0)::integer into rows from public.compute_result_ward_agg() as c;
     return next;
@@ -451,7 +457,8 @@ $$;
 
 comment on function public.recompute_electoral() is
 'Recomputes result_ward_agg, ward_profile and ward_features in order and returns the rows each got. '
-'SECURITY DEFINER, executable by lokdarpan_analyst.';
+'Waits at most 10 s for another recompute still running or left open in a transaction, then raises 55P03 '
+'naming its pid (electoral_recompute_lock()). SECURITY DEFINER, executable by lokdarpan_analyst.';
 
 revoke execute on function public.party_key(integer) from public;
 grant execute on function public.party_key(integer) to lokdarpan_readonly;

@@ -36,18 +36,23 @@ create table public.ai_budget_tracker (
     period_start timestamptz not null,
     period_end timestamptz not null,
     total_budget_usd numeric(10, 2) not null
-    constraint chk_ai_budget_tracker_total check (total_budget_usd > 0),
+    constraint chk_ai_budget_tracker_total check (total_budget_usd > 0)
+    constraint chk_ai_budget_tracker_total_budget_usd_finite check (total_budget_usd <> 'NaN'),
     allocated_by_service jsonb not null default '{}'
     constraint chk_ai_budget_tracker_allocated_by_service check (public.ai_is_usd_map(allocated_by_service)),
     allocated_by_operation jsonb not null default '{}'
     constraint chk_ai_budget_tracker_allocated_by_operation check (public.ai_is_usd_map(allocated_by_operation)),
     emergency_budget_usd numeric(10, 2) not null default 0
-    constraint chk_ai_budget_tracker_emergency check (emergency_budget_usd >= 0),
+    constraint chk_ai_budget_tracker_emergency check (emergency_budget_usd >= 0)
+    constraint chk_ai_budget_tracker_emergency_budget_usd_finite check (emergency_budget_usd <> 'NaN'),
     current_spend_usd numeric(16, 8) not null default 0
-    constraint chk_ai_budget_tracker_spend check (current_spend_usd >= 0),
+    constraint chk_ai_budget_tracker_spend check (current_spend_usd >= 0)
+    constraint chk_ai_budget_tracker_current_spend_usd_finite check (current_spend_usd <> 'NaN'),
     reserved_usd numeric(16, 8) not null default 0
-    constraint chk_ai_budget_tracker_reserved check (reserved_usd >= 0),
-    projected_spend_usd numeric(16, 8),
+    constraint chk_ai_budget_tracker_reserved check (reserved_usd >= 0)
+    constraint chk_ai_budget_tracker_reserved_usd_finite check (reserved_usd <> 'NaN'),
+    projected_spend_usd numeric(16, 8)
+    constraint chk_ai_budget_tracker_projected_spend_usd_finite check (projected_spend_usd <> 'NaN'),
     spend_by_service jsonb not null default '{}',
     spend_by_operation jsonb not null default '{}',
     spend_by_user jsonb not null default '{}',
@@ -75,11 +80,16 @@ create table public.ai_budget_tracker (
     constraint chk_ai_budget_tracker_rate_limit check (rate_limit_per_minute between 1 and 1000000),
     rate_window_start timestamptz,
     rate_window_count integer not null default 0,
-    cost_per_request numeric(10, 6),
-    cost_per_token numeric(12, 10),
-    cache_savings_usd numeric(12, 6) not null default 0,
-    efficiency_score double precision,
-    quality_weighted_cost numeric(10, 6),
+    cost_per_request numeric(10, 6)
+    constraint chk_ai_budget_tracker_cost_per_request_finite check (cost_per_request <> 'NaN'),
+    cost_per_token numeric(12, 10)
+    constraint chk_ai_budget_tracker_cost_per_token_finite check (cost_per_token <> 'NaN'),
+    cache_savings_usd numeric(12, 6) not null default 0
+    constraint chk_ai_budget_tracker_cache_savings_usd_finite check (cache_savings_usd <> 'NaN'),
+    efficiency_score double precision
+    constraint chk_ai_budget_tracker_efficiency_score_finite check (efficiency_score not in ('NaN', 'Infinity', '-Infinity')),
+    quality_weighted_cost numeric(10, 6)
+    constraint chk_ai_budget_tracker_quality_weighted_cost_finite check (quality_weighted_cost <> 'NaN'),
     daily_spend_history jsonb,
     usage_patterns jsonb,
     created_at timestamptz not null default public.lokdarpan_now(),
@@ -151,8 +161,10 @@ create table public.ai_budget_reservation (
     operation_type varchar(32) not null,
     user_id integer,
     estimated_usd numeric(12, 6) not null
-    constraint chk_ai_budget_reservation_estimate check (estimated_usd > 0),
-    actual_usd numeric(12, 8),
+    constraint chk_ai_budget_reservation_estimate check (estimated_usd > 0)
+    constraint chk_ai_budget_reservation_estimated_usd_finite check (estimated_usd <> 'NaN'),
+    actual_usd numeric(12, 8)
+    constraint chk_ai_budget_reservation_actual_usd_finite check (actual_usd <> 'NaN'),
     emergency boolean not null default false,
     status varchar(16) not null default 'reserved'
     constraint chk_ai_budget_reservation_status check (status in ('reserved', 'settled', 'released', 'expired')),
@@ -197,37 +209,51 @@ comment on index public.ix_ai_budget_reservation_budget is 'A budget''s reservat
 -- budget_status from what is committed: the one definition every function uses.
 create function public.ai_budget_status_for(p_committed numeric, p_total numeric, p_thresholds jsonb)
 returns text
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = pg_catalog, pg_temp
 as $$
-    select case
+begin
+    -- NaN compares above every number: a NaN amount would read as exceeded (or, as a total, as never).
+    if p_committed in ('NaN', 'Infinity', '-Infinity') or p_total in ('NaN', 'Infinity', '-Infinity') then
+        raise exception 'a budget status needs finite amounts, got committed % and total %', p_committed, p_total
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return case
         when p_committed >= p_total then 'exceeded'
         when p_committed >= p_total * (p_thresholds ->> 'critical')::numeric then 'critical'
         when p_committed >= p_total * (p_thresholds ->> 'warning')::numeric then 'warning'
         else 'normal'
-    end
+    end;
+end
 $$;
 comment on function public.ai_budget_status_for(numeric, numeric, jsonb) is
 'The budget status for a committed amount (spent + reserved): exceeded at 100 % of the total, critical and '
-'warning at alert_thresholds'' fractions, else normal. Anyone.';
+'warning at alert_thresholds'' fractions, else normal; 22023 for NaN or an infinite amount. Anyone.';
 
 create function public.ai_jsonb_add(p_map jsonb, p_key text, p_amount numeric)
 returns jsonb
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = pg_catalog, pg_temp
 as $$
-    select jsonb_set(
+begin
+    -- to_jsonb() turns NaN and the infinities into strings, which the sums would then read back.
+    if p_amount in ('NaN', 'Infinity', '-Infinity') then
+        raise exception 'an amount added to a jsonb map must be finite, got %', p_amount
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return jsonb_set(
         coalesce(p_map, '{}'), array[p_key], to_jsonb(coalesce((p_map ->> p_key)::numeric, 0) + p_amount)
-    )
+    );
+end
 $$;
 comment on function public.ai_jsonb_add(jsonb, text, numeric) is
-'p_map with p_amount added to the number under p_key (0 when absent). Anyone.';
+'p_map with p_amount added to the number under p_key (0 when absent); 22023 for NaN or an infinite amount. Anyone.';
 
 create function public.ai_budget_reserve(
     p_budget_id bigint,
@@ -254,9 +280,17 @@ declare
     window_start timestamptz;
     window_count integer;
 begin
+    -- NaN and Infinity are above 10000 (PostgreSQL orders NaN above every number).
     if p_estimated_usd is null or p_estimated_usd <= 0 or p_estimated_usd > 10000 then
-        raise exception 'estimated cost must be > 0 and <= 10000 USD, got %', p_estimated_usd
+        raise exception 'estimated cost must be > 0 and <= 10000 USD, got %', left(p_estimated_usd::text, 40)
             using errcode = 'invalid_parameter_value';
+    end if;
+    -- The reservation keeps micro-dollars (estimated_usd numeric(12, 6)) and releases what it kept:
+    -- an amount with more places would be added to reserved_usd in full and returned rounded.
+    if p_estimated_usd <> round(p_estimated_usd, 6) then
+        raise exception 'estimated cost must be in whole micro-dollars (at most 6 decimal places), got %',
+            left(p_estimated_usd::text, 40)
+            using errcode = 'invalid_parameter_value', hint = 'round the estimate up to 6 decimal places';
     end if;
     if p_service is null or p_service !~ '^[a-z][a-z0-9_-]{0,31}$' then
         raise exception 'service must be a lower-case provider name of at most 32 characters, got %',
@@ -358,7 +392,8 @@ comment on function public.ai_budget_reserve(bigint, numeric, text, text, intege
 'Reserves an estimated cost (USD) on a budget before a paid AI call, atomically under the budget''s row lock. '
 'Refuses with a typed error: LDB01 the budget cannot cover it, LDB02 the service''s allocation, LDB03 the '
 'operation''s, LDB04 the circuit breaker is open (not emergency), LDB05 rate limited, LDB06 the emergency '
-'reserve cannot cover it, LDB07 the period is not open; P0002 unknown budget; 22023 bad input. Returns the '
+'reserve cannot cover it, LDB07 the period is not open; P0002 unknown budget; 22023 bad input (an estimate '
+'outside (0, 10000], NaN, or with more than 6 decimal places: reservations keep micro-dollars). Returns the '
 'reservation id, its expiry (default 15 minutes) and the new status. lokdarpan_app and admins.';
 
 create function public.ai_budget_unreserve(p_budget_id bigint, p_reservation public.ai_budget_reservation)
@@ -570,7 +605,8 @@ create table public.ai_budget_settled_archive (
     provider varchar(32) not null,
     operation_type varchar(32) not null,
     user_key text not null,
-    cost_usd numeric not null,
+    cost_usd numeric not null
+    constraint chk_ai_budget_settled_archive_cost_usd_finite check (cost_usd not in ('NaN', 'Infinity', '-Infinity')),
     executions bigint not null,
     archived_at timestamptz not null,
     constraint ai_budget_settled_archive_pkey primary key (budget_id, provider, operation_type, user_key)

@@ -44,7 +44,8 @@ create table public.ai_model_execution (
     ttfb_ms integer
     constraint chk_ai_model_execution_ttfb check (ttfb_ms >= 0),
     cost_usd numeric(12, 8) not null default 0
-    constraint chk_ai_model_execution_cost check (cost_usd >= 0),
+    constraint chk_ai_model_execution_cost check (cost_usd >= 0)
+    constraint chk_ai_model_execution_cost_usd_finite check (cost_usd <> 'NaN'),
     cost_breakdown jsonb,
     budget_category varchar(32),
     cost_per_token numeric(20, 10) generated always as (

@@ -4,8 +4,9 @@
 --   queued -> processing -> completed | failed;  failed -> queued (retry);  processing -> queued
 --   (a worker gives it back);  queued | completed | failed -> archived.
 -- Workers claim with ai_report_claim() (FOR UPDATE SKIP LOCKED: two workers never get the same
--- report) under a lease; a report whose lease ran out is claimable again, and only the lease holder
--- may complete or fail it. ai_report_request() returns a fresh completed (or in-flight) report for
+-- report) under a lease of 10 seconds to 24 hours and get a secret lease token (only its sha256 is
+-- stored); a report whose lease ran out is claimable again, and only the holder of the token may
+-- renew, complete, fail or give it back. ai_report_request() returns a fresh completed (or in-flight) report for
 -- the same question instead of paying for it again. A trigger refuses every other transition, even
 -- from an admin writing the table directly.
 
@@ -33,7 +34,8 @@ create table public.ai_geopolitical_report (
     processing_stage varchar(32),
     priority_level varchar(16) not null default 'normal'
     constraint chk_ai_geopolitical_report_priority check (priority_level in ('low', 'normal', 'high', 'critical')),
-    estimated_cost_usd numeric(10, 6),
+    estimated_cost_usd numeric(10, 6)
+    constraint chk_ai_geopolitical_report_estimated_cost_usd_finite check (estimated_cost_usd <> 'NaN'),
     report_title varchar(512),
     executive_summary text,
     key_findings jsonb,
@@ -45,11 +47,13 @@ create table public.ai_geopolitical_report (
     report_metadata jsonb,
     source_urls jsonb,
     citation_count integer not null default 0,
-    evidence_quality_score double precision,
+    evidence_quality_score double precision
+    constraint chk_ai_geopolitical_report_evidence_quality_score_finite check (evidence_quality_score not in ('NaN', 'Infinity', '-Infinity')),
     fact_check_results jsonb,
     credibility_assessment jsonb,
     models_used jsonb,
-    total_cost_usd numeric(10, 6),
+    total_cost_usd numeric(10, 6)
+    constraint chk_ai_geopolitical_report_total_cost_usd_finite check (total_cost_usd <> 'NaN'),
     cost_breakdown jsonb,
     processing_time_seconds integer,
     total_tokens_used integer,
@@ -72,6 +76,10 @@ create table public.ai_geopolitical_report (
     archive_reason varchar(64),
     lease_owner varchar(64),
     lease_expires_at timestamptz,
+    lease_token_sha256 bytea
+    constraint chk_ai_geopolitical_report_lease_token check (
+        lease_token_sha256 is null or (status = 'processing' and length(lease_token_sha256) = 32)
+    ),
     attempt_count integer not null default 0,
     failure_reason text,
     previous_status varchar(16),
@@ -135,6 +143,9 @@ comment on column public.ai_geopolitical_report.is_archived is 'status = archive
 comment on column public.ai_geopolitical_report.archive_reason is 'Why it was archived.';
 comment on column public.ai_geopolitical_report.lease_owner is 'The worker processing it (set exactly while processing).';
 comment on column public.ai_geopolitical_report.lease_expires_at is 'When the worker''s lease ends; after it another worker may claim the report.';
+comment on column public.ai_geopolitical_report.lease_token_sha256 is
+'sha256 of the secret lease token ai_report_claim() returned to the worker (never the token itself: every '
+'project role may read this table). Completing, failing, renewing or giving back the report needs the token.';
 comment on column public.ai_geopolitical_report.attempt_count is 'How many times it was claimed.';
 comment on column public.ai_geopolitical_report.failure_reason is 'Why it failed, last time.';
 comment on column public.ai_geopolitical_report.previous_status is 'The status before the last transition.';
@@ -184,12 +195,15 @@ begin
     if new.status is distinct from old.status then
         new.previous_status := old.status;
     end if;
+    if new.status is distinct from 'processing' then
+        new.lease_token_sha256 := null;  -- a lease token dies with the lease
+    end if;
     return new;
 end
 $$;
 comment on function public.ai_report_check_transition() is
-'Trigger on ai_geopolitical_report: refuses a status change the lifecycle does not allow (55000) and '
-'records the previous status.';
+'Trigger on ai_geopolitical_report: refuses a status change the lifecycle does not allow (55000), '
+'records the previous status and forgets the lease token when the report leaves processing.';
 
 create trigger ai_report_check_transition before update of status on public.ai_geopolitical_report
 for each row execute function public.ai_report_check_transition();
@@ -242,16 +256,22 @@ begin
     if p_ward is not null and length(p_ward) > 120 then
         raise exception 'ward context has % characters; at most 120', length(p_ward) using errcode = 'invalid_parameter_value';
     end if;
-    if p_depth is null or p_depth not in ('quick', 'standard', 'deep') then
-        raise exception 'analysis depth must be quick, standard or deep, got %', quote_nullable(left(p_depth, 40))
+    if p_depth is null or length(p_depth) > 20 or p_depth not in ('quick', 'standard', 'deep') then
+        raise exception 'analysis depth must be quick, standard or deep, got %',
+            case when length(p_depth) > 20 then quote_literal(left(p_depth, 20)) || '... (' || length(p_depth) || ' characters)'
+            else quote_nullable(p_depth) end
             using errcode = 'invalid_parameter_value';
     end if;
-    if p_strategic is null or p_strategic not in ('defensive', 'neutral', 'offensive') then
-        raise exception 'strategic context must be defensive, neutral or offensive, got %', quote_nullable(left(p_strategic, 40))
+    if p_strategic is null or length(p_strategic) > 20 or p_strategic not in ('defensive', 'neutral', 'offensive') then
+        raise exception 'strategic context must be defensive, neutral or offensive, got %',
+            case when length(p_strategic) > 20 then quote_literal(left(p_strategic, 20)) || '... (' || length(p_strategic) || ' characters)'
+            else quote_nullable(p_strategic) end
             using errcode = 'invalid_parameter_value';
     end if;
-    if p_priority is null or p_priority not in ('low', 'normal', 'high', 'critical') then
-        raise exception 'priority must be low, normal, high or critical, got %', quote_nullable(left(p_priority, 40))
+    if p_priority is null or length(p_priority) > 20 or p_priority not in ('low', 'normal', 'high', 'critical') then
+        raise exception 'priority must be low, normal, high or critical, got %',
+            case when length(p_priority) > 20 then quote_literal(left(p_priority, 20)) || '... (' || length(p_priority) || ' characters)'
+            else quote_nullable(p_priority) end
             using errcode = 'invalid_parameter_value';
     end if;
     if p_fresh_for is null or p_fresh_for < interval '0' or p_fresh_for > interval '365 days' then
@@ -306,65 +326,113 @@ comment on function public.ai_report_request(integer, text, text, text, text, te
 '(default 24 hours) and not expired, or the one already queued or processing (reused = true); else queues a '
 'new one (reused = false). lokdarpan_app and admins.';
 
+create function public.ai_report_lease(p_lease interval)
+returns interval
+language plpgsql
+immutable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    secs numeric := extract(epoch from p_lease);
+begin
+    -- Months count as 30 days here, and the lease is applied as the exact number of seconds, so
+    -- '1 mon -30 days' cannot turn into a negative lease in a short month.
+    if secs is null or secs < 10 or secs > 86400 then
+        raise exception 'lease must be between 10 seconds and 24 hours, got %', coalesce(p_lease::text, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return make_interval(secs => secs);
+end
+$$;
+comment on function public.ai_report_lease(interval) is
+'A report lease checked and normalised: between 10 seconds and 24 hours (22023 naming the value otherwise, '
+'null included), returned as that many seconds. Anyone.';
+
 create function public.ai_report_claim(
     p_worker text,
     p_limit integer default 1,
     p_lease interval default interval '5 minutes'
 )
-returns setof public.ai_geopolitical_report
+returns table (
+    id bigint,
+    report_uuid uuid,
+    user_id integer,
+    query_text text,
+    ward_context text,
+    region_context text,
+    analysis_depth text,
+    strategic_context text,
+    priority_level text,
+    estimated_cost_usd numeric,
+    attempt_count integer,
+    lease_owner text,
+    lease_expires_at timestamptz,
+    lease_token uuid
+)
 language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
+#variable_conflict use_column
 declare
     t timestamptz := public.lokdarpan_clock_now();
+    lease interval;
 begin
-    if p_worker is null or p_worker !~ '^[A-Za-z0-9._:@-]{1,64}$' then
+    if p_worker is null or length(p_worker) > 64 or p_worker !~ '^[A-Za-z0-9._:@-]{1,64}$' then
         raise exception 'worker must be 1-64 letters, digits or ._:@-, got %',
-            case when length(p_worker) > 70 then length(p_worker) || ' characters' else quote_nullable(p_worker) end
+            case when length(p_worker) > 64 then length(p_worker) || ' characters' else quote_nullable(p_worker) end
             using errcode = 'invalid_parameter_value';
     end if;
     if p_limit is null or p_limit not between 1 and 1000 then
         raise exception 'limit must be between 1 and 1000, got %', p_limit using errcode = 'invalid_parameter_value';
     end if;
-    if p_lease is null or p_lease < interval '1 second' or p_lease > interval '1 day' then
-        raise exception 'lease must be between 1 second and 1 day, got %', p_lease using errcode = 'invalid_parameter_value';
-    end if;
+    lease := public.ai_report_lease(p_lease);
     -- Expired leases first go back to the queue (their worker is presumed dead) …
     update public.ai_geopolitical_report as r set
-        status = 'queued', lease_owner = null, lease_expires_at = null,
+        status = 'queued', lease_owner = null, lease_expires_at = null, lease_token_sha256 = null,
         failure_reason = 'lease of ' || r.lease_owner || ' expired at ' || r.lease_expires_at
     where r.id in (
         select x.id from public.ai_geopolitical_report as x
         where x.status = 'processing' and x.lease_expires_at <= t
         for update skip locked
     );
-    -- … then the queue is claimed in priority order; rows another worker holds are skipped.
+    -- … then the queue is claimed in priority order; rows another worker holds are skipped. Each
+    -- claimed report gets a fresh random token; the table keeps only its sha256.
     return query
-    update public.ai_geopolitical_report as r set
-        status = 'processing', lease_owner = p_worker, lease_expires_at = t + p_lease,
-        started_processing_at = t, attempt_count = r.attempt_count + 1
-    where r.id in (
-        select x.id from public.ai_geopolitical_report as x
+    with picked as materialized (
+        select x.id, pg_catalog.gen_random_uuid() as token
+        from public.ai_geopolitical_report as x
         where x.status = 'queued'
         order by case x.priority_level when 'critical' then 0 when 'high' then 1 when 'normal' then 2 else 3 end,
             x.requested_at, x.id
         limit p_limit
         for update skip locked
     )
-    returning r.*;
+
+    update public.ai_geopolitical_report as r set
+        status = 'processing', lease_owner = p_worker, lease_expires_at = t + lease,
+        lease_token_sha256 = pg_catalog.sha256(pg_catalog.uuid_send(p.token)),
+        started_processing_at = t, attempt_count = r.attempt_count + 1
+    from picked as p
+    where r.id = p.id
+    returning r.id, r.report_uuid, r.user_id, r.query_text, r.ward_context::text, r.region_context::text,
+        r.analysis_depth::text, r.strategic_context::text, r.priority_level::text, r.estimated_cost_usd::numeric,
+        r.attempt_count, r.lease_owner::text, r.lease_expires_at, p.token;
 end
 $$;
 comment on function public.ai_report_claim(text, integer, interval) is
 'A worker takes up to p_limit queued reports (highest priority, then oldest) under a lease (default 5 '
-'minutes): FOR UPDATE SKIP LOCKED, so concurrent workers never get the same report. Reports whose lease '
-'expired are queued again first. lokdarpan_app and admins.';
+'minutes, 10 seconds to 24 hours): FOR UPDATE SKIP LOCKED, so concurrent workers never get the same report. '
+'Returns what the worker needs to do the work and lease_token, a secret uuid it must pass to '
+'ai_report_transition() to renew, complete, fail or give back the report (only its sha256 is stored). Reports '
+'whose lease expired are queued again first. lokdarpan_app and admins.';
 
 create function public.ai_report_transition(
     p_report_id bigint,
     p_to text,
-    p_worker text default null,
+    p_lease_token uuid default null,
     p_detail jsonb default '{}'
 )
 returns public.ai_geopolitical_report
@@ -377,26 +445,51 @@ declare
     r public.ai_geopolitical_report;
     c public.ai_geopolitical_report;
     t timestamptz := public.lokdarpan_clock_now();
+    lease_text text;
+    lease interval := interval '5 minutes';
 begin
-    if p_to is null or p_to not in ('processing', 'completed', 'failed', 'queued', 'archived') then
-        raise exception 'status must be processing, completed, failed, queued or archived, got %', quote_nullable(left(p_to, 40))
+    if p_to is null or length(p_to) > 16 or p_to not in ('processing', 'completed', 'failed', 'queued', 'archived') then
+        raise exception 'status must be processing, completed, failed, queued or archived, got %',
+            case when length(p_to) > 16 then quote_literal(left(p_to, 16)) || '... (' || length(p_to) || ' characters)'
+            else quote_nullable(p_to) end
             using errcode = 'invalid_parameter_value';
     end if;
     if p_detail is null or jsonb_typeof(p_detail) <> 'object' or pg_column_size(p_detail) > 4000000 then
         raise exception 'detail must be a JSON object of at most 4 MB' using errcode = 'invalid_parameter_value';
     end if;
-    if p_worker is not null and p_worker !~ '^[A-Za-z0-9._:@-]{1,64}$' then
-        raise exception 'worker must be 1-64 letters, digits or ._:@-, got %',
-            case when length(p_worker) > 70 then length(p_worker) || ' characters' else quote_nullable(p_worker) end
-            using errcode = 'invalid_parameter_value';
+    if p_detail ? 'lease' then
+        lease_text := p_detail ->> 'lease';
+        if lease_text is null or length(lease_text) > 40 then
+            raise exception 'detail.lease must be an interval of 10 seconds to 24 hours, got %',
+                case when lease_text is null then 'null' else length(lease_text) || ' characters' end
+                using errcode = 'invalid_parameter_value';
+        end if;
+        begin
+            lease := lease_text::interval;
+        exception when data_exception then
+            raise exception 'detail.lease must be an interval of 10 seconds to 24 hours, got %', quote_literal(lease_text)
+                using errcode = 'invalid_parameter_value';
+        end;
     end if;
+    lease := public.ai_report_lease(lease);
     select * into r from public.ai_geopolitical_report as x where x.id = p_report_id for update;
     if not found then
         raise exception 'unknown report: %', p_report_id using errcode = 'no_data_found';
     end if;
-    -- Whoever holds the lease, and only they, finish or give back a report being processed.
-    if r.status = 'processing' and p_to in ('completed', 'failed', 'queued') and r.lease_owner is distinct from p_worker then
-        raise exception 'report % is leased to %, not %', r.id, r.lease_owner, coalesce(p_worker, 'nobody')
+    -- Whoever holds the lease token, and only they, renew, finish or give back a report being
+    -- processed. The worker's name is public (lease_owner); the token is not.
+    if r.status = 'processing' and p_to in ('processing', 'completed', 'failed', 'queued') and (
+        p_lease_token is null or r.lease_token_sha256 is null
+        or r.lease_token_sha256 <> pg_catalog.sha256(pg_catalog.uuid_send(p_lease_token))
+    ) then
+        raise exception 'report % is leased to %; %', r.id, r.lease_owner,
+            case when p_lease_token is null then 'no lease token given'
+            else 'the lease token given is not the one ai_report_claim() returned' end
+            using errcode = 'object_not_in_prerequisite_state',
+            hint = 'pass the lease_token that ai_report_claim() returned with the report';
+    end if;
+    if r.status = p_to and p_to <> 'processing' then
+        raise exception 'report %: illegal transition % -> %', r.id, r.status, p_to
             using errcode = 'object_not_in_prerequisite_state';
     end if;
     if r.status = 'processing' and r.lease_expires_at <= t and p_to <> 'queued' then
@@ -404,19 +497,20 @@ begin
             r.id, r.lease_owner, r.lease_expires_at using errcode = 'object_not_in_prerequisite_state';
     end if;
     if p_to = 'processing' then
-        if p_worker is null then
-            raise exception 'claiming report % needs a worker name', r.id using errcode = 'invalid_parameter_value';
+        if r.status = 'queued' then
+            raise exception 'report % is queued: claim it with ai_report_claim(), which returns its lease token', r.id
+                using errcode = 'object_not_in_prerequisite_state';
         end if;
+        -- Renewal by the token holder (any other status: the trigger names the illegal transition).
         update public.ai_geopolitical_report as x set
-            status = 'processing', lease_owner = p_worker,
-            lease_expires_at = t + coalesce((p_detail ->> 'lease')::interval, interval '5 minutes'),
-            started_processing_at = t, attempt_count = x.attempt_count + 1,
-            processing_stage = coalesce(p_detail ->> 'stage', x.processing_stage)
+            status = 'processing', lease_expires_at = t + lease,
+            processing_stage = coalesce(left(p_detail ->> 'stage', 32), x.processing_stage)
         where x.id = r.id returning x.* into r;
     elsif p_to = 'completed' then
         c := jsonb_populate_record(null::public.ai_geopolitical_report, p_detail);
         update public.ai_geopolitical_report as x set
-            status = 'completed', lease_owner = null, lease_expires_at = null, completed_at = t,
+            status = 'completed', lease_owner = null, lease_expires_at = null, lease_token_sha256 = null,
+            completed_at = t,
             processing_time_seconds = extract(epoch from t - x.started_processing_at)::integer,
             processing_stage = null, failure_reason = null,
             report_title = c.report_title, executive_summary = c.executive_summary, key_findings = c.key_findings,
@@ -433,13 +527,13 @@ begin
         where x.id = r.id returning x.* into r;
     elsif p_to = 'failed' then
         update public.ai_geopolitical_report as x set
-            status = 'failed', lease_owner = null, lease_expires_at = null, completed_at = t,
-            failure_reason = left(coalesce(p_detail ->> 'reason', 'unspecified'), 2000)
+            status = 'failed', lease_owner = null, lease_expires_at = null, lease_token_sha256 = null,
+            completed_at = t, failure_reason = left(coalesce(p_detail ->> 'reason', 'unspecified'), 2000)
         where x.id = r.id returning x.* into r;
     elsif p_to = 'queued' then
         update public.ai_geopolitical_report as x set
-            status = 'queued', lease_owner = null, lease_expires_at = null, completed_at = null,
-            failure_reason = coalesce(left(p_detail ->> 'reason', 2000), x.failure_reason)
+            status = 'queued', lease_owner = null, lease_expires_at = null, lease_token_sha256 = null,
+            completed_at = null, failure_reason = coalesce(left(p_detail ->> 'reason', 2000), x.failure_reason)
         where x.id = r.id returning x.* into r;
     else
         update public.ai_geopolitical_report as x set
@@ -449,16 +543,18 @@ begin
     return r;
 end
 $$;
-comment on function public.ai_report_transition(bigint, text, text, jsonb) is
-'Moves a report along its lifecycle and sets its timestamps: processing (claim this report; p_detail may '
-'give lease and stage), completed (p_detail holds the content columns by name; only the lease holder, '
-'before the lease ends), failed (p_detail.reason; lease holder), queued (give back or retry), archived '
-'(p_detail.reason). An illegal transition raises 55000 naming it. lokdarpan_app and admins.';
+comment on function public.ai_report_transition(bigint, text, uuid, jsonb) is
+'Moves a report along its lifecycle and sets its timestamps. A report being processed is renewed '
+'(processing: p_detail.lease, 10 seconds to 24 hours, default 5 minutes, and p_detail.stage), completed '
+'(p_detail holds the content columns by name; before the lease ends), failed (p_detail.reason) or given back '
+'(queued) only with the secret p_lease_token that ai_report_claim() returned, not by naming the worker. Also '
+'queued (retry a failed report) and archived (p_detail.reason). Queued reports are claimed with '
+'ai_report_claim(). An illegal transition raises 55000 naming it. lokdarpan_app and admins.';
 
 revoke execute on function public.ai_report_request(integer, text, text, text, text, text, interval, numeric) from public;
 revoke execute on function public.ai_report_claim(text, integer, interval) from public;
-revoke execute on function public.ai_report_transition(bigint, text, text, jsonb) from public;
+revoke execute on function public.ai_report_transition(bigint, text, uuid, jsonb) from public;
 grant execute on function public.ai_report_request(integer, text, text, text, text, text, interval, numeric)
 to lokdarpan_app, lokdarpan_admin;
 grant execute on function public.ai_report_claim(text, integer, interval) to lokdarpan_app, lokdarpan_admin;
-grant execute on function public.ai_report_transition(bigint, text, text, jsonb) to lokdarpan_app, lokdarpan_admin;
+grant execute on function public.ai_report_transition(bigint, text, uuid, jsonb) to lokdarpan_app, lokdarpan_admin;

@@ -171,7 +171,9 @@ declare
 begin
     select s.value_interval into v from public.maintenance_setting as s where s.name = p_name;
     if v is null then
-        raise exception 'maintenance setting "%" has no period', left(p_name, 64) using errcode = '22023';
+        raise exception 'maintenance setting "%" has no period',
+            case when length(p_name) > 40 then left(p_name, 20) || '... (' || length(p_name) || ' characters)' else p_name end
+            using errcode = '22023';
     end if;
     return v;
 end
@@ -192,7 +194,9 @@ declare
 begin
     select s.value_integer into v from public.maintenance_setting as s where s.name = p_name;
     if v is null then
-        raise exception 'maintenance setting "%" has no count', left(p_name, 64) using errcode = '22023';
+        raise exception 'maintenance setting "%" has no count',
+            case when length(p_name) > 40 then left(p_name, 20) || '... (' || length(p_name) || ' characters)' else p_name end
+            using errcode = '22023';
     end if;
     return v;
 end
@@ -341,7 +345,9 @@ begin
                 n := n + m;
             end loop;
         else
-            raise exception 'unknown cleanup rule "%"', left(p_rule, 64) using errcode = '22023';
+            raise exception 'unknown cleanup rule "%"',
+                case when length(p_rule) > 40 then left(p_rule, 20) || '... (' || length(p_rule) || ' characters)' else p_rule end
+            using errcode = '22023';
     end case;
     return n;
 end
@@ -468,7 +474,9 @@ begin
 
             select count(*) into n from gone;
         else
-            raise exception 'unknown cleanup rule "%"', left(p_rule, 64) using errcode = '22023';
+            raise exception 'unknown cleanup rule "%"',
+                case when length(p_rule) > 40 then left(p_rule, 20) || '... (' || length(p_rule) || ' characters)' else p_rule end
+            using errcode = '22023';
     end case;
     return n;
 end
@@ -555,7 +563,8 @@ $$;
 
 comment on function public.ai_cleanup_start(boolean, integer) is
 'Starts a cleanup run (dry or real, batches of 1-100000 rows; 22023 otherwise) judged as of lokdarpan_now(), '
-'and returns its maintenance_run id; ai_cleanup_step() then does the work. lokdarpan_admin only.';
+'and returns its maintenance_run id; ai_cleanup_step() then does the work. lokdarpan_admin, and '
+'lokdarpan_maintenance (the nightly job).';
 
 create function public.ai_cleanup_step(p_run_id bigint)
 returns boolean
@@ -649,7 +658,7 @@ comment on function public.ai_cleanup_step(bigint) is
 'Does the next piece of a cleanup run: one batch of the first unfinished rule (or, for executions, one month '
 'detached and dropped; in a dry run, a rule''s whole count) and records it in maintenance_run.results. Returns '
 'false once the run is finished. Call it in its own transaction until false (lokdarpan-db cleanup and the '
-'scheduled job do) so no lock outlives a batch. lokdarpan_admin only.';
+'scheduled job do) so no lock outlives a batch. lokdarpan_admin, and lokdarpan_maintenance (the nightly job).';
 
 create function public.ai_cleanup_report(p_run_id bigint)
 returns table (
@@ -717,5 +726,8 @@ revoke execute on function public.ai_cleanup_report(bigint) from public;
 revoke execute on function public.ai_cleanup_expired_data(boolean, integer) from public;
 grant execute on function public.ai_cleanup_start(boolean, integer) to lokdarpan_admin;
 grant execute on function public.ai_cleanup_step(bigint) to lokdarpan_admin;
+-- The nightly job (lokdarpan-db schedule) runs as lokdarpan_maintenance: a start and its steps only.
+grant execute on function public.ai_cleanup_start(boolean, integer) to lokdarpan_maintenance;
+grant execute on function public.ai_cleanup_step(bigint) to lokdarpan_maintenance;
 grant execute on function public.ai_cleanup_report(bigint) to lokdarpan_admin;
 grant execute on function public.ai_cleanup_expired_data(boolean, integer) to lokdarpan_admin;

@@ -183,17 +183,20 @@ begin
         end if;
     end if;
     if tg_op = 'UPDATE' then
-        if (
+        -- Compared as stored, not by equality: jsonb and numeric call 1.0 and 1.00 equal, floats
+        -- 0 and -0; the text forms differ. The vector is compared in its binary form (cheaper
+        -- than 3,072 numbers as text, and as exact).
+        if row(
             new.content_chunk, new.source_type, new.source_url, new.source_title, new.chunk_index, new.published_at,
             new.fetched_at, new.expires_at, new.ward_context, new.ward_id, new.region_context, new.political_entities,
-            new.embedding, new.embedding_model, new.content_type, new.language, new.political_relevance_score,
+            new.embedding_model, new.content_type, new.language, new.political_relevance_score,
             new.credibility_score, new.fact_check_status, new.processing_metadata, new.quality_flags
-        ) is distinct from (
+        )::text is distinct from row(
             old.content_chunk, old.source_type, old.source_url, old.source_title, old.chunk_index, old.published_at,
             old.fetched_at, old.expires_at, old.ward_context, old.ward_id, old.region_context, old.political_entities,
-            old.embedding, old.embedding_model, old.content_type, old.language, old.political_relevance_score,
+            old.embedding_model, old.content_type, old.language, old.political_relevance_score,
             old.credibility_score, old.fact_check_status, old.processing_metadata, old.quality_flags
-        ) then
+        )::text or public.vector_send(new.embedding) is distinct from public.vector_send(old.embedding) then
             new.updated_at := public.lokdarpan_now();
         else
             new.updated_at := old.updated_at;
@@ -207,7 +210,8 @@ $$;
 comment on function public.ai_embedding_store_check_row() is
 'BEFORE INSERT OR UPDATE trigger on ai_embedding_store: refuses an unknown model (23503) or an embedding '
 'whose dimension is not its model''s (23514) with a message naming both; resolves ward_id from ward_context '
-'(refusing a contradicting explicit ward_id); keeps created_at and sets updated_at when content changed.';
+'(refusing a contradicting explicit ward_id); keeps created_at and sets updated_at when content changed as '
+'stored (text forms; the vector''s binary form), so a jsonb [1.0] -> [1.00] counts and a no-op update does not.';
 
 create trigger ai_embedding_store_check_row
 before insert or update on public.ai_embedding_store
@@ -289,19 +293,28 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+    n integer;
 begin
-    if cardinality(p_ids) > 1000 then
-        raise exception 'record_embedding_access: % ids; at most 1000', cardinality(p_ids) using errcode = '22023';
+    -- A call records what one search returned: at most 100 ids, each counted once, only ids of
+    -- chunks that exist (issue 18: array_fill(id, array[1000]) in a loop made 100,000 fake hits).
+    if cardinality(p_ids) > 100 then
+        raise exception 'record_embedding_access: % ids; at most 100 a call', cardinality(p_ids) using errcode = '22023';
     end if;
     insert into public.ai_embedding_access (embedding_id, accessed_at)
-    select i, public.lokdarpan_now() from pg_catalog.unnest(p_ids) as i where i is not null;
-    return coalesce(cardinality(p_ids), 0);
+    select d.i, public.lokdarpan_now()
+    from (select distinct u.i from pg_catalog.unnest(p_ids) as u (i) where u.i is not null) as d
+    where exists (select from public.ai_embedding_store as s where s.id = d.i);
+    get diagnostics n = row_count;
+    return n;
 end
 $$;
 
 comment on function public.record_embedding_access(integer []) is
-'Appends search hits (at most 1000 ids) to ai_embedding_access; called by find_similar_content(). '
-'SECURITY DEFINER so that readers, who may not write, are counted; executable by lokdarpan_readonly.';
+'Appends search hits to ai_embedding_access: at most 100 ids a call (22023 naming the count), each id '
+'counted once however often it is repeated, ids of missing chunks ignored; returns the hits recorded. Called '
+'by find_similar_content(). SECURITY DEFINER so that readers, who may not write, are counted; executable by '
+'lokdarpan_readonly.';
 
 create function public.flush_embedding_access()
 returns integer
@@ -431,6 +444,7 @@ declare
     where_ward text := '';
     order_by text;
     ids integer [] := '{}';
+    slice integer;
 begin
     dims := public.embedding_model_dimensions(model_name, query_vector);
     if coalesce(setting, '') <> '' then
@@ -520,7 +534,9 @@ begin
     end loop;
 
     if record_access and cardinality(ids) > 0 and not current_setting('transaction_read_only')::boolean then
-        perform public.record_embedding_access(ids);
+        for slice in 0 .. (cardinality(ids) - 1) / 100 loop  -- record_embedding_access takes 100 a call
+            perform public.record_embedding_access(ids[slice * 100 + 1:slice * 100 + 100]);
+        end loop;
     end if;
 end
 $$;

@@ -1,6 +1,8 @@
 -- Revert lokdarpan:electoral/constituencies from pg
 
 drop function public.compute_ward_constituency(numeric);
+drop function public.electoral_recompute_lock(text);
+drop table public.electoral_setting;
 drop table public.ward_constituency_override;
 drop table public.ward_constituency;
 drop table public.constituency;

@@ -3,6 +3,7 @@
 drop function public.place_polling_stations();
 drop table public.result_ps;
 drop function public.result_ps_touch_stations();
+drop function public.result_ps_check_truncate();
 drop table public.polling_station_result;
 drop function public.polling_station_result_check_sum();
 drop table public.polling_station;

@@ -6,7 +6,7 @@
 -- areas on the spheroid, so every fraction below is exact.
 begin;
 select tap_ensure_personas();
-select plan(12);
+select plan(18);
 
 truncate ward cascade;
 create function pg_temp.box(x1 numeric, x2 numeric) returns jsonb language sql as $$
@@ -116,6 +116,39 @@ select throws_ok(
 );
 set local role tap_analyst;
 select lives_ok($$select * from compute_ward_constituency()$$, 'an analyst may recompute the overlaps');
+-- The sliver threshold is shared: an analyst recomputes with it, only an admin changes it (issue 18:
+-- compute_ward_constituency(0.49) by an analyst halved the ward-AC rows everybody reads).
+select throws_ok(
+    $$select * from compute_ward_constituency(0.49)$$,
+    '42501', 'compute_ward_constituency: the sliver threshold is shared (electoral_setting.sliver_threshold = 0.020), got 0.49',
+    'an analyst cannot recompute the shared overlaps with a threshold of its own'
+);
+select throws_ok(
+    $$update electoral_setting set sliver_threshold = 0.49$$,
+    '42501', 'permission denied for table electoral_setting',
+    'nor change the shared threshold'
+);
+set local role tap_admin;
+select lives_ok(
+    $$update electoral_setting set sliver_threshold = 0.005$$,
+    'an admin changes the shared threshold'
+);
+select throws_ok(
+    $$delete from electoral_setting$$,
+    '42501', 'permission denied for table electoral_setting',
+    'the one row of settings cannot be deleted'
+);
+set local role tap_analyst;
+select results_eq(
+    $$select ward_id, constituencies, dropped_slivers from compute_ward_constituency() where ward_id = 'GHMC-004'$$,
+    $$values ('GHMC-004', 2, 0)$$,
+    'every later recompute, an analyst''s included, uses the admin''s threshold (the 1 % overlap is kept)'
+);
+select throws_ok(
+    $$select * from compute_ward_constituency('NaN')$$,
+    '22023', 'compute_ward_constituency: sliver threshold must be in [0, 0.5), got NaN',
+    'a NaN threshold is refused'
+);
 set local role tap_reader;
 select throws_ok(
     $$select * from compute_ward_constituency()$$,

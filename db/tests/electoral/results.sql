@@ -2,7 +2,7 @@
 -- votes must add up.
 begin;
 select tap_ensure_personas();
-select plan(18);
+select plan(23);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone, boundary) values
@@ -129,6 +129,73 @@ select lives_ok(
     $$set constraints chk_polling_station_result_votes_add_up immediate$$,
     '... as long as they agree at commit (the pending checks pass)'
 );
+
+-- An admin writing result_ps directly cannot commit sums that no longer add up (issue 18): every
+-- station a statement touches is checked again, the one a row left included, even when its check
+-- already ran earlier in the transaction (the loader runs it after each file).
+set local role tap_admin;
+set constraints chk_polling_station_result_votes_add_up deferred;
+insert into polling_station_result (election_id, polling_station_id, total_valid, rejected, nota, total_polled)
+select
+    e.id,
+    s.id,
+    150,
+    0,
+    0,
+    150
+from election as e, polling_station as s
+where e.type = 'GHMC' and s.serial = '2';
+insert into result_ps (election_id, polling_station_id, candidate, party_id, votes)
+select
+    e.id,
+    s.id,
+    x.c,
+    party_resolve(x.p),
+    x.v
+from election as e, polling_station as s,
+    (values ('Asha', 'BRS', 100), ('Ravi', 'INC', 50)) as x (c, p, v)
+where e.type = 'GHMC' and s.serial = '2';
+select lives_ok(
+    $$set constraints chk_polling_station_result_votes_add_up immediate$$,
+    'an admin loads a second station that adds up (checked now, as the loader checks after each file)'
+);
+set constraints chk_polling_station_result_votes_add_up deferred;
+-- Each case runs in one throws_ok (its own subtransaction): the error undoes it.
+select throws_ok(
+    $$update result_ps set polling_station_id = (select id from polling_station where serial = '2'), candidate = 'Ravi (moved)'
+      where candidate = 'Ravi' and polling_station_id = (select id from polling_station where serial = '1');
+      update polling_station_result set total_valid = 201, total_polled = 201
+      where polling_station_id = (select id from polling_station where serial = '2');
+      set constraints chk_polling_station_result_votes_add_up immediate$$,
+    '23514', 'polling station S29-AC901-1 in election ' || (
+        select id from election
+        where type = 'GHMC'
+    )
+    || ': candidates'' votes add up to 100, total_valid says 151',
+    'moving a candidate row to another station is caught at the station it left'
+);
+select throws_ok(
+    $$update result_ps set votes = 60
+      where candidate = 'Ravi' and polling_station_id = (select id from polling_station where serial = '2');
+      set constraints chk_polling_station_result_votes_add_up immediate$$,
+    '23514', 'polling station S29-AC901-2 in election ' || (
+        select id from election
+        where type = 'GHMC'
+    )
+    || ': candidates'' votes add up to 160, total_valid says 150',
+    'a station checked earlier in the transaction is checked again after a later change'
+);
+select throws_ok(
+    $$delete from result_ps where candidate = 'Asha' and polling_station_id = (select id from polling_station where serial = '2');
+      set constraints chk_polling_station_result_votes_add_up immediate$$,
+    '23514', null, 'deleting a candidate row is caught'
+);
+select throws_ok(
+    $$truncate result_ps$$,
+    '23514', 'result_ps cannot be truncated while polling_station_result states valid votes',
+    'emptying result_ps alone is refused (TRUNCATE fires no row triggers)'
+);
+reset role;
 
 -- Who may do what: admins import, analysts and readers read (analysts also run the recompute
 -- functions, tested in ward_analytics.sql).

@@ -1,7 +1,7 @@
 -- pgTAP: budgets that cannot be overspent. The application (tap_app) reserves before each paid
 -- call, settles with the execution row after it, releases what it did not use.
 begin;
-select plan(27);
+select plan(39);
 
 select tap_ensure_personas();
 select tap_freeze_time('2025-08-10 12:00:00+05:30');
@@ -159,6 +159,108 @@ select throws_ok(
     $$select * from ai_budget_reserve(1001, -1, 'openai', 'retrieval')$$,
     '22023', 'estimated cost must be > 0 and <= 10000 USD, got -1', 'a negative estimate is bad input'
 );
+
+-- NaN and the infinities (issue 18): PostgreSQL orders NaN above every number, so `cost_usd >= 0`
+-- alone let a NaN cost through, and one settlement made the budget's spend NaN for good.
+select throws_ok(
+    $$select * from ai_budget_reserve(1001, 'NaN', 'openai', 'retrieval')$$,
+    '22023', 'estimated cost must be > 0 and <= 10000 USD, got NaN', 'a NaN estimate is refused, naming it'
+);
+select throws_ok(
+    $$select * from ai_budget_reserve(1001, 'Infinity', 'openai', 'retrieval')$$,
+    '22023', 'estimated cost must be > 0 and <= 10000 USD, got Infinity', 'an infinite estimate is refused'
+);
+select throws_like(
+    $$insert into ai_model_execution (request_id, operation_type, provider, model_name, cost_usd, success_status)
+      values ('call-nan', 'report_generation', 'openai', 'gpt-4o', 'NaN', 'success')$$,
+    '%violates check constraint "chk_ai_model_execution_cost_usd_finite"%',
+    'an execution costing NaN is refused (23514), so no settlement can charge it'
+);
+select throws_ok(
+    $$select ai_jsonb_add('{"openai": 1}', 'openai', 'NaN')$$,
+    '22023', 'an amount added to a jsonb map must be finite, got NaN', 'the books never add a NaN amount'
+);
+reset role;
+set local role tap_admin;
+select throws_like(
+    $$update ai_budget_tracker set total_budget_usd = 'NaN' where id = 1001$$,
+    '%violates check constraint "chk_ai_budget_tracker_total_budget_usd_finite"%',
+    'an admin cannot make a budget NaN (it would accept reservations of any size)'
+);
+select throws_ok(
+    $$insert into ai_budget_tracker (period_type, period_identifier, period_start, period_end, total_budget_usd)
+      values ('daily', 'inf', '2025-08-10', '2025-08-11', 'Infinity')$$,
+    '22003', null, 'nor infinite: numeric(10, 2) cannot hold an infinity'
+);
+select throws_like(
+    $$update ai_budget_tracker set emergency_budget_usd = 'NaN' where id = 1001$$,
+    '%violates check constraint "chk_ai_budget_tracker_emergency_budget_usd_finite"%',
+    'nor its emergency reserve'
+);
+reset role;
+select throws_like(
+    $$update ai_budget_tracker set current_spend_usd = 'NaN' where id = 1001$$,
+    '%violates check constraint "chk_ai_budget_tracker_current_spend_usd_finite"%',
+    'the spend itself refuses NaN, whoever writes it'
+);
+
+-- Amounts are micro-dollars at entry (issue 18): 0.0000014 reserved and released a thousand times
+-- used to add 0.0000014 to reserved_usd and return the reservation's rounded 0.000001 each time.
+insert into ai_budget_tracker (id, period_type, period_identifier, period_start, period_end, total_budget_usd)
+values (1002, 'monthly', 'rounding', '2025-08-01 00:00+00', '2025-09-01 00:00+00', 10.00);
+set local role tap_app;
+select throws_ok(
+    $$select * from ai_budget_reserve(1002, 0.0000014, 'openai', 'retrieval')$$,
+    '22023', 'estimated cost must be in whole micro-dollars (at most 6 decimal places), got 0.0000014',
+    'an estimate finer than the micro-dollar a reservation keeps is refused, naming it'
+);
+select ai_budget_release(reservation_id) from ai_budget_reserve(1002, 0.5, 'openai', 'retrieval');  -- the maps have their keys
+create temporary table rounding_before on commit drop as
+select
+    current_spend_usd,
+    reserved_usd,
+    reserved_by_service,
+    reserved_by_operation,
+    budget_status
+from ai_budget_tracker
+where id = 1002;
+create temporary table rounding_outcome (amount numeric, outcome text) on commit drop;
+do $$
+declare
+    amount numeric;
+    rid bigint;
+begin
+    for i in 1..1000 loop
+        foreach amount in array array[0.0000014, 0.0000005, 0.1234567, 0.000001, 0.123456, 1.000001] loop
+            begin
+                select r.reservation_id into rid from public.ai_budget_reserve(1002, amount, 'openai', 'retrieval') as r;
+                perform public.ai_budget_release(rid);
+                insert into rounding_outcome values (amount, 'reserved and released');
+            exception when invalid_parameter_value then
+                insert into rounding_outcome values (amount, 'refused');
+            end;
+        end loop;
+    end loop;
+end
+$$;
+select results_eq(
+    $$select amount, outcome, count(*) from rounding_outcome group by 1, 2 order by 1$$,
+    $$values (0.0000005, 'refused', 1000::bigint), (0.000001, 'reserved and released', 1000),
+        (0.0000014, 'refused', 1000), (0.123456, 'reserved and released', 1000), (0.1234567, 'refused', 1000),
+        (1.000001, 'reserved and released', 1000)$$,
+    'sub-micro-dollar amounts are refused every time; whole micro-dollars go through'
+);
+select results_eq(
+    $$select current_spend_usd, reserved_usd, reserved_by_service, reserved_by_operation, budget_status
+      from ai_budget_tracker where id = 1002$$,
+    $$select * from rounding_before$$,
+    '6,000 reservations and releases later the budget''s figures are exactly what they were'
+);
+select is_empty(
+    $$select * from ai_budget_consistency() where budget_id = 1002$$,
+    'and budget_consistency passes'
+);
+
 reset role;
 -- The check catches a budget that was tampered with.
 update ai_budget_tracker set current_spend_usd = current_spend_usd + 1

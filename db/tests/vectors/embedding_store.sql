@@ -2,7 +2,7 @@
 -- errors, ward filtering (exact and by the index), threshold semantics, roles and access tracking.
 begin;
 select tap_ensure_personas();
-select plan(49);
+select plan(58);
 
 select tap_freeze_time('2025-08-01 10:00:00+05:30');
 truncate ward restart identity cascade;
@@ -27,6 +27,8 @@ $$;
 create temporary table q as select
     pg_temp.v(0, -2) as axis,
     pg_temp.v(0, -2, 1536) as axis_small;
+-- The personas read the query vectors (default privileges reach schema public only).
+grant select on q to public;
 
 -- Ward 91 holds the 20 chunks nearest the axis; Jubilee Hills 20 farther ones.
 insert into ai_embedding_store (source_type, content_chunk, ward_context, embedding, embedding_model)
@@ -321,6 +323,84 @@ select is(
         (select axis from q), null, 4, -1, 'nomic-embed-text-v1.5', record_access => false
     )) + (select count(*)::integer from ai_embedding_access),
     4, 'record_access => false searches without logging'
+);
+-- Hits cannot be made up (issue 18: array_fill(id, array[1000]) in a loop, 100,000 hits in 0.5 s):
+-- a call takes at most 100 ids, counts each once and ignores ids of missing chunks.
+set local role tap_reader;
+select is(
+    record_embedding_access(array_fill((select min(id) from ai_embedding_store), array[100])), 1,
+    'one id repeated 100 times is one hit'
+);
+select throws_ok(
+    $$select record_embedding_access(array_fill(1, array[1000]))$$,
+    '22023', 'record_embedding_access: 1000 ids; at most 100 a call',
+    'more than 100 ids a call are refused, the message naming the count'
+);
+select is(record_embedding_access(array[-1, 2147483647, null]), 0, 'ids of chunks that do not exist are not logged');
+reset role;
+select is((select count(*)::integer from ai_embedding_access), 1, 'the log holds that one hit');
+insert into ai_embedding_store (source_type, content_chunk, ward_context, embedding, embedding_model)
+select
+    'news',
+    'bulk ' || i,
+    'Ward 91',
+    pg_temp.v(0.5 + i * 0.001, 300 + i),
+    'nomic-embed-text-v1.5'
+from generate_series(1, 150) as i;
+select is(
+    (select count(*)::integer from find_similar_content((select axis from q), null, 250, -1, 'nomic-embed-text-v1.5')),
+    least(250, (
+        select count(*)::integer from ai_embedding_store
+        where embedding_model = 'nomic-embed-text-v1.5'
+    )),
+    'a search returning more than 100 chunks (here ' || (
+        select count(*) from ai_embedding_store
+        where embedding_model = 'nomic-embed-text-v1.5'
+    ) || ') ...'
+);
+select is(
+    (select count(distinct embedding_id)::integer from ai_embedding_access),
+    least(250, (
+        select count(*)::integer from ai_embedding_store
+        where embedding_model = 'nomic-embed-text-v1.5'
+    )),
+    '... logs every one of them (100 a call)'
+);
+-- Issue 18: updated_at moves when what is stored changes, even where equality cannot see it
+-- (jsonb [1.0] = [1.00]); a no-op update keeps it.
+update ai_embedding_store set processing_metadata = '{"w": [1.0]}'
+where content_chunk = 'bulk 1';
+select tap_freeze_time('2025-08-05 10:00:00+05:30');
+update ai_embedding_store set processing_metadata = '{"w": [1.00]}'
+where content_chunk = 'bulk 1';
+select is(
+    (
+        select updated_at from ai_embedding_store
+        where content_chunk = 'bulk 1'
+    ), '2025-08-05 10:00:00+05:30'::timestamptz,
+    'processing_metadata [1.0] -> [1.00] moves updated_at'
+);
+select tap_freeze_time('2025-08-06 10:00:00+05:30');
+update ai_embedding_store set processing_metadata = processing_metadata, embedding = embedding, credibility_score = credibility_score
+where content_chunk = 'bulk 1';
+select is(
+    (
+        select updated_at from ai_embedding_store
+        where content_chunk = 'bulk 1'
+    ), '2025-08-05 10:00:00+05:30'::timestamptz,
+    'a no-op update keeps it'
+);
+update ai_embedding_store set credibility_score = 0
+where content_chunk = 'bulk 1';
+select tap_freeze_time('2025-08-07 10:00:00+05:30');
+update ai_embedding_store set credibility_score = '-0'
+where content_chunk = 'bulk 1';
+select is(
+    (
+        select updated_at from ai_embedding_store
+        where content_chunk = 'bulk 1'
+    ), '2025-08-07 10:00:00+05:30'::timestamptz,
+    'nor does a float 0 -> -0 hide (equal, stored differently)'
 );
 set local role tap_outsider;
 select throws_ok(

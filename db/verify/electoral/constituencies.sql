@@ -33,3 +33,9 @@ select
 from public.ward_constituency_override
 where false;
 select 'public.compute_ward_constituency(numeric)'::regprocedure;
+select
+    id,
+    sliver_threshold
+from public.electoral_setting
+where false;
+select 'public.electoral_recompute_lock(text)'::regprocedure;

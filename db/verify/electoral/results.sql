@@ -67,3 +67,6 @@ where false;
 select 1 / count(*) from pg_catalog.pg_trigger
 where tgname = 'chk_polling_station_result_votes_add_up' and tgdeferrable and tginitdeferred;
 select 'public.place_polling_stations()'::regprocedure;
+select 'public.result_ps_check_truncate()'::regprocedure;
+select 1 / count(*) from pg_catalog.pg_trigger
+where tgname = 'result_ps_touch_stations_update' and tgoldtable = 'changed_old';
