@@ -8,6 +8,8 @@ demand exact equality after a restore."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import secrets
 import subprocess
 import tempfile
@@ -42,6 +44,38 @@ select n.nspname, c.relname
 
 class BackupFailedError(LokdarpanError):
     """pg_dump or the destination failed; nothing was kept."""
+
+
+# pg_dump's (libpq's) words for a server that went away: a crash, an immediate shutdown, a kill.
+CONNECTION_LOST = (
+    "server closed the connection unexpectedly",
+    "terminating connection",
+    "could not receive data from server",
+    "no connection to the server",
+    "SSL SYSCALL error",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "connection to server",
+)
+
+
+def pg_dump_failure(stderr: str) -> str:
+    """One line for a failed pg_dump, from its stderr: its `error:` line and the server's message,
+    never the `detail: Command was: COPY …` line it ends with. A server that went away mid-dump
+    (issue 19) says so first."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    error = next((ln for ln in lines if ": error: " in ln), None)
+    server = next((ln for ln in lines if "Error message from server:" in ln), None)
+    what = error.split(": error: ", 1)[1] if error else pgtools.last_line(stderr)
+    what = re.sub(r"\s*\bPQ\w+\(\) failed[.:]?", "", what).rstrip(" .:")
+    if server:
+        said = server.split("Error message from server:", 1)[1].strip()
+        if said and said not in what:
+            what = f"{what}: {said}"
+    what = " ".join(what.split())[:300]
+    if any(sign in stderr for sign in CONNECTION_LOST):
+        return f"the server closed the connection during the dump (pg_dump: {what}); nothing was stored"
+    return f"pg_dump failed: {what}; nothing was stored"
 
 
 @dataclass
@@ -81,12 +115,14 @@ def table_counts(conn: psycopg.Connection, scope: str) -> dict[str, int]:
 def database_settings(conn: psycopg.Connection) -> list[dict[str, str | None]]:
     """ALTER DATABASE … SET and ALTER ROLE … IN DATABASE … SET of this database: pg_dump keeps them
     only with --create, which a restore into an existing database cannot use, so the manifest
-    carries them and the restore re-applies them."""
+    carries them and the restore re-applies them. In each array's own order, so re-applying them
+    one by one (each `set` appends) gives back the same arrays."""
     rows = conn.execute(
-        "select r.rolname, unnest(s.setconfig) from pg_catalog.pg_db_role_setting as s"
+        "select r.rolname, c.setting from pg_catalog.pg_db_role_setting as s"
         " join pg_catalog.pg_database as d on d.oid = s.setdatabase"
         " left join pg_catalog.pg_roles as r on r.oid = s.setrole"
-        " where d.datname = pg_catalog.current_database() order by 1 nulls first, 2"
+        " cross join lateral unnest(s.setconfig) with ordinality as c(setting, n)"
+        " where d.datname = pg_catalog.current_database() order by 1 nulls first, c.n"
     ).fetchall()
     return [{"role": role, "setting": setting} for role, setting in rows]
 
@@ -138,7 +174,9 @@ def create_backup(
     backup_id = new_backup_id(scope, started)
     nonce_id = secrets.token_bytes(16)
     data_key = crypto.new_data_key()
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    # closed, not rolled back, on the way out: after a server crash psycopg would log the rollback
+    # it could not do to stderr, a second message under the one error line
+    with contextlib.closing(psycopg.connect(conninfo, autocommit=True)) as conn:
         conn.execute("begin isolation level repeatable read read only")
         snapshot = conn.execute("select pg_catalog.pg_export_snapshot()").fetchone()[0]
         database = conn.info.dbname
@@ -170,9 +208,7 @@ def create_backup(
                     yield block
                 if proc.wait() != 0:
                     errfile.seek(0)
-                    raise BackupFailedError(
-                        "pg_dump failed: " + pgtools.last_line(errfile.read().decode(errors="replace"))
-                    )
+                    raise BackupFailedError(pg_dump_failure(errfile.read().decode(errors="replace")))
 
             hasher = _Hasher(crypto.encrypt_stream(data_key, nonce_id, plaintext(), chunk_size))
             try:
@@ -181,7 +217,9 @@ def create_backup(
                 proc.kill()
                 proc.wait()
                 raise
-        conn.execute("commit")
+        # the snapshot was needed only while pg_dump ran: a connection lost now loses nothing
+        with contextlib.suppress(psycopg.OperationalError):
+            conn.execute("commit")
     manifest = Manifest(
         backup_id=backup_id,
         nonce_id=nonce_id.hex(),

@@ -39,6 +39,7 @@ STANZA = "lokdarpan"
 BACKUP_TYPES = ("full", "diff", "incr")
 CIPHER = "aes-256-cbc"
 CIPHER_INFO = b"lokdarpan pgbackrest repo1-cipher-pass v1"
+WAL_SEGMENT_RE = re.compile(r"^[0-9A-F]{24}(-[0-9a-f]{40})?(\.gz|\.lz4|\.zst|\.bz2)?$")
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$")
 
 
@@ -207,20 +208,67 @@ class Pitr:
         }
 
     # ------------------------------------------------------------------ restore
+    def newest_archived(self) -> datetime | None:
+        """When the newest WAL segment reached the repository (its file's time): no commit after
+        that can be recovered yet. None when the repository cannot be read from here."""
+        found = re.search(r"^repo1-path=(.+)$", self.config.read_text(), re.M) if self.configured else None
+        if not found:
+            return None
+        newest = None
+        try:
+            for f in (Path(found.group(1).strip()) / "archive" / STANZA).rglob("*"):
+                if WAL_SEGMENT_RE.match(f.name) and f.is_file():
+                    newest = max(newest or 0.0, f.stat().st_mtime)
+        except OSError:
+            return None
+        return datetime.fromtimestamp(newest, UTC) if newest else None
+
+    def check_target(self, target: datetime) -> None:
+        """Refuse, before pgBackRest runs, a target no backup and no archived WAL can reach: in the
+        future, after the newest archived WAL, or before the oldest base backup finished (issue 19:
+        pgBackRest's own message for these misleads)."""
+        now = datetime.now(UTC)
+        stops = [datetime.fromisoformat(b["stop"]) for b in self.info()["backups"]]
+        if not stops:
+            raise BadInputError("the repository has no base backup yet: run `lokdarpan-db pitr backup`")
+        newest = max([*stops, self.newest_archived() or stops[-1]])
+        shown = f"--to {_utc(target)}"
+        if target > now:
+            raise BadInputError(
+                f"{shown} is in the future (now {_utc(now)}); the newest recoverable point is {_utc(newest)}"
+            )
+        if target > newest:
+            raise BadInputError(
+                f"{shown} is after the newest recoverable point, {_utc(newest)} (the newest WAL in the "
+                "repository): archive the current WAL first (`select pg_switch_wal()`) or pick an "
+                "earlier time"
+            )
+        if target <= min(stops):
+            raise BadInputError(
+                f"{shown} is not after the end of the oldest base backup, {_utc(min(stops))}: "
+                "nothing earlier can be restored"
+            )
+
     def restore(self, to: str, into: Path, port: int | None = None, start: bool = True) -> LocalCluster:
         """Restore to the instant `to` (a timestamp with a time zone) into a new cluster at `into`
         (which must not exist or be empty), started on its own port and promoted."""
-        self._require()
         target = parse_target(to)
         if port is not None and not 1024 <= port <= 65535:
             raise BadInputError(f"--port must be 1024..65535, got {port}")
         into = into.resolve()
+        if into.exists() and not into.is_dir():
+            raise BadInputError(f"--into {into} is a file: give a new directory for the restored cluster")
         if into.exists() and any(into.iterdir()):
             raise BadInputError(f"{into} is not empty; restore into a new directory")
+        self._require()
         if into == self.cluster.root or (self.cluster.root in into.parents and into.name == "data"):
             raise BadInputError(f"{into} is the running cluster's own directory")
+        self.check_target(_as_datetime(target))
         new = LocalCluster(into, database="postgres")
-        into.mkdir(parents=True, exist_ok=True)
+        try:
+            into.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInputError(f"--into {into}: cannot create it ({exc.strerror})") from None
         os.chmod(into, 0o700)
         for d in (into, new.datadir, new.sockdir):
             d.mkdir(exist_ok=True)
@@ -274,6 +322,15 @@ def derive_cipher_pass(backup_key: bytes) -> str:
     """repo1-cipher-pass from the operator's backup key: HKDF-SHA-256, 48 bytes, base64."""
     raw = HKDF(algorithm=hashes.SHA256(), length=48, salt=None, info=CIPHER_INFO).derive(backup_key)
     return base64.b64encode(raw).decode()
+
+
+def _as_datetime(target: str) -> datetime:
+    """parse_target's string back to an aware datetime."""
+    return datetime.strptime(target[:-3], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
 
 def parse_target(to: str) -> str:

@@ -3,17 +3,23 @@ it with pg_restore, then prove the result with a health check.
 
 Order of a restore: the manifest (operator MAC, project, key, data-key MAC) → the target is
 reachable and empty (read only) → every chunk of the dump is read, hashed and authenticated →
-only then pg_restore runs.
+only then pg_restore runs, into a new database beside the target (module swap), which is health
+checked and only then swapped in: the target stays whole until that moment, whatever happens.
 With --jobs 1 the verified plaintext is streamed into pg_restore's stdin; parallel jobs need a
-seekable archive, so the plaintext goes to a private (0600) temporary file that is removed after.
+seekable archive, so the plaintext goes to a 0600 file, unlinked before it is written, in a
+private 0700 directory (module spool). pg_restore and its workers die with the restore.
+pg_cron's extension and schema are left out of every restore (pg_cron can only live in the
+database cron.database_name names, and its jobs are the server's): `lokdarpan-db schedule
+install` puts the project's jobs back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +32,7 @@ from ..errors import BadInputError, LokdarpanError
 from ..migrate.engine import Engine
 from ..migrate.plan import Plan
 from ..migrate.registry import Committer
-from . import crypto, pgtools
+from . import crypto, pgtools, spool, swap
 from .catalog import Entry, find
 from .crypto import IntegrityError
 from .dump import CreateReport, create_backup
@@ -90,6 +96,10 @@ class RestoreReport:
     restore_seconds: float
     health_seconds: float
     health: Health
+    previous: str | None = None  # the target as it was, kept under this name (--keep-old)
+    strays_dropped: list[str] = field(default_factory=list)  # side databases of killed restores
+    skipped: list[str] = field(default_factory=list)  # TOC entries left out (pg_cron)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +109,10 @@ class RestoreReport:
             "restore_seconds": round(self.restore_seconds, 3),
             "health_seconds": round(self.health_seconds, 3),
             "health": self.health.as_dict(),
+            "previous_database": self.previous,
+            "stray_databases_dropped": self.strays_dropped,
+            "skipped_entries": self.skipped,
+            "notes": self.notes,
         }
 
 
@@ -163,7 +177,11 @@ def restore_backup(
     jobs: int = 2,
     overwrite: bool = False,
     workdir: Path | None = None,
+    keep_old: bool = False,
 ) -> RestoreReport:
+    """Verify the backup, restore it into a new database beside the target, check that one, and
+    only then swap it in (module swap). The target is never written to: any failure, interrupt
+    or kill before the swap leaves it as it was."""
     if not 1 <= jobs <= 64:
         raise BadInputError(f"--jobs must be 1..64, got {jobs}")
     t0 = time.perf_counter()
@@ -178,91 +196,195 @@ def restore_backup(
             "replace what the backup holds"
         )
     verify_backup(store, m.backup_id, keyring, project)
-    if existing and overwrite:
-        recreate_database(target)
-    t1 = time.perf_counter()
-    args = [pgtools.program("pg_restore"), "--exit-on-error", "--dbname", _dbname(target)]
-    env = pgtools.env_for(target)
+    name = swap.dbname(target)
+    with (
+        spool.terminate_as_interrupt(),
+        swap.connect_maintenance(target) as admin,
+        swap.restore_lock(admin, name),
+    ):
+        cleaned = swap.drop_strays(admin, name)
+        with spool.workdir(workdir) as wd:
+            side = swap.create_side(admin, name)
+            swapped = False
+            try:
+                side_url = swap.with_dbname(target, side)
+                t1 = time.perf_counter()
+                skipped = _pg_restore(store, m, dk, side_url, jobs, wd, name)
+                if m.database_settings:
+                    from .dump import apply_database_settings
+
+                    with psycopg.connect(side_url, autocommit=True) as conn:
+                        apply_database_settings(conn, m.database_settings)
+                t2 = time.perf_counter()
+                health = health_check(side_url, m, plan)
+                t3 = time.perf_counter()
+                if not health.ok:
+                    raise RestoreFailedError(
+                        f"restored {m.backup_id}, but the health check failed: "
+                        f"{'; '.join(health.problems)}; {name} is untouched"
+                    )
+                # pg_cron's jobs are the server's: never dropped with the database they live in
+                cron_jobs = swap.pg_cron_jobs_in(admin, target, name)
+                keep_old = keep_old or cron_jobs > 0
+                with spool.signals_deferred():
+                    old = swap.swap_in(admin, name, side, m.backup_id, keep_old)
+                    swapped = True
+            finally:
+                if not swapped:
+                    _drop_quietly(admin, side)
+        notes = []
+        if cron_jobs:
+            notes.append(
+                f"{name} is pg_cron's database: its {cron_jobs} pg_cron job(s) stay in the previous "
+                f"{name}, kept as {old}; run `lokdarpan-db schedule install` to put the project's jobs "
+                f"back, re-create any other job from {old}'s cron.job, then drop {old}"
+            )
+        if not keep_old:
+            try:
+                swap.drop(admin, old)
+            except psycopg.Error as exc:
+                notes.append(
+                    f"the previous {name} is left as {old}: dropping it failed "
+                    f"({' '.join(str(exc).split())}); the next restore into {name} drops it"
+                )
+    if skipped:
+        notes.append(
+            f"skipped {len(skipped)} pg_cron entries (the extension lives only in pg_cron's own "
+            "database, and its jobs are the server's, not the backup's): re-install the schedule "
+            "with `lokdarpan-db schedule install`"
+        )
+    return RestoreReport(
+        m.backup_id,
+        name,
+        t1 - t0,
+        t2 - t1,
+        t3 - t2,
+        health,
+        previous=old if keep_old else None,
+        strays_dropped=cleaned,
+        skipped=skipped,
+        notes=notes,
+    )
+
+
+def _drop_quietly(admin: psycopg.Connection, name: str) -> None:
+    with contextlib.suppress(psycopg.Error):  # else the next restore drops it (it carries swap.MARK)
+        swap.drop(admin, name)
+
+
+# pg_restore -l lines of pg_cron: its extension (and comment), everything in schema cron (job
+# rows, sequence values, ACLs of its tables and functions) and the ACL or comment of the schema.
+_PG_CRON = re.compile(
+    r"^\d+; \d+ \d+ (?:EXTENSION - pg_cron |COMMENT - EXTENSION pg_cron |(?:ACL|COMMENT|SCHEMA) - "
+    r"(?:SCHEMA )?cron |[A-Z][A-Z ]* cron )"
+)
+
+
+def without_pg_cron(listing: str) -> tuple[str, list[str]]:
+    """A pg_restore TOC list without pg_cron's entries, and the entries left out."""
+    kept, skipped = [], []
+    for line in listing.splitlines():
+        (skipped if _PG_CRON.match(line + " ") else kept).append(line)
+    return "\n".join(kept) + "\n", skipped
+
+
+def restore_error(stderr: str, target: str) -> str:
+    """The cause pg_restore reports first, on one line; later errors ("a worker process died
+    unexpectedly") only follow from it."""
+    lines = [" ".join(ln.split()) for ln in (stderr or "").splitlines() if ln.strip()]
+    errors = [
+        ln.removeprefix("pg_restore: error:").strip() for ln in lines if ln.startswith("pg_restore: error:")
+    ]
+    cause = errors[0] if errors else (lines[-1] if lines else "no output")
+    if "No space left on device" in stderr or "could not extend file" in stderr:
+        if "No space left on device" not in cause:
+            cause = next((e for e in errors if "No space left on device" in e), cause)
+        return (
+            f"pg_restore failed: {cause} (the tablespace of {target} is full: the restore needs room "
+            f"for the old and the new database side by side until the swap; free space there); "
+            f"{target} is untouched"
+        )
+    return f"pg_restore failed: {cause}; {target} is untouched"
+
+
+def _pg_restore(
+    store: Store, m: Manifest, dk: bytes, side_url: str, jobs: int, wd: Path, target: str
+) -> list[str]:
+    """pg_restore of the backup into the side database, pg_cron's entries left out. Returns them."""
+    args = [pgtools.program("pg_restore"), "--exit-on-error", "--dbname", swap.dbname(side_url)]
+    env = pgtools.env_for(side_url)
     if jobs > 1:
-        fd, tmp = tempfile.mkstemp(prefix=f"{m.backup_id}-", suffix=".dump", dir=workdir)
+        fd = spool.anonymous_file(wd, _plaintext(store, m, dk), need=m.dump_bytes)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                for block in _plaintext(store, m, dk):
-                    fh.write(block)
-            res = subprocess.run(
-                [*args, f"--jobs={jobs}", tmp], capture_output=True, text=True, env=env, check=False
-            )
+            archive = f"/dev/fd/{fd}"
+            listing = _toc(wd, [pgtools.program("pg_restore"), "--list", archive], env, pass_fds=(fd,))
+            kept, skipped = without_pg_cron(listing)
+            if skipped:
+                (wd / "toc.list").write_text(kept)
+                args += ["--use-list", str(wd / "toc.list")]
+            child = spool.Child([*args, f"--jobs={jobs}", archive], env, pass_fds=(fd,))
+            try:
+                rc = child.wait()
+            finally:
+                child.stop()
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            os.close(fd)
     else:
-        res = _stream_restore(args, env, _plaintext(store, m, dk))
-    if res.returncode != 0:
-        raise RestoreFailedError("pg_restore failed: " + pgtools.last_line(res.stderr))
-    if m.database_settings:
-        from .dump import apply_database_settings
-
-        with psycopg.connect(target, autocommit=True) as conn:
-            apply_database_settings(conn, m.database_settings)
-    t2 = time.perf_counter()
-    health = health_check(target, m, plan)
-    t3 = time.perf_counter()
-    report = RestoreReport(m.backup_id, _dbname(target), t1 - t0, t2 - t1, t3 - t2, health)
-    if not health.ok:
-        raise RestoreFailedError(
-            f"restored {m.backup_id}, but the health check failed: {'; '.join(health.problems)}"
-        )
-    return report
-
-
-def recreate_database(conninfo: str) -> None:
-    """--overwrite: drop the target database and create it empty again, with the same owner.
-
-    pg_restore --clean cannot replace a partitioned table (it drops each partition's inherited
-    constraints one by one, which PostgreSQL refuses), so the target starts empty instead; the
-    manifest's database-level settings are applied after the restore."""
-    from psycopg.conninfo import make_conninfo
-
-    name = _dbname(conninfo)
-    with psycopg.connect(make_conninfo(conninfo, dbname="postgres"), autocommit=True) as conn:
-        owner = conn.execute(
-            "select pg_catalog.pg_get_userbyid(datdba) from pg_catalog.pg_database where datname = %s",
-            (name,),
-        ).fetchone()
-        if owner is None:
-            raise BadInputError(f"the restore target database {name} does not exist")
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
-        conn.execute(
-            sql.SQL("create database {} owner {} template template0").format(
-                sql.Identifier(name), sql.Identifier(owner[0])
-            )
-        )
-
-
-def _dbname(conninfo: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    return str(conninfo_to_dict(conninfo).get("dbname") or "")
-
-
-def _stream_restore(args: list[str], env: dict[str, str], plaintext) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryFile() as errfile:
-        proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stderr=errfile, stdout=subprocess.DEVNULL, env=env
-        )
-        assert proc.stdin is not None
+        listing = _toc(wd, [pgtools.program("pg_restore"), "--list"], env, chunks=_plaintext(store, m, dk))
+        kept, skipped = without_pg_cron(listing)
+        if skipped:
+            (wd / "toc.list").write_text(kept)
+            args += ["--use-list", str(wd / "toc.list")]
+        child = spool.Child(args, env, stdin=subprocess.PIPE)
         try:
-            for block in plaintext:
-                proc.stdin.write(block)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        rc = proc.wait()
-        errfile.seek(0)
-        return subprocess.CompletedProcess(args, rc, "", errfile.read().decode(errors="replace"))
+            _feed(child, _plaintext(store, m, dk))
+            rc = child.wait()
+        finally:
+            child.stop()
+    if rc != 0:
+        raise RestoreFailedError(restore_error(child.stderr, target))
+    return skipped
+
+
+def _feed(child: spool.Child, chunks) -> bool:
+    """Write chunks to the child's stdin until done or the child stops reading; True if all went."""
+    stdin = child.proc.stdin
+    assert stdin is not None
+    try:
+        for block in chunks:
+            stdin.write(block)
+        stdin.close()
+        return True
+    except BrokenPipeError:
+        return False
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
+
+
+def _toc(wd: Path, args: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = (), chunks=None) -> str:
+    """pg_restore --list of the archive (from a file, or from the head of the plaintext stream:
+    the table of contents comes first, and pg_restore stops reading after it)."""
+    out = wd / "toc.full"
+    with out.open("wb") as fh:
+        child = spool.Child(
+            args,
+            env,
+            stdin=subprocess.PIPE if chunks is not None else None,
+            pass_fds=pass_fds,
+            stdout=fh.fileno(),
+        )
+        try:
+            if chunks is not None:
+                _feed(child, chunks)
+            rc = child.wait()
+        finally:
+            child.stop()
+    if rc != 0:
+        raise RestoreFailedError("pg_restore --list failed: " + pgtools.last_line(child.stderr))
+    return out.read_text()
 
 
 def health_check(conninfo: str, m: Manifest, plan: Plan) -> Health:
@@ -351,4 +473,4 @@ def drill(
         t = time.perf_counter()
         drop_database(conninfo, scratch)
         dropped = time.perf_counter() - t
-    return DrillReport(created, restored, _dbname(scratch), dropped)
+    return DrillReport(created, restored, swap.dbname(scratch), dropped)

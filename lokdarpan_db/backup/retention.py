@@ -5,17 +5,21 @@ Safety: only verified backups (catalog: the operator's MAC verifies) count towar
 unverified ones (damaged, partial, planted, future-dated, under a key no longer held) can never
 push a verified backup out of its slot; the newest verified backup of each scope is always kept,
 whatever the policy says; unverified backups are kept for inspection and deleted only with
---include-unverified (they never count, so deleting them changes nothing for the verified)."""
+--include-unverified (they never count, so deleting them changes nothing for the verified).
+
+What killed runs left behind (hidden partial files, unfinished S3 multipart uploads) is removed by
+`clean_leftovers`, never anything a live backup may still be writing (store.Leftover.live)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import BadInputError
 from .catalog import Entry
+from .store import STALE_AFTER, Leftover, Store
 
 
 @dataclass(frozen=True)
@@ -87,3 +91,32 @@ def decide(entries: list[Entry], policy: Policy, include_unverified: bool = Fals
                 (e, ["unverified: kept for inspection, never counted (--include-unverified deletes it)"])
             )
     return decision
+
+
+@dataclass
+class Cleanup:
+    removed: list[Leftover] = field(default_factory=list)  # or, in a dry run, would be
+    kept: list[Leftover] = field(default_factory=list)  # a live backup may be writing them
+
+    def as_dict(self) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {
+            "removed": [x.as_dict(now) for x in self.removed],
+            "kept": [x.as_dict(now) for x in self.kept],
+            "removed_bytes": sum(x.size for x in self.removed),
+        }
+
+
+def clean_leftovers(store: Store, stale_after: timedelta = STALE_AFTER, dry_run: bool = False) -> Cleanup:
+    """Remove the partial files and unfinished uploads of killed runs. A leftover that is live (a
+    process holds its lock; an upload active within `stale_after`) is kept, and the store checks
+    again at removal, so a backup that is running meanwhile is never touched."""
+    report = Cleanup()
+    for x in store.leftovers(stale_after):
+        if x.live:
+            report.kept.append(x)
+        elif dry_run or store.remove_leftover(x, stale_after):
+            report.removed.append(x)
+        else:
+            report.kept.append(x)  # came alive, or went, since it was listed
+    return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -13,7 +13,7 @@ from ..backup import catalog, crypto, restore, retention
 from ..backup.dump import create_backup
 from ..backup.pitr import BACKUP_TYPES, Pitr
 from ..backup.rekey import rekey
-from ..backup.store import Store, open_store
+from ..backup.store import STALE_AFTER, Leftover, Store, open_store
 from ..server.cluster import LocalCluster
 from .context import Context, json_option, pass_ctx
 from .output import Table, notice, out
@@ -25,7 +25,9 @@ class BackupOptions:
         self.key_file = Path(key_file) if key_file else None
 
     def store(self, c: Context) -> Store:
-        return open_store(self.dest or str(c.project_dir / ".lokdarpan" / "backups"))
+        # a --dest that does not exist is a typo (exit 2); the default one is made by the first backup
+        default = str(c.project_dir / ".lokdarpan" / "backups")
+        return open_store(self.dest or default, missing_ok=not self.dest)
 
     def keyring(self) -> crypto.Keyring:
         return crypto.Keyring.load(self.key_file)
@@ -54,6 +56,32 @@ def _size(n: int | None) -> str:
 
 def _age(hours: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+def _leftover_lines(leftovers: list[Leftover], stale_minutes: int) -> list[str]:
+    """What killed runs left, one line per kind of state (issue 19, finding 9)."""
+
+    def count(xs: list[Leftover], one: str, many: str, where: str = "") -> str:
+        return f"{len(xs)} {one if len(xs) == 1 else many}{where} ({_size(sum(x.size for x in xs))})"
+
+    dead = [x for x in leftovers if not x.live]
+    writing = [x for x in leftovers if x.live and x.kind == "partial file"]
+    recent = [x for x in leftovers if x.live and x.kind != "partial file"]
+    lines = []
+    if dead:
+        lines.append(
+            count(dead, "unfinished upload", "unfinished uploads", " from killed runs")
+            + ": `backup prune` removes them"
+        )
+    if writing:
+        lines.append(count(writing, "backup", "backups") + " being written now by a running backup")
+    if recent:
+        lines.append(
+            count(recent, "unfinished multipart upload", "unfinished multipart uploads")
+            + f" active within {stale_minutes} min: a running backup, or one killed since; "
+            f"`backup prune` aborts it once idle for {stale_minutes} min (--stale-after)"
+        )
+    return lines
 
 
 @click.group()
@@ -133,7 +161,8 @@ def list_cmd(c: Context) -> None:
 
     The state is `verified` (the manifest's MAC checks with one of your keys), `unverified: why`
     (damaged, partial, planted or edited: never counted by `latest` or `prune`) or, without a key,
-    `unknown (no key)`.
+    `unknown (no key)`. Under the table: what killed runs left (partial files, unfinished S3
+    uploads), which `backup prune` removes.
 
     \b
     Examples:
@@ -141,13 +170,18 @@ def list_cmd(c: Context) -> None:
       lokdarpan-db --json backup --dest s3://lokdarpan-backups/db list
     """
     o = _opts()
-    entries = catalog.list_backups(o.store(c), o.keyring_if_given())
+    store = o.store(c)
+    entries = catalog.list_backups(store, o.keyring_if_given())
+    leftovers = store.leftovers()
     now = datetime.now(UTC)
     rows = [e.as_dict(now) for e in entries]
+    stale_minutes = int(STALE_AFTER.total_seconds() // 60)
 
     def human() -> None:
         if not rows:
             out.print("no backups")
+            for line in _leftover_lines(leftovers, stale_minutes):
+                out.print(line, markup=False)
             return
         t = Table()
         t.add_column("backup", no_wrap=True, min_width=31)  # an id must be copyable whole
@@ -170,8 +204,10 @@ def list_cmd(c: Context) -> None:
                 out.print(f"{e.backup_id}: unverified: {e.problem}", markup=False, soft_wrap=True)
         if any(e.status == catalog.UNKNOWN for e in entries):
             out.print("no key given: manifests not verified (--key-file or $LOKDARPAN_BACKUP_KEY)")
+        for line in _leftover_lines(leftovers, stale_minutes):
+            out.print(line, markup=False)
 
-    c.emit({"backups": rows}, human)
+    c.emit({"backups": rows, "leftovers": [x.as_dict(now) for x in leftovers]}, human)
 
 
 @backup.command("prune")
@@ -185,18 +221,36 @@ def list_cmd(c: Context) -> None:
     is_flag=True,
     help="Also delete unverified backups (damaged, partial, planted, or under a key you no longer hold).",
 )
+@click.option(
+    "--stale-after",
+    type=click.IntRange(0, 525600),
+    default=int(STALE_AFTER.total_seconds() // 60),
+    show_default=True,
+    metavar="MINUTES",
+    help="Abort unfinished S3 multipart uploads idle this long (a killed run's). Partial files in a "
+    "directory are removed as soon as no process holds them.",
+)
 @json_option
 @pass_ctx
 def prune(
-    c: Context, daily: int, weekly: int, monthly: int, yearly: int, dry_run: bool, include_unverified: bool
+    c: Context,
+    daily: int,
+    weekly: int,
+    monthly: int,
+    yearly: int,
+    dry_run: bool,
+    include_unverified: bool,
+    stale_after: int,
 ) -> None:
     """Apply grandfather-father-son retention over verified backups; the newest verified backup is
-    always kept, and unverified ones never count (kept unless --include-unverified).
+    always kept, and unverified ones never count (kept unless --include-unverified). Also removes
+    what killed runs left: partial files no process holds, S3 multipart uploads idle --stale-after.
 
     \b
     Examples:
       lokdarpan-db backup prune --dry-run
       lokdarpan-db backup prune --daily 14 --weekly 8
+      lokdarpan-db backup --dest s3://lokdarpan-backups/db prune --stale-after 180
     """
     policy = retention.Policy(daily, weekly, monthly, yearly)
     o = _opts()
@@ -206,7 +260,8 @@ def prune(
         for e in decision.delete:
             for name in (e.backup_id + ".manifest.json", e.backup_id + ".dump.enc"):
                 store.delete(name)
-    data = {"dry_run": dry_run, **decision.as_dict()}
+    cleanup = retention.clean_leftovers(store, timedelta(minutes=stale_after), dry_run)
+    data = {"dry_run": dry_run, **decision.as_dict(), "leftovers": cleanup.as_dict()}
 
     def human() -> None:
         verb = "would delete" if dry_run else "deleted"
@@ -215,6 +270,12 @@ def prune(
         for e in decision.delete:
             out.print(f"{verb} {e.backup_id}" + ("" if e.verified else f"  ({e.state})"), markup=False)
         out.print(f"{len(decision.keep)} kept, {len(decision.delete)} {verb}")
+        verb = "would remove" if dry_run else "removed"
+        for x in cleanup.removed:
+            out.print(f"{verb} {x.kind} of {x.name} from a killed run ({_size(x.size)})", markup=False)
+        for x in cleanup.kept:
+            why = "being written now" if x.kind == "partial file" else f"active within {stale_after} min"
+            out.print(f"kept   {x.kind} of {x.name} ({_size(x.size)}): {why}", markup=False)
 
     c.emit(data, human)
 
@@ -248,18 +309,29 @@ def verify_cmd(c: Context, backup_ref: str) -> None:
 )
 @click.option("--jobs", type=int, default=2, show_default=True, help="pg_restore parallel jobs.")
 @click.option(
-    "--overwrite", is_flag=True, help="Restore into a non-empty database (drops what the backup holds)."
+    "--overwrite",
+    is_flag=True,
+    help="Replace a non-empty database. It stays whole until the restored copy passed its health check.",
+)
+@click.option(
+    "--keep-old",
+    is_flag=True,
+    help="Keep the replaced database as <target>__old_<UTC time> instead of dropping it.",
 )
 @json_option
 @pass_ctx
-def restore_cmd(c: Context, backup_ref: str, into: str, jobs: int, overwrite: bool) -> None:
-    """Verify every chunk, then pg_restore into DSN, then run the health check.
+def restore_cmd(c: Context, backup_ref: str, into: str, jobs: int, overwrite: bool, keep_old: bool) -> None:
+    """Verify every chunk, pg_restore into a new database beside DSN, health-check it, swap it in.
+
+    The target is never written to: a failed, interrupted or killed restore leaves it as it was
+    (and at most a <target>__restore_* database, which the next restore into it drops).
 
     \b
     Examples:
       createdb lokdarpan_restored
       lokdarpan-db backup restore latest --into postgresql:///lokdarpan_restored
       lokdarpan-db backup restore 20261125T233000Z-full-1a2b3c4d --into "$DSN" --jobs 4
+      lokdarpan-db backup restore latest --into "$DSN" --overwrite --keep-old
     """
     o = _opts()
     r = restore.restore_backup(
@@ -271,18 +343,26 @@ def restore_cmd(c: Context, backup_ref: str, into: str, jobs: int, overwrite: bo
         c.plan(),
         jobs=jobs,
         overwrite=overwrite,
+        keep_old=keep_old,
     )
     h = r.health
-    c.emit(
-        r.as_dict(),
-        lambda: out.print(
+
+    def human() -> None:
+        out.print(
             f"restored {r.backup_id} into {r.target}: verified in {r.verify_seconds:.1f} s, restored in "
             f"{r.restore_seconds:.1f} s; health ok: plan at {h.plan_change}, "
             f"{h.verified} verify scripts passed, {h.tables_checked} tables' row counts match, "
             f"validate_data_integrity: {h.integrity}",
             markup=False,
-        ),
-    )
+        )
+        if r.previous:
+            out.print(f"the previous {r.target} is kept as {r.previous}", markup=False)
+        for name in r.strays_dropped:
+            out.print(f"dropped {name}, left by an interrupted restore", markup=False)
+        for note in r.notes:
+            out.print(note, markup=False)
+
+    c.emit(r.as_dict(), human)
 
 
 @backup.command("drill")
@@ -301,14 +381,17 @@ def drill_cmd(c: Context, jobs: int) -> None:
     target = connect.resolve(c.db, c.project_dir, notice)
     r = restore.drill(target.conninfo, o.store(c), o.keyring(), _project(c), c.plan(), jobs=jobs)
     s = r.as_dict()["seconds"]
-    c.emit(
-        r.as_dict(),
-        lambda: out.print(
+
+    def human() -> None:
+        out.print(
             f"drill ok: {r.create.manifest.backup_id} created {s['create']} s, verified {s['verify']} s, "
             f"restored {s['restore']} s, health {s['health']} s, scratch {r.scratch} dropped {s['drop']} s",
             markup=False,
-        ),
-    )
+        )
+        for note in r.restore.notes:
+            out.print(note, markup=False)
+
+    c.emit(r.as_dict(), human)
 
 
 @backup.command("rekey")

@@ -2,7 +2,9 @@
 
 Dumps go up as multipart uploads fed straight from the encrypting stream (no temporary file):
 boto3's TransferConfig bounds memory to about part size × in-memory parts, and a failed upload is
-aborted so no partial object or dangling multipart upload is left. Server-side encryption and
+aborted so no partial object or dangling multipart upload is left (a process killed mid-upload
+cannot abort it: `leftovers()` lists unfinished uploads under the prefix and `remove_leftover()`
+aborts one idle for longer than `stale_after`, see docs/backup-restore.md). Server-side encryption and
 the storage class come from configuration; credentials come from boto3's usual chain (environment,
 ~/.aws, instance role); an endpoint URL points it at an S3-compatible store.
 
@@ -18,9 +20,10 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import StoredObject, StoreError
+from . import STALE_AFTER, Leftover, StoredObject, StoreError
 
 MB = 1 << 20
 READ_BLOCK = MB
@@ -205,3 +208,69 @@ class S3Store:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
         except (BotoCoreError, ClientError) as exc:
             raise self._fail(f"delete of {name}", exc) from None
+
+    def _upload_activity(self, key: str, upload: dict[str, Any]) -> tuple[int, datetime]:
+        """Bytes uploaded so far and the time of the last activity (the newest part, else the start)."""
+        size, newest = 0, upload["Initiated"]
+        for page in self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=key, UploadId=upload["UploadId"]
+        ):
+            for part in page.get("Parts", []):
+                size += part["Size"]
+                newest = max(newest, part["LastModified"])
+        return size, newest
+
+    def _uploads(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        for page in self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            for up in page.get("Uploads", []):
+                rel = up["Key"][len(prefix) :]
+                if "/" not in rel:
+                    yield rel, up
+
+    def leftovers(self, stale_after: timedelta = STALE_AFTER) -> list[Leftover]:
+        """Unfinished multipart uploads under the prefix. S3 cannot say whether the process behind
+        one is alive, so one is `live` (may be a running backup) while a part was uploaded, or it
+        was started, within `stale_after`; a running backup uploads a part every few seconds."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found = []
+        now = datetime.now(UTC)
+        try:
+            for rel, up in self._uploads():
+                try:
+                    size, newest = self._upload_activity(up["Key"], up)
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                        continue  # finished or aborted meanwhile
+                    raise
+                live = now - newest < stale_after
+                found.append(Leftover(rel, "multipart upload", size, newest, live, up["UploadId"]))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail("listing of multipart uploads", exc) from None
+        return sorted(found, key=lambda o: (o.name, o.modified))
+
+    def remove_leftover(self, leftover: Leftover, stale_after: timedelta = STALE_AFTER) -> bool:
+        """Abort an unfinished upload idle for `stale_after` (its activity is read again first);
+        False (nothing done) when it is active or already gone."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self._key(leftover.name)
+        try:
+            for rel, up in self._uploads():
+                if rel != leftover.name or up["UploadId"] != leftover.handle:
+                    continue
+                _, newest = self._upload_activity(key, up)
+                if datetime.now(UTC) - newest < stale_after:
+                    return False
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=leftover.handle)
+                return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                return False
+            raise self._fail(f"abort of the upload of {leftover.name}", exc) from None
+        except BotoCoreError as exc:
+            raise self._fail(f"abort of the upload of {leftover.name}", exc) from None
+        return False
