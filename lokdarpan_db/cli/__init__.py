@@ -21,6 +21,7 @@ from . import backup as backup_cmds
 from . import cleanup as cleanup_cmds
 from . import cluster as cluster_cmds
 from .context import Context, add_global_options
+from .numbers import LOCK_TIMEOUT
 from .output import err
 
 
@@ -42,11 +43,12 @@ from .output import err
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.option(
     "--lock-timeout",
+    type=LOCK_TIMEOUT,
     default=60.0,
     show_default=True,
     metavar="SECONDS",
     envvar="LOKDARPAN_LOCK_TIMEOUT",
-    help="How long to wait for another deploy or revert holding the lock.",
+    help="How long to wait for another deploy or revert holding the lock (0 to 86400).",
 )
 @click.version_option(__version__, prog_name="lokdarpan-db")
 @click.pass_context

@@ -15,6 +15,7 @@ import psycopg
 from .. import connect, paths
 from ..migrate import plan as plan_mod
 from ..migrate.engine import Engine, quiet
+from .numbers import LOCK_TIMEOUT
 from .output import notice, out
 
 
@@ -104,7 +105,7 @@ def add_global_options(command: click.Command) -> None:
         ),
         click.Option(
             ["--lock-timeout"],
-            type=float,
+            type=LOCK_TIMEOUT,
             metavar="SECONDS",
             expose_value=False,
             callback=_setter("lock_timeout"),

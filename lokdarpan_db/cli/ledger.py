@@ -8,6 +8,7 @@ import click
 from ..ledger import health as health_mod
 from ..ledger import reports
 from .context import Context, json_option, pass_ctx
+from .numbers import MILLISECONDS
 from .output import Table, out
 
 STYLE = {"OK": "green", "WARNING": "yellow", "CRITICAL": "red", "UNKNOWN": "dim"}
@@ -80,7 +81,8 @@ def _render(c: Context, rep: reports.TableReport) -> None:
 
 @report.command("slow-queries")
 @click.option(
-    "--min-mean-ms", default=100.0, show_default=True, help="Report statements slower than this on average."
+    "--min-mean-ms", type=MILLISECONDS, default=100.0, show_default=True,
+    help="Report statements slower than this on average."
 )
 @click.option("--limit", default=20, show_default=True, help="At most this many (1-1000).")
 @json_option

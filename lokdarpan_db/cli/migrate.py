@@ -125,6 +125,9 @@ def revert(c: Context, to: str | None, yes: bool) -> None:
 def verify(c: Context) -> None:
     """Run the verify script of every deployed change (each rolled back). Exit 1 on failure.
 
+    As in Sqitch, an instance reworked later is not verified, and a missing verify script is a
+    warning (listed, exit 0).
+
     \b
     Examples:
       lokdarpan-db verify
@@ -136,6 +139,11 @@ def verify(c: Context) -> None:
     def human() -> None:
         for name in result.ok:
             out.print(f"  [green]ok[/green]   {name}")
+        for name in result.reworked:
+            out.print(f"  ok   {name} (reworked later: its verify is not run, as in Sqitch)",
+                      markup=False, style="green")
+        for name, path in result.missing:
+            out.print(f"  ok   {name} (not verified: {path} does not exist)", markup=False, style="yellow")
         for name, why in result.failed:
             out.print(f"  FAIL {name}: {why}", markup=False, style="red")
         for name in result.not_deployed:
@@ -183,7 +191,8 @@ def status(c: Context) -> None:
 
 
 @click.command()
-@click.option("-n", "--limit", default=50, show_default=True, help="Newest N events.")
+@click.option("-n", "--limit", type=click.IntRange(1, 1_000_000_000), default=50, show_default=True,
+              help="Newest N events.")
 @json_option
 @pass_ctx
 def log(c: Context, limit: int) -> None:

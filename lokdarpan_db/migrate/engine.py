@@ -8,10 +8,20 @@ reached, `change` nothing more. A script whose first line is `-- lokdarpan:no-tr
 (and verified, and left no invalid index); if what follows the script fails, its revert script
 runs, as Sqitch does. A session advisory lock (Sqitch's own key) keeps two deployers, ours or
 Sqitch, from interleaving.
+
+Every script runs in a session of its own, opened with the connection's parameters, as Sqitch runs
+each script in a fresh psql: a `set search_path`, `set role` or temporary table of one change
+never reaches the next. The connection the engine was given holds the lock and reads the registry;
+a change's registry rows are written in the change's own session and transaction, after the
+session is reset to its defaults (so a script's settings cannot touch them). Scripts written from
+Sqitch's templates (`BEGIN; … COMMIT;`, verify `BEGIN; … ROLLBACK;`) run as under Sqitch: see
+scripts.prepare(). Ctrl-C is a failure of the running change: it is recorded and the run is undone
+as `--mode` says, as Sqitch does, before the interrupt goes on.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from ..errors import (
     BadInputError,
@@ -36,6 +47,13 @@ Notify = Callable[[str], None]
 # Sqitch's deploy modes: what a failed run undoes besides the failing change.
 MODES = ("all", "tag", "change")
 DEFAULT_MODE = "all"
+# The longest lock wait accepted: a day (NaN, infinities and longer waits are refused).
+MAX_LOCK_TIMEOUT = 86400.0
+# Every script session notices a deployer killed mid-statement within a second, not at its end.
+SESSION_OPTIONS = "-c client_connection_check_interval=1s"
+# What a new psql session would start from: the connection's defaults (RESET ALL leaves the role).
+_RESET = ("reset all", "set session authorization default")
+_LOST = "no change is half-applied or half-recorded: run deploy again to finish"
 
 
 def quiet(_: str) -> None:
@@ -84,6 +102,10 @@ class VerifyResult:
     ok: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     not_deployed: list[str] = field(default_factory=list)
+    # Not run, as in Sqitch: instances reworked later (their old verify describes the old code),
+    # and changes whose verify script is missing (a warning; verify still passes).
+    reworked: list[str] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
 
     def raise_if_failed(self) -> None:
         if self.failed:
@@ -91,7 +113,8 @@ class VerifyResult:
             raise VerifyFailedError(f"verify failed for {len(self.failed)} change(s): {names}")
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "failed": dict(self.failed), "not_deployed": self.not_deployed}
+        return {"ok": self.ok, "failed": dict(self.failed), "not_deployed": self.not_deployed,
+                "reworked": self.reworked, "missing_verify_scripts": dict(self.missing)}
 
 
 @dataclass
@@ -126,6 +149,10 @@ class Engine:
     ):
         if not conn.autocommit:
             raise ValueError("the engine needs an autocommit connection; it manages transactions")
+        if not (isinstance(lock_timeout, int | float) and math.isfinite(lock_timeout)
+                and 0 <= lock_timeout <= MAX_LOCK_TIMEOUT):
+            raise BadInputError(f"lock timeout {str(lock_timeout)[:20]} is not a number of seconds "
+                                f"from 0 to {MAX_LOCK_TIMEOUT:g}")
         self.conn = conn
         self.plan = plan
         self.who = committer or Committer.from_environment()
@@ -153,6 +180,42 @@ class Engine:
         finally:
             if not conn.closed:
                 registry.unlock(conn)
+
+    # ------------------------------------------------------------------ sessions
+    def _session_conninfo(self) -> str:
+        """The parameters the engine's connection was opened with (password included, as libpq
+        holds them), plus SESSION_OPTIONS."""
+        params = {o.keyword.decode(): o.val.decode() for o in self.conn.pgconn.info if o.val}
+        params["options"] = f"{params.get('options', '')} {SESSION_OPTIONS}".strip()
+        return make_conninfo("", **params)
+
+    @contextmanager
+    def _session(self) -> Iterator[psycopg.Connection]:
+        """A new autocommit session for one script, as Sqitch's psql: it starts from the
+        connection's defaults whatever earlier scripts set, and is closed (rolled back if a
+        transaction is open) after it."""
+        conn = psycopg.connect(self._session_conninfo(), autocommit=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _reset(conn: psycopg.Connection) -> None:
+        """Back to the session's defaults after a script (inside its transaction too): the verify
+        script and the registry rows that follow see neither its settings nor its role."""
+        for statement in _RESET:
+            conn.execute(statement)
+
+    def _alive(self) -> bool:
+        """Whether the engine's connection (and so the deploy lock) survived."""
+        if self.conn.closed or self.conn.broken:
+            return False
+        try:
+            self.conn.execute("select 1")
+        except psycopg.Error:
+            return False
+        return True
 
     @contextmanager
     def _timed(self, sign: str, change: Change) -> Iterator[None]:
@@ -221,8 +284,8 @@ class Engine:
             if target is not None and target.index < count - 1:
                 self.notify(f'"{target.name}" is already deployed; later changes stay (use revert)')
             todo = self.plan.changes[count : last + 1]
-            for path in (p for c in todo for p in self._scripts_for(c, verify)):
-                scripts.read(path)  # every script exists and is readable before anything runs
+            for path, kind in (p for c in todo for p in self._scripts_for(c, verify)):
+                self._prepare(path, kind)  # every script exists and is runnable before anything runs
             resolved = dependencies.resolve_for_deploy(
                 self.conn, self.plan, todo, {d.change_id for d in deployed})
             self._add_new_tags(count)
@@ -233,6 +296,13 @@ class Engine:
                     self._deploy_one(change, verify, resolved[change.id])
                 except ChangeFailedError as exc:
                     raise self._undo_run(exc, run, mode) from None
+                except KeyboardInterrupt:
+                    # Sqitch's psql fails on Ctrl-C, so Sqitch logs the failure and undoes the
+                    # run as --mode says; so do we, then let the interrupt go on (exit 130).
+                    undone = self._undo_run(ChangeFailedError(f'deploy of "{change.name}" was '
+                                                              "interrupted"), run, mode)
+                    self.notify(str(undone))
+                    raise
                 done.append(change.name)
                 run.append(change)
                 if mode == "tag" and change.tags:
@@ -240,8 +310,15 @@ class Engine:
             return done
 
     def _undo_run(self, exc: ChangeFailedError, run: list[Change], mode: str) -> ChangeFailedError:
-        """Revert what this run deployed since the mode's safe point; the error to raise."""
-        if mode == "change" or not run:
+        """Revert what this run deployed since the mode's safe point; the error to raise. When the
+        connection (and with it the lock) is lost, e.g. the server restarted, nothing is undone:
+        every change committed with its registry rows or not at all, so a rerun finishes."""
+        undo = [] if mode == "change" else run
+        if not self._alive():
+            names = ", ".join(c.name for c in reversed(undo))
+            skipped = f", so --mode {mode} did not revert what this run deployed ({names})" if undo else ""
+            return ChangeFailedError(f"{exc}; the connection to the server was lost{skipped}; {_LOST}")
+        if not undo:
             return exc
         back_to = run[0].parent
         where = f'"{back_to.format_name_with_tags}"' if back_to else "nothing deployed"
@@ -250,19 +327,26 @@ class Engine:
         for change in reversed(run):
             try:
                 self._revert_one(change)
-            except ChangeFailedError as undo:
+            except ChangeFailedError as failed:
+                if not self._alive():
+                    return ChangeFailedError(f"{exc}; then the connection to the server was lost while "
+                                             f"--mode {mode} reverted this run; {_LOST}")
                 return ChangeFailedError(
-                    f"{exc}; then undoing the run (--mode {mode}) failed: {undo}; the schema needs "
+                    f"{exc}; then undoing the run (--mode {mode}) failed: {failed}; the schema needs "
                     "manual repair")
         names = ", ".join(c.name for c in reversed(run))
         return ChangeFailedError(f"{exc}; --mode {mode} reverted what this run had deployed "
                                  f"({names}), back to {where}")
 
-    def _scripts_for(self, change: Change, verify: bool) -> list[Path]:
-        paths = [self.plan.script(change, "deploy"), self.plan.script(change, "revert")]
-        if verify:
-            paths.append(self.plan.script(change, "verify"))
-        return paths
+    def _scripts_for(self, change: Change, verify: bool) -> list[tuple[Path, str]]:
+        kinds = ("deploy", "revert", "verify") if verify else ("deploy", "revert")
+        return [(self.plan.script(change, kind), kind) for kind in kinds]
+
+    @staticmethod
+    def _prepare(path: Path, kind: str) -> list[scripts.Statement]:
+        """The statements to run (see scripts.prepare); refuses what cannot run as written."""
+        scripts.read(path)  # a missing or non-UTF-8 script first
+        return scripts.prepare(path, kind, transactional=not is_nontransactional(path))
 
     def _configure_session(self) -> None:
         # Notice a deployer killed mid-statement within a second instead of at statement end.
@@ -275,86 +359,101 @@ class Engine:
                 if registry.record_tags(self.conn, self.plan, change, self.who):
                     self.notify(f"tagged {change.name} with {', '.join(t.format_name for t in change.tags)}")
 
-    def _apply(self, path: Path, record: Callable[[], None]) -> None:
-        """Run a revert script and its registry bookkeeping. Normally one transaction holds both;
-        a script marked non-transactional runs statement by statement in autocommit, and `record`
-        follows in its own transaction only once the script succeeded."""
-        if is_nontransactional(path):
-            scripts.run(self.conn, path)
-            with self.conn.transaction():
-                record()
-            return
-        with self.conn.transaction():
-            registry.lock_changes(self.conn)
-            scripts.run(self.conn, path)
-            record()
+    def _apply(self, path: Path, record: Callable[[psycopg.Connection], None]) -> None:
+        """Run a revert script and its registry bookkeeping in a session of their own. Normally
+        one transaction holds both; a script marked non-transactional runs statement by statement
+        in autocommit, and `record` follows in its own transaction only once the script
+        succeeded."""
+        stmts = self._prepare(path, "revert")
+        with self._session() as conn:
+            if is_nontransactional(path):
+                scripts.run(conn, path, stmts)
+                self._reset(conn)
+                with conn.transaction():
+                    record(conn)
+                return
+            with conn.transaction():
+                registry.lock_changes(conn)
+                scripts.run(conn, path, stmts)
+                self._reset(conn)
+                record(conn)
 
     def _deploy_one(self, change: Change, verify: bool, resolved: dict[str, str]) -> None:
         path = self.plan.script(change, "deploy")
         digest = script_hash(path)
 
-        def record() -> None:
+        def record(conn: psycopg.Connection) -> None:
+            self._reset(conn)
             if verify:
-                self._verify_one(change)
-            registry.record_deploy(self.conn, self.plan, change, self.who, digest, resolved)
+                self._verify_one(conn, change)
+            registry.record_deploy(conn, self.plan, change, self.who, digest, resolved)
 
         try:
-            with self._timed("+", change):
-                self._deploy_change_script(change, path, record)
+            with self._timed("+", change), self._session() as conn:
+                self._deploy_change_script(conn, change, path, record)
         except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
             self._record_failure(change)
-            raise ChangeFailedError(f'deploy of "{change.name}" failed: {exc}') from None
+            raise ChangeFailedError(f'deploy of "{change.name}" failed: {_describe(exc)}') from None
         except KeyboardInterrupt:
             self._record_failure(change)
             raise
 
-    def _deploy_change_script(self, change: Change, path: Path, record: Callable[[], None]) -> None:
+    def _deploy_change_script(self, conn: psycopg.Connection, change: Change, path: Path,
+                              record: Callable[[psycopg.Connection], None]) -> None:
+        stmts = self._prepare(path, "deploy")
         if is_nontransactional(path):
-            self._deploy_outside_transaction(change, path, record)
+            self._deploy_outside_transaction(conn, change, path, stmts, record)
         else:
-            with self.conn.transaction():
-                registry.lock_changes(self.conn)
-                scripts.run(self.conn, path)
-                record()
+            with conn.transaction():
+                registry.lock_changes(conn)
+                scripts.run(conn, path, stmts)
+                record(conn)
 
-    def _deploy_outside_transaction(self, change: Change, path: Path, record: Callable[[], None]) -> None:
+    def _deploy_outside_transaction(self, conn: psycopg.Connection, change: Change, path: Path,
+                                    stmts: list[scripts.Statement],
+                                    record: Callable[[psycopg.Connection], None]) -> None:
         """A `-- lokdarpan:no-transaction` change: refuse to run over invalid indexes; run the
         script in autocommit; then, in one transaction, check it left no invalid index, verify
         (with --verify) and record it. If that second step fails, the script's committed effects
         are undone by running the change's revert script, as Sqitch does after a failed verify."""
-        found = indexes.invalid_indexes(self.conn)
+        found = indexes.invalid_indexes(conn)
         if found:
             raise ChangeFailedError(f"not run: the database has {indexes.describe(found)}")
         try:
-            scripts.run(self.conn, path)
+            scripts.run(conn, path, stmts)
         except scripts.ScriptError as exc:
-            left = indexes.invalid_indexes(self.conn)
+            left = indexes.invalid_indexes(conn)
             if left:
                 raise ChangeFailedError(f"{exc}; it left {indexes.describe(left)}") from None
             raise
         try:
-            left = indexes.invalid_indexes(self.conn)
+            self._reset(conn)
+            left = indexes.invalid_indexes(conn)
             if left:
                 raise ChangeFailedError(f"{path} ran but left {indexes.describe(left)}")
-            with self.conn.transaction():
-                record()
+            with conn.transaction():
+                record(conn)
         except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
             revert = self.plan.script(change, "revert")
             try:
                 self._run_alone(revert)
             except (scripts.ScriptError, psycopg.Error) as undo:
                 raise ChangeFailedError(
-                    f"{exc}; then its revert script failed too: {undo}; the schema needs manual "
-                    "repair") from None
-            raise ChangeFailedError(f"{exc}; its revert script {revert} ran, so it is not applied") from None
+                    f"{_describe(exc)}; then its revert script failed too: {_describe(undo)}; the "
+                    "schema needs manual repair") from None
+            raise ChangeFailedError(f"{_describe(exc)}; its revert script {revert} ran, so it is not "
+                                    "applied") from None
 
     def _run_alone(self, path: Path) -> None:
-        """Run a script without registry rows: in a transaction unless it is marked otherwise."""
-        if is_nontransactional(path):
-            scripts.run(self.conn, path)
-        else:
-            with self.conn.transaction():
-                scripts.run(self.conn, path)
+        """Run a revert script without registry rows, in a session of its own: in a transaction
+        unless it is marked otherwise."""
+        stmts = self._prepare(path, "revert")
+        with self._session() as conn:
+            if is_nontransactional(path):
+                scripts.run(conn, path, stmts)
+            else:
+                with conn.transaction():
+                    scripts.run(conn, path, stmts)
 
     def _record_failure(self, change: Change) -> None:
         if self.conn.closed or self.conn.broken:
@@ -380,7 +479,7 @@ class Engine:
         with self.locked():
             todo = self.revertible(to)
             for change in todo:
-                scripts.read(self.plan.script(change, "revert"))
+                self._prepare(self.plan.script(change, "revert"), "revert")
             self._check_revert_dependencies(todo)
             done = []
             for change in todo:
@@ -403,22 +502,24 @@ class Engine:
         path = self.plan.script(change, "revert")
         try:
             with self._timed("-", change):
-                self._apply(path, lambda: registry.record_revert(self.conn, self.plan, change, self.who))
+                self._apply(path, lambda conn: registry.record_revert(conn, self.plan, change, self.who))
         except (scripts.ScriptError, psycopg.Error) as exc:
-            raise ChangeFailedError(f'revert of "{change.name}" failed: {exc}') from None
+            raise ChangeFailedError(f'revert of "{change.name}" failed: {_describe(exc)}') from None
 
     def log(self, limit: int | None = None) -> list[dict]:
         """Deploy, revert and fail events of this plan's project, newest first."""
         return registry.events(self.conn, self.plan.project, limit)
 
     # ------------------------------------------------------------------ verify / check
-    def _verify_one(self, change: Change) -> None:
-        """Run the verify script inside a savepoint and roll it back (it must leave no trace)."""
+    def _verify_one(self, conn: psycopg.Connection, change: Change) -> None:
+        """Run the verify script in a transaction (a savepoint inside a deploy's) and roll it back:
+        it must leave no trace, whatever it ends with."""
         path = self.plan.script(change, "verify")
         try:
-            with self.conn.transaction(force_rollback=True):
-                scripts.run(self.conn, path)
-        except scripts.ScriptError as exc:
+            stmts = self._prepare(path, "verify")
+            with conn.transaction(force_rollback=True):
+                scripts.run(conn, path, stmts)
+        except (scripts.ScriptError, scripts.TransactionControlError) as exc:
             raise ChangeFailedError(f'verify of "{change.name}" failed: {exc}') from None
 
     def verify(self) -> VerifyResult:
@@ -435,11 +536,22 @@ class Engine:
         ids = self.plan.by_id()
         for d in status.deployed:
             change = ids[d.change_id]
+            path = self.plan.script(change, "verify")
+            if change.is_reworked:  # Sqitch does not verify an instance reworked later
+                result.reworked.append(change.format_name_with_tags)
+                continue
+            if not path.exists():  # Sqitch warns and carries on
+                self.notify(f"warning: verify script {path} does not exist")
+                result.missing.append((change.name, str(path)))
+                continue
             try:
-                self._verify_one(change)
+                with self._session() as conn:
+                    self._verify_one(conn, change)
                 result.ok.append(change.name)
             except ChangeFailedError as exc:
                 result.failed.append((change.name, str(exc)))
+            except psycopg.Error as exc:
+                result.failed.append((change.name, f'verify of "{change.name}" failed: {_describe(exc)}'))
         result.not_deployed = [c.name for c in status.pending]
         return result
 
@@ -461,3 +573,15 @@ class Engine:
         if not result.unknown:
             result.verify_failed = self._verify_deployed(status).failed
         return result
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an error: PostgreSQL's primary message (and detail) of a database error, which
+    libpq may spread over several lines (a lost connection says three)."""
+    if isinstance(exc, psycopg.Error):
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        message = exc.diag.message_primary or (lines[0] if lines else type(exc).__name__)
+        if exc.diag.message_detail:
+            message += f" ({exc.diag.message_detail})"
+        return " ".join(message.split())
+    return " ".join(str(exc).split())

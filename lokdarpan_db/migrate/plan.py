@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import PlanError
 from . import plan_syntax as syn
-from .uri import canonical as canonical_uri
+from . import uri as uri_mod
 
 NONTRANSACTIONAL_MARKER = "-- lokdarpan:no-transaction"
 _UNESCAPE = {"\\\\": "\\", "\\n": "\n", "\\r": "\r"}
@@ -248,9 +248,10 @@ def split_offset(key: str) -> tuple[str, int]:
 # ---------------------------------------------------------------------------- ids
 def _info_project(plan: Plan) -> list[str]:
     lines = [f"project {plan.project}"]
-    if syn.perl_true(plan.uri):
-        assert plan.uri is not None
-        lines.append(f"uri {canonical_uri(plan.uri)}")
+    # Plan->uri is undef for a Perl-false pragma; the line needs the URI object itself true.
+    uri = plan.uri
+    if uri is not None and syn.perl_true(uri) and uri_mod.is_true(uri):
+        lines.append(f"uri {uri_mod.canonical(uri)}")
     return lines
 
 
@@ -260,10 +261,13 @@ def change_info(plan: Plan, change: Change) -> str:
     if change.parent is not None:
         lines.append(f"parent {change.parent.id}")
     lines += change.info_planner()
-    if change.requires:
-        lines.append("requires\n  + " + "\n  + ".join(d.as_string(plan) for d in change.requires))
-    if change.conflicts:
-        lines.append("conflicts\n  - " + "\n  - ".join(d.as_string(plan) for d in change.conflicts))
+    # Sqitch tests the joined list's Perl truth, so a lone `!0` (joined: "0") adds no line.
+    reqs = "\n  + ".join(d.as_string(plan) for d in change.requires)
+    confs = "\n  - ".join(d.as_string(plan) for d in change.conflicts)
+    if syn.perl_true(reqs):
+        lines.append(f"requires\n  + {reqs}")
+    if syn.perl_true(confs):
+        lines.append(f"conflicts\n  - {confs}")
     if syn.perl_true(change.note):
         lines.extend(["", change.note])
     return "\n".join(lines)
@@ -293,7 +297,7 @@ def script_hash(path: Path) -> str | None:
 
 def is_nontransactional(path: Path) -> bool:
     """True when the script's first line is the marker asking to run outside a transaction."""
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:  # a leading BOM is not part of the marker
         return fh.readline().strip().lower() == NONTRANSACTIONAL_MARKER
 
 
@@ -367,10 +371,16 @@ class _Parser:
         plan = Plan(path=self.path, project=self.project, uri=pragmas.get("uri"),
                     syntax_version=pragmas.get("syntax-version", "1.0.0"),
                     changes=self.changes, tags=self.tags)
-        for change in plan.changes:  # in order: an id includes its parent's id
-            change.id = _sha1_object("change", change_info(plan, change))
-        for tag in plan.tags:
-            tag.id = _sha1_object("tag", tag_info(plan, tag))
+        try:
+            for change in plan.changes:  # in order: an id includes its parent's id
+                change.id = _sha1_object("change", change_info(plan, change))
+            for tag in plan.tags:
+                tag.id = _sha1_object("tag", tag_info(plan, tag))
+        except uri_mod.UnsupportedURI as exc:
+            shown = plan.uri if len(plan.uri or "") <= 80 else f"{(plan.uri or '')[:77]}..."
+            raise PlanError(f"{self.path}: %uri={shown}: {exc}, so the change ids Sqitch "
+                            "computes from it cannot be reproduced; use an http(s), database, "
+                            "urn: or file: URI") from None
         return plan
 
     def _header(self, lines: list[str]) -> tuple[dict[str, str], int]:

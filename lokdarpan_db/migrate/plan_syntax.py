@@ -25,6 +25,8 @@ PERL_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f
 RESERVED_NAMES = frozenset({"HEAD", "ROOT"})
 SHA1_PREFIX = re.compile(r"[0-9a-f]{40}")
 
+# Sqitch's [[:digit:]] matches any Unicode decimal digit, as Python's \d does; DateTime then
+# refuses the non-ASCII ones (timestamp_problem), so `２０２６-…` is a refused plan line in both.
 TIMESTAMP = (r"(?P<yr>\d{4})-(?P<mo>\d{2})-(?P<dy>\d{2})"
              r"T(?P<hr>\d{2}):(?P<mi>\d{2}):(?P<sc>\d{2})Z")
 TIMESTAMP_RE = re.compile(TIMESTAMP)
@@ -40,7 +42,8 @@ PRAGMA = re.compile(
     re.X,
 )
 # A change key's symbolic offset: `@HEAD^`, `@HEAD^^`, `@HEAD^3`, `@ROOT~`, `name~2`.
-OFFSET = re.compile(rf"(?<![{PUNCT}])([~^])(?:(\1)|(\d+))?\Z")
+# (ASCII digits only: Perl's \d would take `^٢`, then count it as 0, so `@HEAD^٢` meant `@HEAD`.)
+OFFSET = re.compile(rf"(?<![{PUNCT}])([~^])(?:(\1)|([0-9]+))?\Z")
 
 
 def perl_true(value: str | None) -> bool:
@@ -110,6 +113,10 @@ LEAP_SECOND_DAYS = frozenset({
 
 def timestamp_problem(m: re.Match[str]) -> str | None:
     """Why DateTime->new would refuse the matched timestamp, or None when it is a real instant."""
+    for key, label in (("yr", "year"), ("mo", "month"), ("dy", "day"), ("hr", "hour"),
+                       ("mi", "minute"), ("sc", "second")):
+        if not m.group(key).isascii():
+            return f"the {label} {m.group(key)} is not written with the ASCII digits 0-9"
     yr, mo, dy, hr, mi, sc = (int(m.group(k)) for k in ("yr", "mo", "dy", "hr", "mi", "sc"))
     if not 1 <= mo <= 12:
         return f"month {mo:02d} does not exist"

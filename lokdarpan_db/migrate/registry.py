@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 
 from ..errors import RegistryError
 from .plan import Change, Plan
@@ -111,6 +112,66 @@ comment on table sqitch.events is 'Contains full history of all deployment event
 """
 
 
+# Sqitch's COMMENT ON TABLE / COLUMN statements of pg.sql (App::Sqitch 1.3.1), word for word.
+REGISTRY_COMMENTS: tuple[tuple[str, str | None, str], ...] = (
+    ("releases", None, "Sqitch registry releases."),
+    ("releases", "version", "Version of the Sqitch registry."),
+    ("releases", "installed_at", "Date the registry release was installed."),
+    ("releases", "installer_name", "Name of the user who installed the registry release."),
+    ("releases", "installer_email", "Email address of the user who installed the registry release."),
+    ("projects", None, "Sqitch projects deployed to this database."),
+    ("projects", "project", "Unique Name of a project."),
+    ("projects", "uri", "Optional project URI"),
+    ("projects", "created_at", "Date the project was added to the database."),
+    ("projects", "creator_name", "Name of the user who added the project."),
+    ("projects", "creator_email", "Email address of the user who added the project."),
+    ("changes", None, "Tracks the changes currently deployed to the database."),
+    ("changes", "change_id", "Change primary key."),
+    ("changes", "script_hash", "Deploy script SHA-1 hash."),
+    ("changes", "change", "Name of a deployed change."),
+    ("changes", "project", "Name of the Sqitch project to which the change belongs."),
+    ("changes", "note", "Description of the change."),
+    ("changes", "committed_at", "Date the change was deployed."),
+    ("changes", "committer_name", "Name of the user who deployed the change."),
+    ("changes", "committer_email", "Email address of the user who deployed the change."),
+    ("changes", "planned_at", "Date the change was added to the plan."),
+    ("changes", "planner_name", "Name of the user who planed the change."),
+    ("changes", "planner_email", "Email address of the user who planned the change."),
+    ("tags", None, "Tracks the tags currently applied to the database."),
+    ("tags", "tag_id", "Tag primary key."),
+    ("tags", "tag", "Project-unique tag name."),
+    ("tags", "project", "Name of the Sqitch project to which the tag belongs."),
+    ("tags", "change_id", "ID of last change deployed before the tag was applied."),
+    ("tags", "note", "Description of the tag."),
+    ("tags", "committed_at", "Date the tag was applied to the database."),
+    ("tags", "committer_name", "Name of the user who applied the tag."),
+    ("tags", "committer_email", "Email address of the user who applied the tag."),
+    ("tags", "planned_at", "Date the tag was added to the plan."),
+    ("tags", "planner_name", "Name of the user who planed the tag."),
+    ("tags", "planner_email", "Email address of the user who planned the tag."),
+    ("dependencies", None, "Tracks the currently satisfied dependencies."),
+    ("dependencies", "change_id", "ID of the depending change."),
+    ("dependencies", "type", "Type of dependency."),
+    ("dependencies", "dependency", "Dependency name."),
+    ("dependencies", "dependency_id", "Change ID the dependency resolves to."),
+    ("events", None, "Contains full history of all deployment events."),
+    ("events", "event", "Type of event."),
+    ("events", "change_id", "Change ID."),
+    ("events", "change", "Change name."),
+    ("events", "project", "Name of the Sqitch project to which the change belongs."),
+    ("events", "note", "Description of the change."),
+    ("events", "requires", "Array of the names of required changes."),
+    ("events", "conflicts", "Array of the names of conflicting changes."),
+    ("events", "tags", "Tags associated with the change."),
+    ("events", "committed_at", "Date the event was committed."),
+    ("events", "committer_name", "Name of the user who committed the event."),
+    ("events", "committer_email", "Email address of the user who committed the event."),
+    ("events", "planned_at", "Date the event was added to the plan."),
+    ("events", "planner_name", "Name of the user who planed the change."),
+    ("events", "planner_email", "Email address of the user who plan planned the change."),
+)
+
+
 @dataclass(frozen=True)
 class Committer:
     name: str
@@ -159,7 +220,40 @@ def ensure(conn: psycopg.Connection, plan: Plan, who: Committer) -> None:
                     f"the sqitch registry is release {version}, this tool speaks {RELEASE}; "
                     "upgrade it with `sqitch upgrade`"
                 )
+        add_missing_comments(conn)
         _register_project(conn, plan, who)
+
+
+def add_missing_comments(conn: psycopg.Connection) -> int:
+    """Give the registry's tables and columns Sqitch's comments (REGISTRY_COMMENTS) where they
+    have none: a new registry, and one an earlier lokdarpan-db created without them. A comment
+    already there is left alone, and so is a table the current user does not own (COMMENT needs
+    ownership). Returns how many comments were added."""
+    rows = conn.execute(
+        """select c.relname, a.attname, pg_catalog.col_description(c.oid, a.attnum)
+           from pg_catalog.pg_class c
+           join pg_catalog.pg_attribute a
+             on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+           where c.relnamespace = 'sqitch'::regnamespace and c.relkind = 'r'
+             and pg_catalog.pg_has_role(c.relowner, 'USAGE')
+           union all
+           select c.relname, null, pg_catalog.obj_description(c.oid, 'pg_class')
+           from pg_catalog.pg_class c
+           where c.relnamespace = 'sqitch'::regnamespace and c.relkind = 'r'
+             and pg_catalog.pg_has_role(c.relowner, 'USAGE')"""
+    ).fetchall()
+    present = {(r[0], r[1]): r[2] for r in rows}
+    added = 0
+    for table, column, text in REGISTRY_COMMENTS:
+        if (table, column) not in present or present[(table, column)] is not None:
+            continue
+        target = sql.SQL("table {}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(table))
+        if column is not None:
+            target = sql.SQL("column {}.{}.{}").format(
+                sql.Identifier(SCHEMA), sql.Identifier(table), sql.Identifier(column))
+        conn.execute(sql.SQL("comment on {} is {}").format(target, sql.Literal(text)))
+        added += 1
+    return added
 
 
 def _register_project(conn: psycopg.Connection, plan: Plan, who: Committer) -> None:
@@ -250,26 +344,45 @@ def record_tags(conn: psycopg.Connection, plan: Plan, change: Change, who: Commi
 
 
 def record_event(
-    conn: psycopg.Connection, plan: Plan, change: Change, who: Committer, event: str
+    conn: psycopg.Connection, plan: Plan, change: Change, who: Committer, event: str,
+    registered: tuple[list[str], list[str], list[str]] | None = None,
 ) -> None:
+    """Log an event. Deploy and fail events take tags, requires and conflicts from the plan;
+    a revert event passes `registered`: what the registry held for the change (Sqitch's pg
+    engine logs the tags it deleted and the dependencies it found, so a tag planned after the
+    change was deployed, and never deployed, is not logged)."""
+    tags, requires, conflicts = registered or (
+        _tags_param(change),
+        [d.as_string(plan) for d in change.requires],
+        [d.as_string(plan) for d in change.conflicts],
+    )
     conn.execute(
         """insert into sqitch.events (event, change_id, change, project, note, tags, requires,
                conflicts, committer_name, committer_email, planned_at, planner_name, planner_email,
                committed_at)
            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s,
                    clock_timestamp())""",
-        (event, change.id, change.name, plan.project, change.note, _tags_param(change),
-         [d.as_string(plan) for d in change.requires],
-         [d.as_string(plan) for d in change.conflicts],
+        (event, change.id, change.name, plan.project, change.note, tags, requires, conflicts,
          who.name, who.email, change.timestamp, change.planner_name, change.planner_email),
     )
 
 
 def record_revert(conn: psycopg.Connection, plan: Plan, change: Change, who: Committer) -> None:
-    conn.execute("delete from sqitch.tags where change_id = %s", (change.id,))
+    """Delete the change's rows and log a revert event with the tags and dependencies the
+    registry held (App::Sqitch::Engine::pg's log_revert_change, same statements)."""
+    tags = [r[0] for r in conn.execute(
+        "delete from sqitch.tags where change_id = %s returning tag", (change.id,)).fetchall()]
+    row = conn.execute(
+        """select array(select dependency from sqitch.dependencies
+                         where change_id = %(id)s and type = 'require'),
+                  array(select dependency from sqitch.dependencies
+                         where change_id = %(id)s and type = 'conflict')""",
+        {"id": change.id},
+    ).fetchone()
+    assert row is not None
     conn.execute("delete from sqitch.dependencies where change_id = %s", (change.id,))
     conn.execute("delete from sqitch.changes where change_id = %s", (change.id,))
-    record_event(conn, plan, change, who, "revert")
+    record_event(conn, plan, change, who, "revert", (tags, list(row[0]), list(row[1])))
 
 
 def change_id_for(

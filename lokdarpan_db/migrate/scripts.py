@@ -2,6 +2,12 @@
 
 Errors come back as ScriptError naming the script, the line and PostgreSQL's message, so that a
 DBA reading one line knows where to look.
+
+The engine owns transactions, but Sqitch's own templates (`sqitch add`) wrap deploy and revert
+scripts in `BEGIN; … COMMIT;` and verify scripts in `BEGIN; … ROLLBACK;`. `prepare()` takes such a
+leading BEGIN and trailing COMMIT (ROLLBACK or COMMIT in a verify script) as the engine's own
+transaction and leaves them out; any other transaction control in a script is refused before
+anything runs, because it would commit part of a change or roll it back behind the registry's back.
 """
 
 from __future__ import annotations
@@ -11,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
-from ..errors import ScriptEncodingError, ScriptMissingError
-from .sqlsplit import SplitError, Statement, split
+from ..errors import BadInputError, ScriptEncodingError, ScriptMissingError
+from .sqlsplit import BEGIN, COMMIT, ROLLBACK, SplitError, Statement, split, transaction_control
 
 _INLINE_LINE = re.compile(r"(?:inline_code_block|function [^\s]+) line (\d+)")
 
@@ -47,13 +54,60 @@ def statements(path: Path) -> list[Statement]:
         raise ScriptError(path, exc.line, None, str(exc).split(": ", 1)[-1]) from None
 
 
-def run(conn: psycopg.Connection, path: Path) -> None:
-    """Execute every statement of the script on `conn` (the caller owns the transaction)."""
-    for stmt in statements(path):
+class TransactionControlError(BadInputError):
+    """A script controls the transaction in a way the engine cannot honour (exit 2, nothing run)."""
+
+
+def prepare(path: Path, kind: str, transactional: bool = True) -> list[Statement]:
+    """The statements the engine runs for a deploy, revert or verify script: all of them, less a
+    leading BEGIN and a trailing COMMIT (a verify script: COMMIT or ROLLBACK, it is rolled back
+    anyway). Raises TransactionControlError for any other transaction control, naming the line."""
+    stmts = statements(path)
+    kinds = [transaction_control(s.sql) for s in stmts]
+    if not transactional:
+        for stmt, tc in zip(stmts, kinds, strict=True):
+            if tc:
+                _refuse(path, stmt, "the script runs outside a transaction (-- lokdarpan:no-transaction); "
+                        "remove it")
+        return stmts
+    ends = (COMMIT, ROLLBACK) if kind == "verify" else (COMMIT,)
+    begin = bool(stmts) and kinds[0] == BEGIN
+    end = len(stmts) > begin and kinds[-1] in ends
+    # (a trailing COMMIT without BEGIN: psql warns "no transaction in progress"; nothing to undo)
+    first, last = int(begin), len(stmts) - int(end)
+    for i in range(first, last):
+        if kinds[i] == ROLLBACK and i == len(stmts) - 1:
+            _refuse(path, stmts[i], f"a {kind} script that rolls itself back applies nothing; end it "
+                    "with COMMIT")
+        if kinds[i]:
+            _refuse(path, stmts[i], "only a leading BEGIN and a trailing COMMIT (ROLLBACK in a verify "
+                    "script) are allowed: the engine runs each script in one transaction with its "
+                    "registry rows")
+    if begin and not end:
+        _refuse(path, stmts[0], "BEGIN without a COMMIT as the script's last statement; the engine "
+                "runs each script in one transaction: end it with COMMIT or remove the BEGIN")
+    return stmts[first:last]
+
+
+def _refuse(path: Path, stmt: Statement, why: str) -> None:
+    text = " ".join(stmt.sql.split())
+    text = text if len(text) <= 40 else text[:39] + "…"
+    raise TransactionControlError(f"{path}:{stmt.line}: {text}: {why}")
+
+
+def run(conn: psycopg.Connection, path: Path, stmts: list[Statement] | None = None) -> None:
+    """Execute the script's statements (all of them, or `stmts` from prepare()) on `conn`; the
+    caller owns the transaction. A statement that ends the caller's transaction anyway is an
+    error (the caller's rollback then has nothing to undo, so it must not record anything)."""
+    in_transaction = conn.info.transaction_status == TransactionStatus.INTRANS
+    for stmt in statements(path) if stmts is None else stmts:
         try:
             conn.execute(stmt.sql.encode("utf-8"))  # bytes: no client-side % interpolation
         except psycopg.Error as exc:
             raise _located(path, stmt, exc) from None
+        if in_transaction and conn.info.transaction_status != TransactionStatus.INTRANS:
+            raise ScriptError(path, stmt.line, None, "this statement ended the engine's transaction; "
+                              "transaction control belongs to the engine")
 
 
 def _located(path: Path, stmt: Statement, exc: psycopg.Error) -> ScriptError:

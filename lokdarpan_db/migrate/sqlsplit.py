@@ -2,7 +2,12 @@
 
 Running statement by statement (as psql does) lets an error name the script line it came from.
 The lexer understands what PostgreSQL scripts contain: '…' and E'…' strings, "…" identifiers,
-$tag$…$tag$ bodies, -- and nested /* */ comments, and BEGIN ATOMIC … END function bodies.
+$tag$…$tag$ bodies, -- and nested /* */ comments, BEGIN ATOMIC … END function bodies and, as psql
+does, a `;` inside parentheses (`CREATE RULE … DO ALSO (stmt; stmt)`) that does not end the
+statement. A leading UTF-8 byte-order mark is white space (Sqitch runs such scripts).
+
+`transaction_control()` names the statements that begin or end a transaction (BEGIN, COMMIT,
+ROLLBACK and their synonyms): the engine owns transactions, see scripts.prepare().
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 
 _DOLLAR = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,11 @@ def split(script: str) -> list[Statement]:
     start_line = 1
     first_words: list[str] = []  # first words of the current statement
     atomic_depth = 0  # BEGIN ATOMIC … END nesting inside CREATE FUNCTION/PROCEDURE
+    paren_depth = 0  # psql sends nothing while a parenthesis is open
     prev_word = ""
 
     def flush(end: int) -> None:
-        nonlocal start, start_line, first_words, atomic_depth, prev_word
+        nonlocal start, start_line, first_words, atomic_depth, paren_depth, prev_word
         text = script[start:end]
         skip = _leading_noise(text)
         body = text[skip:].rstrip()
@@ -52,8 +59,11 @@ def split(script: str) -> list[Statement]:
         start_line = line
         first_words = []
         atomic_depth = 0
+        paren_depth = 0
         prev_word = ""
 
+    if script.startswith(BOM):
+        script = " " + script[1:]  # keeps every offset and line number
     while i < n:
         ch = script[i]
         if ch == "\n":
@@ -104,8 +114,14 @@ def split(script: str) -> list[Statement]:
                 raise SplitError(f"unterminated dollar-quoted string {tag}", line)
             line += script.count("\n", i, j)
             i = j + len(tag)
+        elif ch == "(":
+            paren_depth += 1
+            i += 1
+        elif ch == ")":
+            paren_depth = max(0, paren_depth - 1)
+            i += 1
         elif ch == ";":
-            if atomic_depth > 0:
+            if atomic_depth > 0 or paren_depth > 0:
                 i += 1
                 continue
             flush(i)
@@ -127,6 +143,46 @@ def split(script: str) -> list[Statement]:
             i += 1
     flush(n)
     return statements
+
+
+# Transaction control, by its first words (psql, like the server, reads them case-insensitively).
+BEGIN, COMMIT, ROLLBACK, OTHER = "begin", "commit", "rollback", "other"
+_OPTIONAL = ("work", "transaction")
+
+
+def transaction_control(sql: str) -> str | None:
+    """What a statement does to the transaction: BEGIN (bare `begin`, `begin work|transaction`,
+    `start transaction`), COMMIT (`commit`, `end`, `… and no chain`), ROLLBACK (`rollback`,
+    `abort`, `… and no chain`), OTHER for the rest that starts, ends or chains one (BEGIN or START
+    TRANSACTION with modes, `… and chain`, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED), None
+    for everything else, savepoints (SAVEPOINT, RELEASE, ROLLBACK TO) included."""
+    words = [w.lower() for w in _WORD.findall(_strip_noise(sql))]
+    if not words:
+        return None
+    head, rest = words[0], words[1:]
+    if head == "prepare" and rest[:1] == ["transaction"]:
+        return OTHER
+    if head == "start" and rest[:1] == ["transaction"]:
+        return BEGIN if len(rest) == 1 else OTHER
+    if head not in ("begin", "commit", "end", "rollback", "abort"):
+        return None
+    if rest[:1] and rest[0] in _OPTIONAL:
+        rest = rest[1:]
+    if head == "begin":
+        return BEGIN if not rest else OTHER
+    if head == "rollback" and rest[:1] == ["to"]:
+        return None  # ROLLBACK TO SAVEPOINT: inside the transaction
+    if rest == ["and", "no", "chain"]:
+        rest = []
+    if rest:
+        return OTHER  # … AND CHAIN, COMMIT/ROLLBACK PREPARED
+    return COMMIT if head in ("commit", "end") else ROLLBACK
+
+
+def _strip_noise(sql: str) -> str:
+    """The statement without comments (words inside them are not the statement's)."""
+    sql = sql[_leading_noise(sql):]
+    return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)
 
 
 def _part_of_word(script: str, i: int) -> bool:

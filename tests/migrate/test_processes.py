@@ -43,10 +43,10 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start_deploy(project: Project, url: str, *extra: str) -> subprocess.Popen:
+def start_deploy(project: Project, url: str, *extra: str, after: tuple[str, ...] = ()) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "lokdarpan_db.cli", "--db", url, "--plan", str(project.plan),
-         *extra, "deploy"],
+         *extra, "deploy", *after],
         cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=_default_sigint,
     )
@@ -229,11 +229,14 @@ def test_plan_and_dry_run_print_sql_and_touch_nothing(run_cli, empty_db, project
         assert conn.execute("select to_regnamespace('sqitch')").fetchone()[0] is None
 
 
-def test_ctrl_c_mid_change_says_interrupted_exits_130_and_records_fail(databases, project: Project):
+@pytest.mark.parametrize(("mode", "undone"), [("all", [("revert", "a")]), ("change", [])])
+def test_ctrl_c_mid_change_says_interrupted_exits_130_records_fail_and_undoes_as_mode_says(
+        databases, project: Project, mode: str, undone: list[tuple[str, str]]):
+    """As Sqitch (issue 20): the interrupted change fails, and --mode says what else is undone."""
     slow_project(project, 30)
     url = databases.create("sigint")
     try:
-        proc = start_deploy(project, url)
+        proc = start_deploy(project, url, after=("--mode", mode))
         wait_until_running(url, "pg_sleep(30)")
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
@@ -245,7 +248,8 @@ def test_ctrl_c_mid_change_says_interrupted_exits_130_and_records_fail(databases
         with psycopg.connect(url) as conn:
             assert conn.execute("select to_regclass('slow')").fetchone()[0] is None  # rolled back
             assert conn.execute("select event, change from sqitch.events order by committed_at"
-                                ).fetchall() == [("deploy", "a"), ("fail", "slow")]
+                                ).fetchall() == [("deploy", "a"), ("fail", "slow"), *undone]
+            assert conn.execute("select to_regclass('a') is null").fetchone()[0] is bool(undone)
             assert conn.execute("select count(*) from pg_locks where locktype = 'advisory'"
                                 ).fetchone()[0] == 0  # the lock went with the session
     finally:

@@ -169,6 +169,26 @@ CASES: list[Case] = [
     uri_case("uri-non-ascii-path", "https://example.com/ward ä"),
     uri_case("uri-urn", "urn:ISBN:0451450523"),
     uri_case("uri-git-scheme", "git://Example.com:9418/conf"),
+    # URI::db's engine names (issue 20, item 6): postgresql:// and postgres:// become pg://
+    uri_case("uri-postgresql", "postgresql://H/db"),
+    uri_case("uri-postgres-userinfo-default-port-query",
+             "postgres://Ravi:s%65cret@DB.Example.IN:5432/lok%64arpan?sslmode=require"),
+    uri_case("uri-redshift-own-port", "redshift://H:5439/db"),
+    uri_case("uri-db-nested", "DB:PostgreSQL://H:5432/db"),
+    uri_case("uri-file-localhost", "file://LOCALHOST/srv/lokdarpan"),
+    uri_case("uri-quoted-zero", '"0"'),
+    # Perl truth in the id (item 12): a lone conflict `!0` joins to "0", a false string
+    Case("conflict-list-joining-to-zero", body("""
+        a WHO
+        b [a !0] WHO
+        c [!0] WHO
+        d [!0 !a] WHO
+        """)),
+    Case("dependency-list-that-is-zero", body("""
+        a WHO
+        b [0] WHO
+        @t [0] WHO
+        """)),
     # ------------------------------------------------------------------ invalid plans
     Case("empty-file", "", 0, False),
     Case("tag-name-ending-in-caret-digits", body("a WHO\n@v1.0^2 WHO\n"), 6),
@@ -235,6 +255,15 @@ CASES: list[Case] = [
     Case("name-with-backslash", body("foo\\bar WHO\n"), 5),
     Case("name-ending-in-punctuation", body("hi! WHO\n"), 5),
     Case("name-starting-with-punctuation", body("%hi WHO\n"), 5),
+    # Non-ASCII digits (item 11): Sqitch's [[:digit:]] matches them, DateTime refuses them
+    Case("timestamp-fullwidth-year", body("a ２０２６-03-01T00:00:00Z Ravi Kumar <ravi@example.org>\n"),
+         5, False),
+    Case("timestamp-arabic-indic-month", body("a WHO\nb 2026-0٣-01T00:00:00Z Ravi Kumar <r@x>\n"),
+         6, False),
+    Case("timestamp-devanagari-second-on-a-tag", body("a WHO\n@t 2026-03-01T00:00:0९Z Ravi <r@x>\n"),
+         6, False),
+    Case("name-ending-in-caret-telugu-digits", body("foo^౨ WHO\n"), 5),
+    Case("planner-name-zero", body("a 2026-01-01T00:00:00Z 0 <ravi@example.org>\n"), 5),
     Case("not-utf8", body("a WHO\n").encode() + b"b 2026-01-01T00:00:00Z X <x\xff@y>\n", 6, False),
 ]
 
