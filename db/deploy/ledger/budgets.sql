@@ -5,8 +5,9 @@
 -- typed error when the period, a service's or an operation's allocation, or the emergency reserve
 -- does not cover it), ai_budget_settle() the real cost after it (linked to the execution row),
 -- ai_budget_release() when the call is not made; reservations never settled expire
--- (ai_budget_expire_reservations()). Every check and every change of a budget's figures happens
--- under that budget's row lock, so concurrent workers cannot both spend the last dollar.
+-- (ai_budget_expire_reservations()), and a settle after expiry is checked like a new reservation
+-- (issue 19). Every check and every change of a budget's figures happens under that budget's row
+-- lock, so concurrent workers cannot both spend the last dollar.
 
 create function public.ai_is_usd_map(p_map jsonb)
 returns boolean
@@ -165,6 +166,9 @@ create table public.ai_budget_reservation (
     constraint chk_ai_budget_reservation_estimated_usd_finite check (estimated_usd <> 'NaN'),
     actual_usd numeric(12, 8)
     constraint chk_ai_budget_reservation_actual_usd_finite check (actual_usd <> 'NaN'),
+    over_budget_usd numeric(16, 8) not null default 0
+    constraint chk_ai_budget_reservation_over_budget check (over_budget_usd >= 0)
+    constraint chk_ai_budget_reservation_over_budget_usd_finite check (over_budget_usd <> 'NaN'),
     emergency boolean not null default false,
     status varchar(16) not null default 'reserved'
     constraint chk_ai_budget_reservation_status check (status in ('reserved', 'settled', 'released', 'expired')),
@@ -192,6 +196,10 @@ comment on column public.ai_budget_reservation.operation_type is 'The operation 
 comment on column public.ai_budget_reservation.user_id is 'The user the call is for, if any.';
 comment on column public.ai_budget_reservation.estimated_usd is 'The reserved estimate: an upper bound (max tokens x price) keeps the budget exact.';
 comment on column public.ai_budget_reservation.actual_usd is 'The execution''s cost_usd, once settled.';
+comment on column public.ai_budget_reservation.over_budget_usd is
+'The part of its settlement the budget could no longer cover (a late settle after expiry, or a cost above '
+'the estimate, beyond the total, the emergency reserve for an emergency call, or an allocation): charged all '
+'the same, because the provider was paid. 0 for every reservation settled within its budget.';
 comment on column public.ai_budget_reservation.emergency is 'Reserved against the emergency budget (allowed while the circuit breaker is open).';
 comment on column public.ai_budget_reservation.status is 'reserved, settled, released or expired.';
 comment on column public.ai_budget_reservation.reserved_at is 'When it was reserved (wall clock).';
@@ -424,7 +432,9 @@ comment on function public.ai_budget_unreserve(bigint, public.ai_budget_reservat
 revoke execute on function public.ai_budget_unreserve(bigint, public.ai_budget_reservation) from public;
 
 create function public.ai_budget_settle(p_reservation_id bigint, p_execution_id bigint)
-returns table (reservation_id bigint, actual_usd numeric, overrun_usd numeric, budget_status text)
+returns table (
+    reservation_id bigint, actual_usd numeric, overrun_usd numeric, budget_status text, over_budget_usd numeric
+)
 language plpgsql
 volatile
 security definer
@@ -437,6 +447,13 @@ declare
     t timestamptz := public.lokdarpan_clock_now();
     spend numeric;
     held numeric;
+    extra numeric;
+    committed numeric;
+    lim numeric;
+    cap numeric;
+    used numeric;
+    over numeric := 0;
+    over_what text;
     new_status text;
     user_key text;
 begin
@@ -452,7 +469,8 @@ begin
     select * into r from public.ai_budget_reservation as x where x.id = p_reservation_id for update;
     if r.status = 'settled' then
         if r.execution_id = p_execution_id then  -- a retried settle: same answer, nothing charged twice
-            return query select r.id, r.actual_usd, greatest(r.actual_usd - r.estimated_usd, 0), b.budget_status::text;
+            return query select r.id, r.actual_usd, greatest(r.actual_usd - r.estimated_usd, 0),
+                b.budget_status::text, r.over_budget_usd;
             return;
         end if;
         raise exception 'reservation % is already settled with execution %', r.id, r.execution_id
@@ -480,11 +498,43 @@ begin
             using errcode = 'object_not_in_prerequisite_state';
     end if;
     -- The estimate comes back (unless the reservation expired, which returned it already) and the
-    -- real cost is charged, in one update of the budget row. An expired reservation is still
-    -- settled: the money was spent, it is never lost.
+    -- real cost is charged, in one update of the budget row.
     held := case when r.status = 'reserved' then r.estimated_usd else 0 end;
+    -- What this settlement commits beyond what its reservation still holds: all of the cost when the
+    -- reservation expired (its money went back to the budget and may have been reserved by others
+    -- since), the overrun when the cost exceeds the estimate. That amount is checked like a new
+    -- reservation, under the same row lock: the total (plus the emergency reserve for an emergency
+    -- call), then the service's and the operation's allocations. The breaker, the throttle and the
+    -- period are not checked: they decide whether a call may be made, and this one was made.
+    extra := e.cost_usd - held;
+    if extra > 0 then
+        committed := b.current_spend_usd + b.reserved_usd - held;
+        lim := b.total_budget_usd + case when r.emergency then b.emergency_budget_usd else 0 end;
+        if committed + e.cost_usd > lim then
+            over := least(extra, committed + e.cost_usd - lim);
+            over_what := case when r.emergency then 'total and emergency reserve' else 'total' end;
+        end if;
+        cap := (b.allocated_by_service ->> r.service)::numeric;
+        used := coalesce((b.spend_by_service ->> r.service)::numeric, 0)
+            + coalesce((b.reserved_by_service ->> r.service)::numeric, 0) - held;
+        if cap is not null and used + e.cost_usd > cap and least(extra, used + e.cost_usd - cap) > over then
+            over := least(extra, used + e.cost_usd - cap);
+            over_what := 'allocation for service ' || r.service;
+        end if;
+        cap := (b.allocated_by_operation ->> r.operation_type)::numeric;
+        used := coalesce((b.spend_by_operation ->> r.operation_type)::numeric, 0)
+            + coalesce((b.reserved_by_operation ->> r.operation_type)::numeric, 0) - held;
+        if cap is not null and used + e.cost_usd > cap and least(extra, used + e.cost_usd - cap) > over then
+            over := least(extra, used + e.cost_usd - cap);
+            over_what := 'allocation for operation ' || r.operation_type;
+        end if;
+    end if;
     user_key := coalesce(e.user_id::text, 'anonymous');
     spend := b.current_spend_usd + e.cost_usd;
+    -- Charged even when it does not fit: the provider was paid, and a ledger that refused the cost
+    -- would hide it. The status and breaker follow from the committed amount (over the total, the
+    -- budget is exceeded and the breaker open), the reservation keeps what did not fit, and the
+    -- caller is told (over_budget_usd, and a WARNING with SQLSTATE LDB08 that reaches the server log).
     new_status := public.ai_budget_status_for(spend + b.reserved_usd - held, b.total_budget_usd, b.alert_thresholds);
     update public.ai_budget_tracker as bt set
         reserved_usd = bt.reserved_usd - held,
@@ -513,17 +563,30 @@ begin
     where bt.id = b.id;
     update public.ai_budget_reservation as x set
         status = 'settled', actual_usd = e.cost_usd, execution_id = e.id, execution_created_at = e.created_at,
-        closed_at = t
+        over_budget_usd = over, closed_at = t
     where x.id = r.id;
-    return query select r.id, e.cost_usd, greatest(e.cost_usd - r.estimated_usd, 0), new_status;
+    if over > 0 then
+        raise warning 'budget % (%) could not cover % USD of the % USD settled on reservation % (%): '
+            'charged beyond its %; status %',
+            b.id, b.period_identifier, trim_scale(over), trim_scale(e.cost_usd), r.id,
+            case when r.status = 'expired' then 'it had expired' else 'the cost exceeded its estimate' end,
+            over_what, new_status
+            using errcode = 'LDB08',
+            hint = 'the cost is recorded; raise the budget or the reservation lifetime, or decide the overspend';
+    end if;
+    return query select r.id, e.cost_usd, greatest(e.cost_usd - r.estimated_usd, 0), new_status, over;
 end
 $$;
 comment on function public.ai_budget_settle(bigint, bigint) is
 'Settles a reservation with the real cost of the ai_model_execution row it paid for (same provider and '
 'operation): the estimate is returned, the cost is charged to the budget by service, operation and user, '
-'and the reservation is linked to the row. Settling an expired reservation still charges the cost (never '
-'lost); settling twice with the same execution returns the first answer. overrun_usd is what the cost '
-'exceeded the estimate by. lokdarpan_app and admins.';
+'and the reservation is linked to the row. What the settlement commits beyond what the reservation still '
+'holds (all of the cost once it expired, the overrun when the cost exceeds the estimate) is checked like a '
+'new reservation under the budget''s row lock (total, or total + emergency for an emergency call, and the '
+'allocations); what does not fit is charged all the same (the provider was paid), returned as '
+'over_budget_usd, kept on the reservation and raised as a WARNING with SQLSTATE LDB08; over the total the '
+'budget is exceeded and its breaker open. Settling twice with the same execution returns the first answer. '
+'overrun_usd is what the cost exceeded the estimate by. lokdarpan_app and admins.';
 
 create function public.ai_budget_release(p_reservation_id bigint)
 returns text
@@ -594,7 +657,9 @@ end
 $$;
 comment on function public.ai_budget_expire_reservations(bigint) is
 'Returns every reservation past its expires_at (of one budget, or all) to its budget; the count. A later '
-'settlement still charges the real cost. lokdarpan_app and admins; run it every minute from a scheduler.';
+'settlement still charges the real cost, re-checked against the budget like a new reservation '
+'(ai_budget_settle(): what no longer fits is reported, never dropped). lokdarpan_app and admins; run it every '
+'minute from a scheduler.';
 
 -- What settled reservations of dropped months charged (maintenance/cleanup folds them in before a
 -- month of executions is dropped), kept so that ai_budget_consistency() still proves every budget

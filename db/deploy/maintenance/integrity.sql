@@ -147,10 +147,14 @@ as $catalog$
     (
         'budget_consistency', 'FAIL',
         'Budget figures (spend, spend by service/operation/user, reserved) that disagree with the '
-        || 'execution rows and reservations (ai_budget_consistency())',
-        'select * from ai_budget_consistency() names each figure; a budget changed outside the ai_budget_* '
-        || 'functions must be corrected from the execution rows by an admin.',
-        $q$select count(*) from public.ai_budget_consistency() as c where c.check_name <> 'overspend'$q$
+        || 'execution rows and reservations, and budgets whose spend exceeds total + emergency reserve '
+        || '(ai_budget_consistency())',
+        'select * from ai_budget_consistency() names each figure. A disagreement: a budget changed outside the '
+        || 'ai_budget_* functions, correct it from the execution rows. overspend: calls settled after their '
+        || 'reservations expired or above their estimates (ai_budget_reservation.over_budget_usd names them); '
+        || 'decide the money (raising total_budget_usd or emergency_budget_usd records it) and lengthen the '
+        || 'reservations'' ttl.',
+        $q$select count(*) from public.ai_budget_consistency() as c$q$
     ),
     (
         'budget_over_total', 'WARN',

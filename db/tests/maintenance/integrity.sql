@@ -3,7 +3,7 @@
 -- skips triggers and foreign keys, catalog updates fake what constraints refuse) and that check,
 -- PASS just before, reports it. A monitoring login (readonly) may run it; other roles may not.
 begin;
-select plan(55);
+select plan(60);
 
 select tap_ensure_personas();
 select tap_freeze_time('2025-08-10 12:00:00+05:30');
@@ -169,7 +169,77 @@ where id = 1101;
 select is(pg_temp.chk('budget_over_total'), 'WARN 1', 'budget_over_total: WARN when spend exceeds the total');
 select tap_freeze_time('2025-09-02 12:00:00+05:30');
 select is(pg_temp.chk('budget_over_total'), 'PASS 0', '… and not once the period has ended');
+select is(
+    pg_temp.chk('budget_consistency'), 'FAIL 1',
+    'budget_consistency: FAIL for spend beyond total + emergency reserve (0.50 of 0.25 + 0), ended or not'
+);
+update ai_budget_tracker set total_budget_usd = 10.00
+where id = 1101;
 select tap_freeze_time('2025-08-10 12:10:00+05:30');
+
+-- Issue 19: a late settle overspent and budget_consistency said PASS. Budget 1.00; A reserves 0.50
+-- for 1 second; the expiry job returns it; B reserves 0.50 twice; A settles, then B settles both.
+insert into ai_budget_tracker (id, period_type, period_identifier, period_start, period_end, total_budget_usd)
+values (1102, 'monthly', 'late-settle', '2025-08-01 00:00+00', '2025-09-01 00:00+00', 1.00);
+insert into ai_model_execution (request_id, operation_type, provider, model_name, cost_usd, success_status)
+values ('late-a', 'report_generation', 'openai', 'gpt-4o', 0.50, 'success'),
+('late-b1', 'report_generation', 'openai', 'gpt-4o', 0.50, 'success'),
+('late-b2', 'report_generation', 'openai', 'gpt-4o', 0.50, 'success');
+select count(*) from ai_budget_reserve(1102, 0.50, 'openai', 'report_generation', p_ttl => interval '1 second');
+select tap_advance_time(interval '2 seconds');
+select ai_budget_expire_reservations(1102);
+select count(*) from ai_budget_reserve(1102, 0.50, 'openai', 'report_generation');
+select count(*) from ai_budget_reserve(1102, 0.50, 'openai', 'report_generation');
+set local client_min_messages = error;  -- the late settle's LDB08 warning (the ledger suite asserts it)
+select count(*) from ai_budget_settle(
+    (
+        select min(id) from ai_budget_reservation
+        where budget_id = 1102
+    ),
+    (
+        select id from ai_model_execution
+        where request_id = 'late-a'
+    )
+);
+select count(*) from ai_budget_settle(
+    (
+        select min(id) from ai_budget_reservation
+        where budget_id = 1102 and status = 'reserved'
+    ),
+    (
+        select id from ai_model_execution
+        where request_id = 'late-b1'
+    )
+);
+select count(*) from ai_budget_settle(
+    (
+        select min(id) from ai_budget_reservation
+        where budget_id = 1102 and status = 'reserved'
+    ),
+    (
+        select id from ai_model_execution
+        where request_id = 'late-b2'
+    )
+);
+reset client_min_messages;
+select is(
+    (
+        select current_spend_usd from ai_budget_tracker
+        where id = 1102
+    ), 1.50::numeric,
+    'the sequence spends 1.50 of a 1.00 budget (every call was made and is charged)'
+);
+select is(
+    pg_temp.chk('budget_consistency'), 'FAIL 1',
+    'budget_consistency: FAIL for the late settle''s overspend (it said PASS before issue 19)'
+);
+select is(pg_temp.chk('budget_over_total'), 'WARN 1', 'budget_over_total: still WARN beside it');
+update ai_budget_tracker set emergency_budget_usd = 0.50
+where id = 1102;
+select is(
+    pg_temp.chk('budget_consistency'), 'PASS 0',
+    '… and PASS once an admin records the decision as emergency reserve (spend = total + emergency)'
+);
 
 -- ward_day_rollup_drift and ward_author_rollup_drift: rollups edited behind the triggers' back.
 select is(pg_temp.chk('ward_day_rollup_drift'), 'PASS 0', 'ward_day_rollup_drift: PASS on clean data');

@@ -3,7 +3,7 @@
 -- maintain_partitions() moves stray rows out of the default partition.
 begin;
 select tap_ensure_personas();
-select plan(42);
+select plan(46);
 
 -- The shape.
 select is(
@@ -178,6 +178,52 @@ select throws_ok(
 select throws_ok(
     $$select * from maintain_partitions(now() + interval '1 year')$$, '22023',
     null, '… and one in the future'
+);
+
+-- Issue 19: an execution in the default partition made maintain_partitions() fail for good
+-- (pg_partman re-inserted its generated columns); one a settled reservation points at cannot move
+-- (PostgreSQL checks the key in the partition it left) and stays, with a warning, the run succeeds.
+insert into ai_model_execution (
+    request_id, operation_type, provider, model_name, input_tokens, output_tokens, cost_usd, success_status, created_at
+) values
+('stray-1', 'report_generation', 'openai', 'gpt-4o', 10, 5, 0.01, 'success', '2020-06-03 10:00+00'),
+('stray-2', 'report_generation', 'openai', 'gpt-4o', 10, 5, 0.01, 'success', '2020-07-03 10:00+00');
+select results_eq(
+    $$select parent_table, rows_moved_from_default from maintain_partitions() order by 1$$,
+    $$values ('public.ai_model_execution', 2::bigint), ('public.post', 0::bigint)$$,
+    'maintain_partitions() moves stray executions (generated columns computed again)'
+);
+select results_eq(
+    $$select request_id::text, tableoid::regclass::text, total_tokens from ai_model_execution
+      where request_id like 'stray-%' order by 1$$,
+    $$values ('stray-1', 'ai_model_execution_p2020_06', 15), ('stray-2', 'ai_model_execution_p2020_07', 15)$$,
+    '… into months made for them'
+);
+insert into ai_model_execution (
+    request_id, operation_type, provider, model_name, input_tokens, output_tokens, cost_usd, success_status, created_at
+) values ('stray-3', 'report_generation', 'openai', 'gpt-4o', 10, 5, 0.01, 'success', '2020-08-03 10:00+00');
+insert into ai_budget_tracker (id, period_type, period_identifier, period_start, period_end, total_budget_usd)
+values (1901, 'campaign', 'stray', now() - interval '1 day', now() + interval '1 day', 10);
+select count(*) from ai_budget_settle(
+    (select reservation_id from ai_budget_reserve(1901, 1, 'openai', 'report_generation')),
+    (
+        select id from ai_model_execution
+        where request_id = 'stray-3'
+    )
+);
+set local client_min_messages = error;
+select results_eq(
+    $$select parent_table, rows_moved_from_default from maintain_partitions() order by 1$$,
+    $$values ('public.ai_model_execution', 0::bigint), ('public.post', 0::bigint)$$,
+    'an execution a settled reservation references is left where it is, and the run succeeds'
+);
+reset client_min_messages;
+select is(
+    (
+        select tableoid::regclass::text from ai_model_execution
+        where request_id = 'stray-3'
+    ), 'ai_model_execution_default',
+    '… in the default partition (default_partition_rows reports it)'
 );
 
 -- A post whose date is corrected moves partition and day.

@@ -15,7 +15,8 @@ select
     budget_id,
     estimated_usd,
     status,
-    execution_id
+    execution_id,
+    over_budget_usd
 from public.ai_budget_reservation
 where false;
 select 'public.ai_budget_reserve(bigint, numeric, text, text, integer, boolean, interval)'::regprocedure;
