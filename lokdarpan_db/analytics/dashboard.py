@@ -1,6 +1,7 @@
-"""The dashboard of one ward: its summary row, its recent daily trend and the competitive analysis,
-read from the database's views and function (ward_analytics_summary, daily_ward_trends,
-get_ward_competitive_analysis)."""
+"""The dashboard of one ward: its summary row, its recent daily trend, the competitive analysis and
+its vote shares at the latest Assembly and Lok Sabha elections side by side, read from the
+database's views and functions (ward_analytics_summary, daily_ward_trends,
+get_ward_competitive_analysis, ward_election_shares)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,18 @@ class WardDashboard:
     trend: list[dict[str, Any]] = field(default_factory=list)
     competition: list[dict[str, Any]] = field(default_factory=list)
     days: int = 30
+    votes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def elections(self) -> dict[str, dict[str, str] | None]:
+        """The Assembly and Lok Sabha elections the vote shares are from, each with its method
+        (result_ward_agg.method), or None when the ward has no results of that kind."""
+        first = self.votes[0] if self.votes else {}
+        return {
+            kind: {"election": first[f"{kind}_election"], "method": first[f"{kind}_method"]}
+            if first.get(f"{kind}_election") else None
+            for kind in ("assembly", "lok_sabha")
+        }
 
     @property
     def ward_name(self) -> str:
@@ -30,14 +43,21 @@ class WardDashboard:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ward_id": self.ward_id, "summary": self.summary, "trend": self.trend,
-                "competition_days": self.days, "competition": self.competition}
+                "competition_days": self.days, "competition": self.competition,
+                "elections": self.elections,
+                "vote_shares": [
+                    {k: r[k] for k in ("party", "assembly_share", "lok_sabha_share",
+                                       "assembly_votes", "lok_sabha_votes")}
+                    for r in self.votes
+                ]}
 
 
 def ward_dashboard(
     conn: psycopg.Connection, ward: str, trend_days: int = 14, days: int = 30
 ) -> WardDashboard:
-    """Summary, the last `trend_days` days (oldest first) and the `days`-day competitive analysis
-    of the ward that `ward` names (id, name or number). Unknown ward or bad numbers: BadInputError."""
+    """Summary, the last `trend_days` days (oldest first), the `days`-day competitive analysis and
+    the vote shares (latest Assembly and Lok Sabha elections, with their methods) of the ward that
+    `ward` names (id, name or number). Unknown ward or bad numbers: BadInputError."""
     if not 1 <= trend_days <= MAX_TREND_DAYS:
         raise BadInputError(f"trend days must be between 1 and {MAX_TREND_DAYS}, got {trend_days}")
     with database_says(), conn.cursor(row_factory=dict_row) as cur:
@@ -54,6 +74,7 @@ def ward_dashboard(
             "and trend_date > public.ward_post_day(public.lokdarpan_now()) - %s::integer order by trend_date",
             (ward_id, trend_days),
         ).fetchall()
+        votes = cur.execute("select * from public.ward_election_shares(%s)", (ward_id,)).fetchall()
     assert summary is not None
-    return WardDashboard(ward_id, summary, trend, competition, days)
+    return WardDashboard(ward_id, summary, trend, competition, days, votes)
 

@@ -31,6 +31,41 @@ def _fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+METHODS = {  # how result_ward_agg.method reads to an analyst (docs/electoral-indices.md)
+    "polling_stations": "counted from Form 20 polling stations",
+    "areal": "estimated from assembly-constituency results by area",
+    "areal_segment": "estimated from assembly-segment results by area",
+    "areal_pc": "estimated from parliamentary-constituency results by area (every ward of a PC alike)",
+}
+
+
+def _share(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.1f}"
+
+
+def render_votes(d: WardDashboard) -> None:
+    """The ward's Assembly and Lok Sabha shares side by side, each column naming its method."""
+    elections = [(kind, e) for kind, e in d.elections.items() if e is not None]
+    if not elections:
+        return
+    table = Table(title="vote share in the ward, %")
+    table.add_column("party")
+    for _kind, e in elections:
+        table.add_column(f"{e['election']} ({e['method']})", justify="right")
+    small = 0
+    for r in d.votes:
+        shares = [r[f"{kind}_share"] for kind, _e in elections]
+        if max(float(v or 0) for v in shares) < 1:
+            small += 1
+            continue
+        table.add_row(r["party"], *(_share(v) for v in shares))
+    out.print(table)
+    if small:
+        out.print(f"  {small} more part{'y' if small == 1 else 'ies'} under 1 % in each (--json lists all)")
+    for _kind, e in elections:
+        out.print(f"  {e['election']}: {e['method']} = {METHODS.get(e['method'], e['method'])}")
+
+
 def render_dashboard(d: WardDashboard) -> None:
     s = d.summary
     out.print(f"[bold]{s['ward_name']}[/bold] ({s['ward_id']}, ward {s['ward_no']})")
@@ -50,6 +85,7 @@ def render_dashboard(d: WardDashboard) -> None:
             f"last election: {s['last_winner_party']} led in {s['last_winner_year']}; "
             f"votes cast {_fmt(s['votes_cast'])}, turnout {_fmt(s['turnout_pct'])} %"
         )
+    render_votes(d)
     if d.trend:
         posts = [int(r["daily_posts"]) for r in d.trend]
         first, last = d.trend[0]["trend_date"], d.trend[-1]["trend_date"]
@@ -81,7 +117,10 @@ def ward(c: Context, ward_name: str, days: int, trend_days: int) -> None:
     """The dashboard of one ward: summary, daily posts as a small chart, competitive analysis.
 
     WARD is a ward id, name or number (GHMC-095, "Jubilee Hills", 95). Numbers are live: a
-    committed post counts at once.
+    committed post counts at once. When election results are loaded, the ward's vote shares at
+    the latest Assembly and Lok Sabha elections are shown side by side, each with its method
+    (counted, or estimated from assembly-constituency, assembly-segment or parliamentary-
+    constituency results).
 
     \b
     Examples:

@@ -159,6 +159,42 @@ def show_electoral(conn: psycopg.Connection, ward: str) -> None:
     )
     for index, why in reasons.items():
         console.print(f"[dim]  {index} is null: {why}[/dim]")
+    show_assembly_and_lok_sabha(conn, ward_id, name)
+
+
+def show_assembly_and_lok_sabha(conn: psycopg.Connection, ward_id: str, name: str) -> None:
+    """The ward's Assembly and Lok Sabha shares side by side with their methods, when a Lok Sabha
+    election has results; else how to load one (no Lok Sabha file is shipped)."""
+    rows = conn.execute(
+        "select party, assembly_share, lok_sabha_share, assembly_election, assembly_method, "
+        "lok_sabha_election, lok_sabha_method from ward_election_shares(%s)",
+        (ward_id,),
+    ).fetchall()
+    if not rows or rows[0][5] is None:
+        console.print(
+            "[dim]  no Lok Sabha election loaded: `lokdarpan-db import results FILE --pc --type LOKSABHA "
+            "--year 2024 [--mapping M]` loads PC-level results (each ward then gets its PCs' shares, "
+            "method areal_pc); a segment-wise file (without --pc) loads the assembly segments "
+            "(areal_segment), and Form 20 files count the stations (polling_stations).[/dim]"
+        )
+        return
+    _, _, _, as_name, as_method, ls_name, ls_method = rows[0]
+    table = Table(
+        title=f"{name}: vote share in the ward, %, Assembly and Lok Sabha side by side (ward_election_shares)"
+    )
+    table.add_column("party")
+    table.add_column(f"{as_name or 'Assembly'} ({as_method or '—'})", justify="right")
+    table.add_column(f"{ls_name} ({ls_method})", justify="right")
+    for party, as_share, ls_share, *_ in rows:
+        if max(as_share or 0, ls_share or 0) >= 1:
+            table.add_row(party, *("—" if v is None else f"{v:.1f}" for v in (as_share, ls_share)))
+    console.print(table)
+    if ls_method == "areal_pc":
+        console.print(
+            "[italic]The Lok Sabha column is a PC-level estimate: every ward of a parliamentary "
+            "constituency gets its shares (weighted by area where the ward straddles two); it tells "
+            "PCs apart, not wards (docs/electoral-indices.md).[/italic]"
+        )
 
 
 def load_electoral(conn: psycopg.Connection) -> None:

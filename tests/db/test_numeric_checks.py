@@ -157,6 +157,9 @@ CALLS: dict[str, list[str]] = {
         f"select * from find_similar_content({VECTOR_3072}, null, 10, {{v}}, "
         "'text-embedding-3-large', false)",
     ],
+    "ward_constituency_name_check(real,boolean,text)": [
+        "select * from ward_constituency_name_check({v})",
+    ],
     "report_slow_queries(double precision,integer)": [
         "select * from report_slow_queries({v}, 10)",
     ],

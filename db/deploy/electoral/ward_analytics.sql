@@ -24,25 +24,33 @@ create table public.result_ward_agg (
     turnout_pct numeric(6, 3)
     constraint chk_result_ward_agg_turnout check (turnout_pct between 0 and 100),
     method varchar(16) not null
-    constraint chk_result_ward_agg_method check (method in ('polling_stations', 'areal')),
+    constraint chk_result_ward_agg_method check (method in ('polling_stations', 'areal', 'areal_segment', 'areal_pc')),
     computed_at timestamptz not null default public.lokdarpan_now(),
     constraint result_ward_agg_key unique (election_id, ward_id, party_id)
 );
 
 comment on table public.result_ward_agg is
 'Votes per party per ward per election, computed by compute_result_ward_agg(): from polling stations '
-'placed in the ward where the election has them (method polling_stations), otherwise from the '
-'constituency results weighted by the share of each constituency''s area inside the ward (method '
-'areal, an estimate). NOTA is a party row; shares are of all valid votes, NOTA included, as ECI counts.';
+'placed in the ward where the election has them (method polling_stations), otherwise estimated from '
+'constituency results weighted by area: assembly-constituency results (method areal; for a Lok Sabha '
+'election its assembly-segment results, method areal_segment) or, where those do not cover the ward, '
+'parliamentary-constituency results reaching the ward through its ACs'' PCs (method areal_pc). NOTA is a '
+'party row; shares are of all valid votes, NOTA included, as ECI counts.';
 comment on column public.result_ward_agg.id is 'Row id.';
 comment on column public.result_ward_agg.election_id is 'The election.';
 comment on column public.result_ward_agg.ward_id is 'The ward (a registry ward; the seed''s free-text ward_id).';
 comment on column public.result_ward_agg.party_id is 'The party.';
 comment on column public.result_ward_agg.party is 'The party''s short code (BRS), or its name when it has none.';
-comment on column public.result_ward_agg.votes is 'Votes: a whole number from polling stations, a fractional estimate when areal.';
+comment on column public.result_ward_agg.votes is
+'Votes: a whole number from polling stations, a fractional estimate otherwise (areal_pc: the ward''s '
+'estimated valid votes split by its shares).';
 comment on column public.result_ward_agg.vote_share is 'Share of the ward''s valid votes, 0-100.';
 comment on column public.result_ward_agg.turnout_pct is 'Votes polled per 100 electors, when every station''s electors are known; else null.';
-comment on column public.result_ward_agg.method is 'polling_stations (counted) or areal (estimated from constituency results).';
+comment on column public.result_ward_agg.method is
+'How the ward''s votes were found: polling_stations (counted from Form 20), areal (estimated from assembly-'
+'constituency results), areal_segment (a Lok Sabha election''s assembly-segment results), areal_pc (a '
+'Lok Sabha election''s parliamentary-constituency results: the PC''s shares, weighted by the ward''s area in '
+'each PC). See docs/electoral-indices.md.';
 comment on column public.result_ward_agg.computed_at is 'When it was computed.';
 
 create index ix_result_ward_election_party on public.result_ward_agg (election_id, ward_id, party, vote_share);
@@ -67,7 +75,7 @@ create table public.ward_profile (
     last_winner_party varchar(200),
     last_winner_year integer,
     method varchar(16)
-    constraint chk_ward_profile_method check (method in ('polling_stations', 'areal')),
+    constraint chk_ward_profile_method check (method in ('polling_stations', 'areal', 'areal_segment', 'areal_pc')),
     updated_at timestamptz not null default public.lokdarpan_now()
 );
 
@@ -129,6 +137,8 @@ create table public.ward_features (
     constraint chk_ward_features_ls24 check (jsonb_typeof(ls24_party_shares) = 'object'),
     dvi jsonb
     constraint chk_ward_features_dvi check (jsonb_typeof(dvi) = 'object'),
+    dvi_ls24 jsonb
+    constraint chk_ward_features_dvi_ls24 check (jsonb_typeof(dvi_ls24) = 'object'),
     aci_23 numeric(5, 4)
     constraint chk_ward_features_aci check (aci_23 between 0 and 1),
     turnout_volatility numeric(6, 3)
@@ -147,9 +157,14 @@ comment on table public.ward_features is
 comment on column public.ward_features.id is 'Row id.';
 comment on column public.ward_features.ward_id is 'The ward.';
 comment on column public.ward_features.as23_party_shares is 'Telangana Assembly 2023 vote shares in the ward, {"BRS": 41.2, ...}, 0-100.';
-comment on column public.ward_features.ls24_party_shares is 'Lok Sabha 2024 vote shares in the ward, as above.';
+comment on column public.ward_features.ls24_party_shares is
+'Lok Sabha 2024 vote shares in the ward, as above; how they were found (counted, segment-wise or PC-level) '
+'is result_ward_agg.method.';
 comment on column public.ward_features.dvi is
 'Vote differential index, Assembly 2023: per party, ward share minus the party''s share over all GHMC wards with results, in points (-100..100).';
+comment on column public.ward_features.dvi_ls24 is
+'Vote differential index, Lok Sabha 2024: as dvi, from the ward''s Lok Sabha 2024 shares against the party''s '
+'share over all GHMC wards with Lok Sabha 2024 results. From PC-level results it can only tell PCs apart.';
 comment on column public.ward_features.aci_23 is
 'Anti-BRS consolidation index, Assembly 2023: the largest non-BRS party''s share of all non-BRS, non-NOTA votes, 0-1.';
 comment on column public.ward_features.turnout_volatility is 'Population standard deviation of the ward''s turnout over elections with known turnout, in points.';
@@ -221,23 +236,118 @@ begin
     from station_votes as v
     inner join turnout as t on t.ward_id = v.ward_id and t.election_id = v.election_id;
 
-    -- Estimated: other wards, from the constituency results weighted by area.
-    with areal as (
-        select wc.ward_id, r.election_id, r.party_id, sum(r.total_votes * wc.constituency_fraction) as votes
+    -- Estimated: the other wards, from constituency results weighted by area. Per ward and election
+    -- the finer level wins: results per assembly constituency (an Assembly election's ACs, a Lok Sabha
+    -- election's assembly segments) when they cover at least as much of the ward as the results per
+    -- parliamentary constituency do; else the PC results reach the ward through its ACs' PCs
+    -- (constituency.pc_id). Coverage is the sum of ward_fraction over the ward's ACs that have results
+    -- at that level.
+    with piece as (
+        select wc.ward_id, wc.constituency_id as ac_id, ac.pc_id, wc.ward_fraction, wc.constituency_fraction,
+            wc.overlap_area_m2
+        from public.ward_constituency as wc
+        inner join public.constituency as ac on ac.constituency_id = wc.constituency_id
+        where wc.constituency_fraction > 0
+    ),
+    reported as (
+        select distinct r.election_id, r.constituency_id
         from public.constituency_result as r
-        inner join public.ward_constituency as wc on wc.constituency_id = r.constituency_id
-        where wc.constituency_fraction > 0 and (p_election_id is null or r.election_id = p_election_id)
-            and not exists (
-                select from public.result_ward_agg as a
-                where a.election_id = r.election_id and a.ward_id = wc.ward_id
-            )
+        where p_election_id is null or r.election_id = p_election_id
+    ),
+    coverage as (
+        select p.ward_id, e.election_id,
+            coalesce(sum(p.ward_fraction) filter (where ra.constituency_id is not null), 0) as ac_cover,
+            coalesce(sum(p.ward_fraction) filter (where rp.constituency_id is not null), 0) as pc_cover
+        from piece as p
+        cross join (select distinct r.election_id from reported as r) as e
+        left join reported as ra on ra.election_id = e.election_id and ra.constituency_id = p.ac_id
+        left join reported as rp on rp.election_id = e.election_id and rp.constituency_id = p.pc_id
+        where not exists (
+            select from public.result_ward_agg as a
+            where a.election_id = e.election_id and a.ward_id = p.ward_id
+        )
+        group by 1, 2
+    ),
+    chosen as (
+        select c.ward_id, c.election_id,
+            case when c.ac_cover > 0 and c.ac_cover >= c.pc_cover then 'AC' when c.pc_cover > 0 then 'PC' end
+                as level
+        from coverage as c
+    ),
+    -- AC level: votes(w, p) = sum over the ward's ACs of votes(AC, p) x constituency_fraction(w, AC).
+    ac_votes as (
+        select ch.ward_id, ch.election_id, r.party_id, sum(r.total_votes * p.constituency_fraction) as votes
+        from chosen as ch
+        inner join piece as p on p.ward_id = ch.ward_id
+        inner join public.constituency_result as r on r.election_id = ch.election_id and r.constituency_id = p.ac_id
+        where ch.level = 'AC'
+        group by 1, 2, 3
+    ),
+    ac_estimate as (
+        select v.election_id, v.ward_id, v.party_id, v.votes,
+            100 * v.votes / nullif(sum(v.votes) over (partition by v.election_id, v.ward_id), 0) as share,
+            case when e.type = 'LOKSABHA' then 'areal_segment' else 'areal' end as method
+        from ac_votes as v
+        inner join public.election as e on e.id = v.election_id
+    ),
+    -- PC level: the ward takes each PC's shares weighted by the ward's area in that PC (the sum of its
+    -- ward_fraction over the PC's ACs); its votes are the PCs' valid votes times the share of each
+    -- PC's area inside the ward (voters spread evenly over the PC), split by those shares.
+    ward_pc as (
+        select ch.ward_id, ch.election_id, p.pc_id, sum(p.ward_fraction) as weight,
+            sum(p.overlap_area_m2)::numeric as area_in_ward
+        from chosen as ch
+        inner join piece as p on p.ward_id = ch.ward_id
+        inner join reported as r on r.election_id = ch.election_id and r.constituency_id = p.pc_id
+        where ch.level = 'PC'
+        group by 1, 2, 3
+    ),
+    -- Materialized: each PC's area is computed once (inlined, the planner repeated it per row).
+    pc_area as materialized (
+        select pc.constituency_id as pc_id,
+            coalesce(
+                public.st_area(pc.boundary::public.geography),
+                (select sum(public.st_area(a.boundary::public.geography)) from public.constituency as a
+                 where a.pc_id = pc.constituency_id)
+            )::numeric as area
+        from public.constituency as pc
+        where pc.constituency_id in (select distinct w.pc_id from ward_pc as w)
+    ),
+    pc_party as (
+        select r.election_id, r.constituency_id as pc_id, r.party_id, sum(r.total_votes)::numeric as votes,
+            sum(sum(r.total_votes)) over (partition by r.election_id, r.constituency_id)::numeric as valid
+        from public.constituency_result as r
+        where r.constituency_id in (select distinct w.pc_id from ward_pc as w)
+            and (p_election_id is null or r.election_id = p_election_id)
+        group by 1, 2, 3
+    ),
+    ward_size as materialized (
+        select w.ward_id, w.election_id, sum(w.weight) as weight,
+            sum(v.valid * w.area_in_ward / nullif(a.area, 0)) as valid
+        from ward_pc as w
+        inner join (select distinct q.election_id, q.pc_id, q.valid from pc_party as q) as v
+            on v.election_id = w.election_id and v.pc_id = w.pc_id
+        inner join pc_area as a on a.pc_id = w.pc_id
+        group by 1, 2
+    ),
+    pc_estimate as (
+        select w.election_id, w.ward_id, q.party_id,
+            100 * sum(w.weight * q.votes / nullif(q.valid, 0)) / nullif(min(z.weight), 0) as share,
+            min(z.valid) as ward_valid
+        from ward_pc as w
+        inner join pc_party as q on q.election_id = w.election_id and q.pc_id = w.pc_id
+        inner join ward_size as z on z.ward_id = w.ward_id and z.election_id = w.election_id
         group by 1, 2, 3
     )
     insert into public.result_ward_agg (election_id, ward_id, party_id, party, votes, vote_share, turnout_pct, method)
     select a.election_id, a.ward_id, a.party_id, public.party_key(a.party_id), round(a.votes, 2),
-        coalesce(round(100 * a.votes / nullif(sum(a.votes) over (partition by a.election_id, a.ward_id), 0), 3), 0),
-        null, 'areal'
-    from areal as a;
+        coalesce(round(a.share, 3), 0), null::numeric, a.method
+    from ac_estimate as a
+    union all
+    select e.election_id, e.ward_id, e.party_id, public.party_key(e.party_id),
+        round(coalesce(e.ward_valid, 0) * coalesce(e.share, 0) / 100, 2), coalesce(round(e.share, 3), 0), null,
+        'areal_pc'
+    from pc_estimate as e;
 
     return query
     select a.election_id, a.method::text, count(distinct a.ward_id)::integer, count(*)::integer
@@ -251,9 +361,12 @@ $$;
 comment on function public.compute_result_ward_agg(integer) is
 'Recomputes result_ward_agg for one election (or all): wards with polling stations that have results '
 'are counted from result_ps (NOTA from polling_station_result.nota; turnout when every station''s '
-'electors are known); the other wards get the constituency results weighted by '
-'ward_constituency.constituency_fraction (method areal). Returns per election and method the wards '
-'and rows written. SECURITY DEFINER, executable by lokdarpan_analyst.';
+'electors are known); the other wards are estimated, the finer level first: assembly-constituency '
+'results weighted by ward_constituency.constituency_fraction (method areal, or areal_segment for a Lok '
+'Sabha election''s segment-wise results) when they cover at least as much of the ward as the '
+'parliamentary-constituency results; else the PCs'' shares weighted by the ward''s area in each PC '
+'(through constituency.pc_id; method areal_pc). Returns per election and method the wards and rows '
+'written. SECURITY DEFINER, executable by lokdarpan_analyst.';
 
 create function public.compute_ward_profiles()
 returns integer
@@ -292,7 +405,7 @@ begin
          where a.ward_id = l.ward_id and a.election_id = l.election_id),
         (select a.party from public.result_ward_agg as a
          where a.ward_id = l.ward_id and a.election_id = l.election_id
-         order by a.votes desc, a.party limit 1),
+         order by a.vote_share desc, a.votes desc, a.party limit 1),
         l.year, l.method, public.lokdarpan_now()
     from latest as l
     left join stations as st on st.ward_id = l.ward_id and st.election_id = l.election_id;
@@ -333,7 +446,7 @@ begin
         where a.election_id in (v_as23, v_ls24)
     ),
     city as (
-        select s.election_id, s.party, round(100 * sum(s.votes) / sum(sum(s.votes)) over (partition by s.election_id), 3)
+        select s.election_id, s.party, round(100 * sum(s.votes) / nullif(sum(sum(s.votes)) over (partition by s.election_id), 0), 3)
             as share
         from shares as s
         group by 1, 2
@@ -394,6 +507,9 @@ begin
             (select jsonb_object_agg(s.party, round(s.vote_share - c.share, 3) order by s.party)
              from shares as s inner join city as c on c.election_id = s.election_id and c.party = s.party
              where s.ward_id = w.ward_id and s.election_id = v_as23) as dvi,
+            (select jsonb_object_agg(s.party, round(s.vote_share - c.share, 3) order by s.party)
+             from shares as s inner join city as c on c.election_id = s.election_id and c.party = s.party
+             where s.ward_id = w.ward_id and s.election_id = v_ls24 and c.share is not null) as dvi_ls24,
             (select round(an.largest / an.total, 4) from anti as an where an.ward_id = w.ward_id and an.total > 0) as aci,
             (select round(t.sd::numeric, 3) from turnouts as t where t.ward_id = w.ward_id and t.n >= 2) as volatility,
             (select jsonb_build_object(
@@ -401,21 +517,30 @@ begin
                 'challenger', k.challenger, 'challenger_share', k.ch_share,
                 'margin', round(k.inc_share - k.ch_share, 3),
                 'index', round(k.ch_share / nullif(k.inc_share + k.ch_share, 0), 4))
-             from weakness as k where k.ward_id = w.ward_id and k.challenger is not null) as weakness
+             from weakness as k where k.ward_id = w.ward_id and k.challenger is not null) as weakness,
+            exists (
+                select from public.ward_constituency as wc
+                inner join public.constituency as ac on ac.constituency_id = wc.constituency_id
+                where wc.ward_id = w.ward_id and ac.pc_id is null
+            ) as unlinked
         from wards as w
     )
     insert into public.ward_features (
-        ward_id, as23_party_shares, ls24_party_shares, dvi, aci_23, turnout_volatility, incumbency_weakness,
+        ward_id, as23_party_shares, ls24_party_shares, dvi, dvi_ls24, aci_23, turnout_volatility, incumbency_weakness,
         null_reasons, updated_at
     )
     select
-        c.ward_id, c.as23, c.ls24, c.dvi, c.aci, c.volatility, c.weakness,
+        c.ward_id, c.as23, c.ls24, c.dvi, c.dvi_ls24, c.aci, c.volatility, c.weakness,
         jsonb_strip_nulls(jsonb_build_object(
             'as23_party_shares', case when c.as23 is null then case when v_as23 is null
                 then 'no Telangana Assembly 2023 election loaded' else 'no 2023 results for this ward' end end,
-            'ls24_party_shares', case when c.ls24 is null then case when v_ls24 is null
-                then 'no Lok Sabha 2024 election loaded' else 'no 2024 results for this ward' end end,
+            'ls24_party_shares', case when c.ls24 is null then case
+                when v_ls24 is null then 'no Lok Sabha 2024 election loaded'
+                when c.unlinked then 'no 2024 results for this ward: its assembly constituencies have no '
+                    'segment-wise results and no parliamentary constituency (constituency.pc_id)'
+                else 'no 2024 results for this ward' end end,
             'dvi', case when c.dvi is null then 'needs the ward''s Assembly 2023 shares' end,
+            'dvi_ls24', case when c.dvi_ls24 is null then 'needs the ward''s Lok Sabha 2024 shares' end,
             'aci_23', case when c.aci is null then 'needs Assembly 2023 votes for parties other than BRS and NOTA' end,
             'turnout_volatility', case when c.volatility is null
                 then 'needs turnout (electors) in at least two elections; constituency results carry no electors' end,
@@ -460,6 +585,57 @@ comment on function public.recompute_electoral() is
 'Waits at most 10 s for another recompute still running or left open in a transaction, then raises 55P03 '
 'naming its pid (electoral_recompute_lock()). SECURITY DEFINER, executable by lokdarpan_analyst.';
 
+-- A ward's Assembly and Lok Sabha shares side by side (the `ward` verb and the demo).
+create function public.ward_election_shares(p_ward text)
+returns table (
+    party text, assembly_share numeric, lok_sabha_share numeric, assembly_votes numeric, lok_sabha_votes numeric,
+    assembly_election text, assembly_method text, lok_sabha_election text, lok_sabha_method text
+)
+language plpgsql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_ward text := public.ward_resolve(p_ward);
+    v_as integer;
+    v_ls integer;
+begin
+    if v_ward is null then
+        raise exception 'ward_election_shares: % is not a ward', coalesce(quote_literal(left(p_ward, 40)), 'null')
+            using errcode = '22023', hint = 'Name a ward by id (GHMC-095), name or number.';
+    end if;
+    select e.id into v_as from public.election as e
+    where e.type = 'ASSEMBLY' and e.round is null
+        and exists (select from public.result_ward_agg as a where a.election_id = e.id and a.ward_id = v_ward)
+    order by e.year desc, e.polled_on desc nulls last, e.id desc
+    limit 1;
+    select e.id into v_ls from public.election as e
+    where e.type = 'LOKSABHA' and e.round is null
+        and exists (select from public.result_ward_agg as a where a.election_id = e.id and a.ward_id = v_ward)
+    order by e.year desc, e.polled_on desc nulls last, e.id desc
+    limit 1;
+    return query
+    select
+        coalesce(a.party, l.party)::text, a.vote_share, l.vote_share, a.votes, l.votes,
+        (select e.type || ' ' || e.year from public.election as e where e.id = v_as)::text,
+        (select min(x.method) from public.result_ward_agg as x where x.election_id = v_as and x.ward_id = v_ward)::text,
+        (select e.type || ' ' || e.year from public.election as e where e.id = v_ls)::text,
+        (select min(x.method) from public.result_ward_agg as x where x.election_id = v_ls and x.ward_id = v_ward)::text
+    from (select * from public.result_ward_agg as r where r.election_id = v_as and r.ward_id = v_ward) as a
+    full join (select * from public.result_ward_agg as r where r.election_id = v_ls and r.ward_id = v_ward) as l
+        on l.party_id = a.party_id
+    order by greatest(a.vote_share, l.vote_share) desc, 1;
+end
+$$;
+
+comment on function public.ward_election_shares(text) is
+'A ward''s vote shares (0-100) and votes at its latest general Assembly and latest general Lok Sabha '
+'election with results, one row per party, side by side, with each election''s name and method '
+'(result_ward_agg.method: polling_stations, areal, areal_segment, areal_pc); a column is null when the '
+'ward has no results in that kind of election. The ward is an id, name or number (ward_resolve); an '
+'unknown ward raises 22023. SECURITY INVOKER: readable by lokdarpan_readonly.';
+
 revoke execute on function public.party_key(integer) from public;
 grant execute on function public.party_key(integer) to lokdarpan_readonly;
 revoke execute on function public.compute_result_ward_agg(integer) from public;
@@ -470,3 +646,5 @@ grant execute on function public.compute_result_ward_agg(integer) to lokdarpan_a
 grant execute on function public.compute_ward_profiles() to lokdarpan_analyst;
 grant execute on function public.compute_ward_features() to lokdarpan_analyst;
 grant execute on function public.recompute_electoral() to lokdarpan_analyst;
+revoke execute on function public.ward_election_shares(text) from public;
+grant execute on function public.ward_election_shares(text) to lokdarpan_readonly;

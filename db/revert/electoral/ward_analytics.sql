@@ -1,5 +1,6 @@
 -- Revert lokdarpan:electoral/ward_analytics from pg
 
+drop function public.ward_election_shares(text);
 drop function public.recompute_electoral();
 drop function public.compute_ward_features();
 drop function public.compute_ward_profiles();

@@ -39,3 +39,5 @@ select
 from public.electoral_setting
 where false;
 select 'public.electoral_recompute_lock(text)'::regprocedure;
+select 'public.constituency_name_key(text)'::regprocedure;
+select 'public.ward_constituency_name_check(real, boolean, text)'::regprocedure;

@@ -43,6 +43,7 @@ select
     as23_party_shares,
     ls24_party_shares,
     dvi,
+    dvi_ls24,
     aci_23,
     turnout_volatility,
     incumbency_weakness,
@@ -51,3 +52,4 @@ select
 from public.ward_features
 where false;
 select 'public.recompute_electoral()'::regprocedure;
+select 'public.ward_election_shares(text)'::regprocedure;

@@ -1,0 +1,272 @@
+"""Issue 28: Lok Sabha results reach the wards.
+
+The real wards, constituencies and Assembly 2023 results are loaded once; then the small invented
+Lok Sabha files of tests/importers/data/ (README there) go through `import results` with a column
+mapping: PC-level (`--pc`), then segment-wise (AC rows of the same election). Every expected number
+is computed here in Python from the files and ward_constituency, independently of the SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lokdarpan_db.cli import run
+from lokdarpan_db.importers.electoral.load_constituencies import import_constituencies
+from lokdarpan_db.importers.electoral.load_results import import_results
+from lokdarpan_db.importers.wards import import_wards
+
+DATA = Path(__file__).resolve().parent / "data"
+PC_FILE, PC_MAP = DATA / "ls2024-pc-TEST.csv", DATA / "ls2024-pc-TEST.mapping"
+SEG_FILE, SEG_MAP = DATA / "ls2024-segments-TEST.csv", DATA / "ls2024-segments-TEST.mapping"
+LS = "(select id from election where type = 'LOKSABHA' and year = 2024 and round is null)"
+PARTY_KEY = {  # the file's party names as party_key() writes them
+    "Bharatiya Janata Party": "BJP", "Indian National Congress": "INC", "Bharat Rashtra Samithi": "BRS",
+    "All India Majlis-E-Ittehadul Muslimeen": "AIMIM", "None of the Above": "NOTA",
+}
+
+
+def file_votes(path: Path, delimiter: str, number: str, votes: str) -> dict[int, dict[str, int]]:
+    """{constituency number: {party key: votes}} of a fixture file."""
+    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f, delimiter=delimiter):
+            out[int(row[number])][PARTY_KEY[row["Party"]]] += int(row[votes])
+    return out
+
+
+PC_VOTES = file_votes(PC_FILE, ";", "PC No.", "Total Votes")
+SEG_VOTES = file_votes(SEG_FILE, ",", "AC No", "Votes")
+
+
+def pieces(conn: psycopg.Connection) -> dict[str, list[tuple[int, int, float, float]]]:
+    """{ward: [(AC number, PC number, ward_fraction, constituency_fraction)]} of every ward."""
+    out: dict[str, list[tuple[int, int, float, float]]] = defaultdict(list)
+    for ward, ac, pc, wf, cf in conn.execute(
+        "select wc.ward_id, a.number, p.number, wc.ward_fraction, wc.constituency_fraction "
+        "from ward_constituency wc join constituency a using (constituency_id) "
+        "join constituency p on p.constituency_id = a.pc_id where wc.constituency_fraction > 0"
+    ):
+        out[ward].append((ac, pc, float(wf), float(cf)))
+    conn.commit()
+    return out
+
+
+def ls_rows(conn: psycopg.Connection) -> dict[str, tuple[str, dict[str, float], dict[str, float]]]:
+    """{ward: (method, {party: vote_share}, {party: votes})} for Lok Sabha 2024."""
+    out: dict[str, tuple[str, dict[str, float], dict[str, float]]] = {}
+    for ward, method, party, share, votes in conn.execute(
+        f"select ward_id, method, party, vote_share, votes from result_ward_agg where election_id = {LS}"
+    ):
+        entry = out.setdefault(ward, (method, {}, {}))
+        assert entry[0] == method, f"{ward}: two methods in one election"
+        entry[1][party] = float(share)
+        entry[2][party] = float(votes)
+    conn.commit()
+    return out
+
+
+def pc_share(pc: int) -> dict[str, float]:
+    total = sum(PC_VOTES[pc].values())
+    return {p: 100 * v / total for p, v in PC_VOTES[pc].items()}
+
+
+def expected_pc_level(ward_pieces: list[tuple[int, int, float, float]]) -> dict[str, float]:
+    """The ward's shares: its PCs' shares weighted by its area in each PC (sum of ward_fraction)."""
+    weight: dict[int, float] = defaultdict(float)
+    for _ac, pc, wf, _cf in ward_pieces:
+        weight[pc] += wf
+    total = sum(weight.values())
+    shares: dict[str, float] = defaultdict(float)
+    for pc, w in weight.items():
+        for party, s in pc_share(pc).items():
+            shares[party] += w * s / total
+    return dict(shares)
+
+
+@pytest.fixture(scope="module")
+def base(db_url: str) -> str:
+    with psycopg.connect(db_url) as conn:
+        import_wards(conn)
+        import_constituencies(conn)
+        import_results(conn)  # ECI's Assembly 2023, recomputed
+    return db_url
+
+
+@pytest.fixture(scope="module")
+def pc_loaded(base: str) -> Iterator[str]:
+    assert run(["--db", base, "import", "results", str(PC_FILE), "--pc", "--type", "LOKSABHA",
+                "--year", "2024", "--mapping", str(PC_MAP)]) == 0
+    yield base
+
+
+@pytest.fixture(scope="module")
+def segments_loaded(pc_loaded: str) -> str:
+    assert run(["--db", pc_loaded, "import", "results", str(SEG_FILE), "--type", "LOKSABHA",
+                "--year", "2024", "--mapping", str(SEG_MAP)]) == 0
+    return pc_loaded
+
+
+def test_ward_without_lok_sabha_shows_the_assembly_alone(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """First in the module: before the Lok Sabha files load, the Assembly column is there alone (a
+    missing election is a missing column, not zeros)."""
+    assert run(["--db", base, "--json", "ward", "Jubilee Hills"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["elections"]["assembly"] == {"election": "ASSEMBLY 2023", "method": "areal"}
+    assert report["elections"]["lok_sabha"] is None
+    assert report["vote_shares"] and all(r["lok_sabha_share"] is None for r in report["vote_shares"])
+    assert run(["--db", base, "ward", "Jubilee Hills"]) == 0
+    out = capsys.readouterr().out
+    assert "ASSEMBLY 2023 (areal)" in out and "LOKSABHA" not in out
+
+
+def test_pc_results_reach_every_ward_with_a_boundary(pc_loaded: str) -> None:
+    with psycopg.connect(pc_loaded) as conn:
+        assert conn.execute(
+            "select count(*) from ward w left join ward_features f using (ward_id) "
+            "where w.boundary is not null and f.ls24_party_shares is null"
+        ).fetchone() == (0,)
+        assert conn.execute("select count(*) from ward where boundary is not null").fetchone() == (145,)
+        assert conn.execute(
+            f"select count(distinct constituency_id) from constituency_result where election_id = {LS}"
+        ).fetchone() == (7,)
+        wards = pieces(conn)
+        rows = ls_rows(conn)
+    assert len(rows) == 145 and {method for method, _, _ in rows.values()} == {"areal_pc"}
+    straddling = 0
+    for ward, (_method, shares, _votes) in rows.items():
+        want = expected_pc_level(wards[ward])
+        assert set(shares) == set(want), ward
+        for party, share in shares.items():
+            assert share == pytest.approx(want[party], abs=0.0015), (ward, party)
+        straddling += len({pc for _ac, pc, _wf, _cf in wards[ward]}) > 1
+    assert straddling > 0  # some wards take two PCs' shares, weighted by their area in each
+
+
+def test_a_ward_wholly_in_one_pc_takes_exactly_its_shares(pc_loaded: str) -> None:
+    with psycopg.connect(pc_loaded) as conn:
+        wards = pieces(conn)
+        rows = ls_rows(conn)
+        features = dict(conn.execute("select ward_id, ls24_party_shares from ward_features").fetchall())
+    ward = next(w for w, p in sorted(wards.items()) if {pc for _a, pc, _w, _c in p} == {9})  # Hyderabad
+    want = {p: round(s, 3) for p, s in pc_share(9).items()}
+    assert {p: float(v) for p, v in features[ward].items()} == want
+    assert rows[ward][0] == "areal_pc"
+
+
+def test_segment_results_win_where_they_cover_the_ward(segments_loaded: str) -> None:
+    with psycopg.connect(segments_loaded) as conn:
+        wards = pieces(conn)
+        rows = ls_rows(conn)
+        assert conn.execute(
+            "select count(*) from election where type = 'LOKSABHA'"
+        ).fetchone() == (1,)  # the segments are rows of the same election
+        assert conn.execute(
+            f"select c.kind, count(*) from constituency_result r join constituency c using (constituency_id) "
+            f"where r.election_id = {LS} group by 1 order by 1"
+        ).fetchall() == [("AC", 28), ("PC", 28)]
+    segment_acs = set(SEG_VOTES)
+    by_segment = {w for w, p in wards.items() if {ac for ac, _pc, _wf, _cf in p} <= segment_acs}
+    partly = {w for w, p in wards.items() if {ac for ac, *_ in p} & segment_acs} - by_segment
+    assert by_segment and partly
+    assert {w for w, (m, _, _) in rows.items() if m == "areal_segment"} == by_segment
+    assert {rows[w][0] for w in partly} == {"areal_pc"}  # segments cover only part of the ward
+    for ward in sorted(by_segment)[:10]:
+        votes: dict[str, float] = defaultdict(float)
+        for ac, _pc, _wf, cf in wards[ward]:
+            for party, v in SEG_VOTES[ac].items():
+                votes[party] += v * cf
+        assert rows[ward][2] == pytest.approx(votes, abs=0.011), ward
+        total = sum(votes.values())
+        assert rows[ward][1] == pytest.approx({p: 100 * v / total for p, v in votes.items()}, abs=0.0015)
+
+
+def test_reloading_either_file_changes_nothing_and_removes_nothing(segments_loaded: str) -> None:
+    with psycopg.connect(segments_loaded) as conn:
+        count = f"select count(*), sum(total_votes) from constituency_result where election_id = {LS}"
+        before = conn.execute(count).fetchone()
+        pc = import_results(conn, PC_FILE, election_type="LOKSABHA", year=2024, mapping=PC_MAP,
+                            constituency_type="PC", recompute=False)
+        seg = import_results(conn, SEG_FILE, election_type="LOKSABHA", year=2024, mapping=SEG_MAP,
+                             recompute=False)
+        assert (pc.unchanged, pc.removed, seg.unchanged, seg.removed) == (28, 0, 28, 0)
+        assert conn.execute(count).fetchone() == before
+
+
+def test_form20_stations_of_the_lok_sabha_election_win_over_both(segments_loaded: str) -> None:
+    with psycopg.connect(segments_loaded) as conn:
+        ward = conn.execute(
+            f"select ward_id from result_ward_agg where election_id = {LS} and method = 'areal_segment' "
+            "order by ward_id limit 1"
+        ).fetchone()[0]
+        try:
+            conn.execute(
+                "insert into polling_station (ps_id, constituency_id, serial, lat, lon) "
+                "select 'TEST-LS-1', wc.constituency_id, '1', st_y(pt), st_x(pt) "
+                "from ward w join ward_constituency wc using (ward_id), "
+                "st_pointonsurface(geojson_geometry(w.boundary)) as pt "
+                "where w.ward_id = %s order by wc.ward_fraction desc limit 1",
+                (ward,),
+            )
+            conn.execute("select place_polling_stations()")
+            conn.execute(
+                "insert into polling_station_result (election_id, polling_station_id, total_valid, "
+                f"rejected, nota, total_polled, electors) select {LS}, id, 700, 0, 10, 710, 1000 "
+                "from polling_station where ps_id = 'TEST-LS-1'"
+            )
+            conn.execute(
+                f"insert into result_ps (election_id, polling_station_id, candidate, party_id, votes) "
+                f"select {LS}, s.id, v.c, party_resolve(v.p), v.n from polling_station s, "
+                "(values ('Test Candidate 8A', 'BJP', 400), ('Test Candidate 8B', 'INC', 300)) "
+                "as v (c, p, n) where s.ps_id = 'TEST-LS-1'"
+            )
+            conn.commit()
+            conn.execute("select * from recompute_electoral()")
+            conn.commit()
+            method, shares, _votes = ls_rows(conn)[ward]
+            assert method == "polling_stations"
+            assert shares == {"BJP": round(100 * 400 / 710, 3), "INC": round(100 * 300 / 710, 3),
+                              "NOTA": round(100 * 10 / 710, 3)}
+        finally:
+            conn.rollback()
+            conn.execute("delete from polling_station_result where polling_station_id in "
+                         "(select id from polling_station where ps_id = 'TEST-LS-1')")
+            conn.execute("delete from polling_station where ps_id = 'TEST-LS-1'")
+            conn.execute("select * from recompute_electoral()")
+            conn.commit()
+        assert ls_rows(conn)[ward][0] == "areal_segment"
+
+
+def test_ward_shows_assembly_and_lok_sabha_side_by_side(
+    segments_loaded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with psycopg.connect(segments_loaded) as conn:
+        rows = ls_rows(conn)
+        name_of = dict(conn.execute("select ward_id, name from ward").fetchall())
+    segment_ward = min(w for w, (m, _, _) in rows.items() if m == "areal_segment")
+    pc_ward = min(w for w, (m, _, _) in rows.items() if m == "areal_pc")
+
+    assert run(["--db", segments_loaded, "--json", "ward", segment_ward]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["elections"] == {
+        "assembly": {"election": "ASSEMBLY 2023", "method": "areal"},
+        "lok_sabha": {"election": "LOKSABHA 2024", "method": "areal_segment"},
+    }
+    ls = {r["party"]: float(r["lok_sabha_share"])
+          for r in report["vote_shares"] if r["lok_sabha_share"] is not None}
+    assert ls == rows[segment_ward][1]
+    assert any(r["assembly_share"] is not None for r in report["vote_shares"])
+
+    assert run(["--db", segments_loaded, "ward", name_of[pc_ward]]) == 0
+    out = capsys.readouterr().out
+    assert "vote share in the ward, %" in out
+    assert "ASSEMBLY 2023 (areal)" in out and "LOKSABHA 2024 (areal_pc)" in out
+    assert "areal_pc = estimated from parliamentary-constituency results" in out
