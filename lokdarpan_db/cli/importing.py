@@ -137,7 +137,8 @@ def constituencies(
     """Load assembly and parliamentary constituencies and compute which wards lie in which.
 
     Needs the wards (`import wards`) first. Reports wards split between constituencies, slivers
-    dropped and overrides applied (docs/electoral.md).
+    dropped, overrides applied, and every ward named after a constituency that lies mainly in
+    another (the name-anchor check, docs/electoral.md).
 
     \b
     Examples:

@@ -26,12 +26,12 @@ import csv
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from ..errors import BadInputError
 from ..paths import DATA
@@ -115,7 +115,7 @@ class _Ward:
     name: str
     zone: str | None
     line: int
-    boundary: dict[str, Any] | None = None
+    boundary: int | None = None  # the number of its feature (in pg_temp.stg_ward_feature)
     boundary_source: str | None = None
 
 
@@ -125,7 +125,7 @@ class _Feature:
     label: str
     ward_no: int
     name: str
-    geometry: Any
+    geometry: bytes  # the SHA-256 of the geometry (sorted keys): the geometry itself is staged
     osm: str
 
 
@@ -211,47 +211,141 @@ def read_zones(path: Path, problems: list[str]) -> tuple[list[_Ward], int]:
     return wards, data_rows
 
 
-def read_features(path: Path, problems: list[str]) -> tuple[list[_Feature], str]:
-    """The ward features of a GeoJSON FeatureCollection and its attribution; defects go to `problems`."""
-    text = _read_text(path, "GeoJSON")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WardImportError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        kind = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
-        raise WardImportError(f"{path}: expected a GeoJSON FeatureCollection, found {kind!r}")
-    raw_features = doc.get("features")
-    if not isinstance(raw_features, list):
-        raise WardImportError(f'{path}: the FeatureCollection has no "features" array')
-    attribution = str(doc.get("copyright") or "").strip()
+class _Counting:
+    """A binary file that counts the line breaks of what it has handed out (for a JSON error's place)."""
 
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.lines = 0  # line breaks before the last chunk handed out
+        self.column = 0  # characters after the last line break, up to the end of what was read
+        self._pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.fh.read(size)
+        self.lines += self._pending.count(b"\n")
+        tail = self._pending.rsplit(b"\n", 1)
+        self.column = len(tail[-1]) if len(tail) == 1 else len(tail[1])
+        self._pending = data
+        return data
+
+    def place(self) -> tuple[int, int]:
+        """(line, column) of the end of what was read: at or just after where the JSON broke."""
+        lines = self.lines + self._pending.count(b"\n")
+        if b"\n" in self._pending:
+            return lines + 1, len(self._pending.rsplit(b"\n", 1)[1]) + 1
+        return lines + 1, self.column + len(self._pending) + 1
+
+
+# Geometry text staged per COPY statement (the largest feature may exceed it: it is one row).
+STAGE_BYTES = 4 * 1024 * 1024
+# Bytes the GeoJSON parser reads at a time (also how far past an error its reported place can be).
+JSON_CHUNK = 16 * 1024
+
+
+def read_features(
+    path: Path, problems: list[str], stage: Callable[[int, str], None]
+) -> tuple[list[_Feature], str]:
+    """The ward features of a GeoJSON FeatureCollection and its attribution; defects go to `problems`.
+
+    The file streams through an incremental JSON parser (ijson), one feature at a time: each
+    feature's geometry goes to stage(feature number, geometry as JSON text) and is not kept (its
+    SHA-256 is, to tell a repeated feature); memory holds per feature its number, name and label,
+    never the file or its geometries.
+    """
+    import hashlib
+
+    import ijson
+
+    try:
+        raw = path.open("rb")
+    except FileNotFoundError:
+        raise WardImportError(f"{path}: GeoJSON file not found") from None
+    except IsADirectoryError:
+        raise WardImportError(f"{path}: is a directory, not a GeoJSON file") from None
+    except OSError as exc:
+        raise WardImportError(f"{path}: cannot read GeoJSON file ({exc.strerror})") from None
     features: list[_Feature] = []
-    for index, feature in enumerate(raw_features, start=1):
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        label = f"{path.name} feature #{index}"
-        if not isinstance(props, dict):
-            problems.append(f"{label}: not a GeoJSON Feature with properties; skipped")
-            continue
-        raw_name = props.get("name")
-        label = f"{label} {raw_name!r}"
-        match = _FEATURE_NAME.match(raw_name) if isinstance(raw_name, str) else None
-        if match is None:
-            problems.append(f'{label}: name is not "Ward <number> <name>"; skipped')
-            continue
-        osm = str(props.get("@id") or "").strip()
-        features.append(
-            _Feature(index, label, int(match[1]), " ".join(match[2].split()), feature.get("geometry"), osm)
-        )
+    root: str | None = None
+    kind: Any = None
+    attribution = ""
+    has_array = False
+    builder: Any = None
+    index = 0
+    with raw:
+        if raw.read(3) != b"\xef\xbb\xbf":
+            raw.seek(0)
+        counting = _Counting(raw)
+        try:
+            for prefix, event, value in ijson.parse(counting, use_float=True, buf_size=JSON_CHUNK):
+                if root is None:
+                    root = {"start_map": "dict", "start_array": "list"}.get(event, type(value).__name__)
+                    continue
+                if root != "dict":
+                    continue
+                if prefix == "type" and event != "map_key":
+                    kind = value if event in ("string", "number", "boolean", "null") else event
+                elif prefix == "copyright" and event in ("string", "number"):
+                    attribution = str(value).strip()
+                elif prefix == "features" and event == "start_array":
+                    has_array = True
+                elif prefix == "features.item" or prefix.startswith("features.item."):
+                    if builder is None:
+                        builder = ijson.ObjectBuilder()
+                    builder.event(event, value)
+                    if prefix == "features.item" and event not in ("start_map", "start_array", "map_key"):
+                        index += 1
+                        feature = _feature(path, index, builder.value, problems, stage, hashlib)
+                        if feature is not None:
+                            features.append(feature)
+                        builder = None
+        except ijson.JSONError as exc:
+            line, column = counting.place()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unexpected end"
+            raise WardImportError(
+                f"{path}:{line}:{column}: not valid JSON ({reason}; the fault is at or before this place)"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise WardImportError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    if root != "dict" or kind != "FeatureCollection":
+        found = kind if root == "dict" else root
+        raise WardImportError(f"{path}: expected a GeoJSON FeatureCollection, found {found!r}")
+    if not has_array:
+        raise WardImportError(f'{path}: the FeatureCollection has no "features" array')
     return features, attribution
+
+
+def _feature(
+    path: Path,
+    index: int,
+    feature: Any,
+    problems: list[str],
+    stage: Callable[[int, str], None],
+    hashlib: Any,
+) -> _Feature | None:
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    label = f"{path.name} feature #{index}"
+    if not isinstance(props, dict):
+        problems.append(f"{label}: not a GeoJSON Feature with properties; skipped")
+        return None
+    raw_name = props.get("name")
+    label = f"{label} {raw_name!r}"
+    match = _FEATURE_NAME.match(raw_name) if isinstance(raw_name, str) else None
+    if match is None:
+        problems.append(f'{label}: name is not "Ward <number> <name>"; skipped')
+        return None
+    osm = str(props.get("@id") or "").strip()
+    geometry = feature.get("geometry")
+    digest = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).digest()
+    stage(index, json.dumps(geometry))
+    return _Feature(index, label, int(match[1]), " ".join(match[2].split()), digest, osm)
 
 
 def _collapse_repeats(features: list[_Feature], problems: list[str]) -> tuple[list[_Feature], int]:
     """A feature repeated with the same name and geometry is one feature; (the rest, how many dropped)."""
-    first: dict[tuple[int, str, str], _Feature] = {}
+    first: dict[tuple[int, str, bytes], _Feature] = {}
     kept: list[_Feature] = []
     for f in features:
-        key = (f.ward_no, _norm(f.name), json.dumps(f.geometry, sort_keys=True))
+        key = (f.ward_no, _norm(f.name), f.geometry)
         if key in first:
             problems.append(
                 f"{f.label}: repeats feature #{first[key].index} (same name and geometry); used once"
@@ -343,7 +437,11 @@ def _attach_boundaries(
     with conn.cursor() as cur:
         for number, group in sorted(claimed.items()):
             f = group[0]
-            cur.execute("select public.ward_boundary_problem(%s)", (Jsonb(f.geometry),))
+            cur.execute(
+                "select public.ward_boundary_problem(s.geometry) from pg_temp.stg_ward_feature as s "
+                "where s.feature = %s",
+                (f.index,),
+            )
             row = cur.fetchone()
             defect = row[0] if row else None
             if defect is not None:
@@ -351,7 +449,7 @@ def _attach_boundaries(
                 reported.add(number)
                 continue
             ward = by_no[number]
-            ward.boundary = f.geometry
+            ward.boundary = f.index
             origin = f"OpenStreetMap {f.osm}" if f.osm else f"feature #{f.index}"
             ward.boundary_source = f"{origin} via {boundaries.name}" + (
                 f"; {attribution}" if attribution else ""
@@ -361,7 +459,9 @@ def _attach_boundaries(
 
 _UPSERT = """
 insert into public.ward as w (ward_id, ward_no, name, zone, boundary, source, boundary_source)
-values (%(ward_id)s, %(ward_no)s, %(name)s, %(zone)s, %(boundary)s, %(source)s, %(boundary_source)s)
+values (%(ward_id)s, %(ward_no)s, %(name)s, %(zone)s,
+    (select s.geometry from pg_temp.stg_ward_feature as s where s.feature = %(boundary)s),
+    %(source)s, %(boundary_source)s)
 on conflict (ward_id) do update set
     name = excluded.name,
     zone = excluded.zone,
@@ -396,21 +496,48 @@ def import_wards(
     report = WardImportReport(zones_file=zones, boundaries_file=boundaries, replace=replace, dry_run=dry_run)
     problems = report.problems
     wards, report.rows_read = read_zones(zones, problems)
-    features, attribution = read_features(boundaries, problems)
-    report.features_read = len(features)
-    features, report.features_collapsed = _collapse_repeats(features, problems)
-    _apply_errata(wards, zones.name, problems)
-    _apply_errata(features, boundaries.name, problems)
-    wards = _drop_collisions(wards, zones.name, problems)
-    present = {w.ward_no for w in wards}
-    missing = [n for n in range(1, WARD_COUNT + 1) if n not in present]
-    if missing:
-        problems.append(f"{zones.name}: no usable row for ward(s) {_ranges(missing)}")
 
     with conn.transaction() as tx:
         with conn.cursor() as cur:
             # One importer at a time; readers go on reading.
             cur.execute("lock table public.ward in share row exclusive mode")
+            cur.execute("drop table if exists pg_temp.stg_ward_feature")
+            cur.execute(
+                "create temporary table stg_ward_feature (feature integer, geometry jsonb) on commit drop"
+            )
+        # Each feature's geometry goes to staging as the GeoJSON is read, in COPYs of at most
+        # STAGE_BYTES of geometry (memory bounded; no statement lasts as long as the reading).
+        batch: list[tuple[int, str]] = []
+        held = 0
+
+        def flush() -> None:
+            nonlocal held
+            statement = "copy pg_temp.stg_ward_feature (feature, geometry) from stdin"
+            with conn.cursor() as cur, cur.copy(statement) as c:
+                for row in batch:
+                    c.write_row(row)
+            batch.clear()
+            held = 0
+
+        def stage(index: int, geometry: str) -> None:
+            nonlocal held
+            batch.append((index, geometry))
+            held += len(geometry)
+            if held >= STAGE_BYTES:
+                flush()
+
+        features, attribution = read_features(boundaries, problems, stage)
+        if batch:
+            flush()
+        report.features_read = len(features)
+        features, report.features_collapsed = _collapse_repeats(features, problems)
+        _apply_errata(wards, zones.name, problems)
+        _apply_errata(features, boundaries.name, problems)
+        wards = _drop_collisions(wards, zones.name, problems)
+        present = {w.ward_no for w in wards}
+        missing = [n for n in range(1, WARD_COUNT + 1) if n not in present]
+        if missing:
+            problems.append(f"{zones.name}: no usable row for ward(s) {_ranges(missing)}")
         reported = _attach_boundaries(conn, wards, features, boundaries, attribution, problems)
         for w in sorted(wards, key=lambda w: w.ward_no):
             if w.boundary is None and w.ward_no not in reported:
@@ -428,7 +555,7 @@ def import_wards(
                             "ward_no": w.ward_no,
                             "name": w.name,
                             "zone": w.zone,
-                            "boundary": Jsonb(w.boundary) if w.boundary is not None else None,
+                            "boundary": w.boundary,
                             "source": f"{zones.name} line {w.line}",
                             "boundary_source": w.boundary_source,
                         },

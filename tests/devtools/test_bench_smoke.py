@@ -3,7 +3,7 @@
 The bench is a report, not a gate (its targets are judged on the full sizes); this only proves it
 still runs end to end — deploy vs sqitch, search over synthetic posts, the electoral section's
 SYNTHETIC Form 20 load and ward recompute, ward analytics, the AI ledger, backups and the vector
-store, the integrity checks — and writes the Markdown report.
+store, the integrity checks, the importers' peak memory — and writes the Markdown report.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_quick_bench_reports_every_section(pg_admin_url: str, tmp_path: Path) ->
     for row in rows:
         by_section.setdefault(row["section"], []).append(row)
     assert {"deploy", "search", "electoral", "analytics", "ledger", "backup", "vectors", "cleanup",
-            "integrity", "partitions"} <= set(by_section), (
+            "integrity", "partitions", "importers", "locks"} <= set(by_section), (
         text
     )
     # electoral: 6 rows, 5 when the server's processes are not on this machine (no CPU reading)
@@ -61,6 +61,16 @@ def test_quick_bench_reports_every_section(pg_admin_url: str, tmp_path: Path) ->
     assert any(name.startswith("load time in parsing") for name in electoral)
     for section in ("deploy", "search"):
         assert all(float(r["value"].replace(",", "")) >= 0 for r in by_section[section])
+
+    # importers: each importer's peak memory in a child process, beside the figure before streaming
+    memory = {r["name"].strip(): r for r in by_section["importers"]}
+    assert len(memory) == 3, memory
+    for what, anchor in (("import results", "4.3 GiB"), ("import form20", "5.8 GiB"),
+                         ("import wards", "1.5 GiB")):
+        row = next(r for name, r in memory.items() if name.startswith(f"peak RSS, {what}"))
+        assert row["unit"].strip() == "MiB" and row["target"].strip() == "<= 200 MB", row
+        assert 0 < float(row["value"].replace(",", "")) < 200 and row["met"].strip() == "yes", row
+        assert f"before streaming {anchor}" in row["notes"], row
 
     # integrity: the total, then every check's ms; on the bench's clean data every check passes.
     integrity = {r["name"].strip(): r for r in by_section["integrity"]}

@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks on a throwaway PostgreSQL and print a report.
 
     python -m lokdarpan_db.devtools.bench [--only SECTION] [--quick] [--report FILE]
-        [--posts N] [--rounds N] [--stations N] [--elections N] [--candidates N]
+        [--posts N] [--rounds N] [--stations N] [--elections N] [--candidates N] [--importer-mb N]
 
 --quick runs every section at a tiny size (1,000 posts, one deploy round, ~2,000 Form 20 rows):
 a smoke test that the bench works, in well under a minute; its numbers mean nothing.
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["deploy", "search", "electoral", "analytics", "ledger", "backup",
                                        "vectors", "partitions", "cleanup",
-                                       "integrity"], help="run one section")
+                                       "integrity", "importers", "locks"], help="run one section")
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes everywhere (a smoke test: 1,000 posts, 1 round, ~2,000 Form 20 rows)")
     ap.add_argument("--posts", type=int, default=None, help="posts for the search bench (1,000,000)")
@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cleanup-rows", type=int, default=1_000_000,
                     help="expired executions for the cleanup bench")
     ap.add_argument("--backup-mb", type=int, default=2048, help="database size for the backup bench (MB)")
+    ap.add_argument("--importer-mb", type=int, default=200,
+                    help="size of each generated file for the importer memory bench (MB; --quick: 2)")
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     for name, value in sizes.items():
@@ -176,6 +178,19 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[bold]integrity[/bold]: validate_data_integrity() over {sizes[0]:,} posts, "
                           f"{sizes[1]:,} embeddings, {sizes[2]:,} executions …")
             results += integrity.run(admin_url, *sizes)
+        if args.only in (None, "locks"):
+            from . import deploy_locks
+
+            console.print("[bold]locks[/bold]: writers' longest wait while a metadata-only change "
+                          "deploys behind an open report, before and after lock retries …")
+            results += deploy_locks.run(admin_url, quick=args.quick)
+        if args.only in (None, "importers"):
+            from . import importers
+
+            mb = 2 if args.quick else args.importer_mb
+            console.print(f"[bold]importers[/bold]: peak memory of each importer on a {mb:,} MB file …")
+            results += importers.run(admin_url, size_mb=args.importer_mb, quick=args.quick,
+                                     say=lambda text: console.print(text, markup=False))
     elapsed = time.perf_counter() - started
 
     table = Table(title="lokdarpan-db bench")

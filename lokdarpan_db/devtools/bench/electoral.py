@@ -99,11 +99,11 @@ def _kind(sql: str) -> str:
 def _timed_parsing(seconds: defaultdict[str, float]) -> Iterator[None]:
     """Time the Python parts of import_form20 (the names it calls, in its own module)."""
     names = {
-        "parse_form20": "parse",
+        "Form20Reader": "parse",  # the layout passes over the file
         "read_candidates": "parse",
         "read_parties": "parse",
-        "_stations": "parse",
-        "copy_rows": "copy_staging",
+        # the stations stream from the file into COPY: parsing and the COPY interleave
+        "_stage": "parse_and_copy_staging",
     }
     originals = {name: getattr(load_form20, name) for name in names}
 

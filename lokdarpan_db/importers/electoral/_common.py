@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ...errors import BadInputError
 
@@ -34,19 +34,20 @@ class ElectoralFileError(BadInputError, ValueError):
     `problems` holds every error found (not only those in the message), `path` the file.
     """
 
-    def __init__(self, path: Path | str, problems: Sequence[Problem]) -> None:
+    def __init__(self, path: Path | str, problems: Sequence[Problem], omitted: int = 0) -> None:
         self.path = Path(path)
         self.problems = list(problems)
-        super().__init__(_summary(self.path, self.problems))
+        self.omitted = omitted  # errors found but not listed (a streaming reader lists MAX_LISTED)
+        super().__init__(_summary(self.path, self.problems, omitted))
 
 
-def _summary(path: Path, problems: list[Problem]) -> str:
-    if len(problems) == 1:
+def _summary(path: Path, problems: list[Problem], omitted: int = 0) -> str:
+    if len(problems) == 1 and not omitted:
         return f"{path}: {problems[0]}"
     shown = "; ".join(str(p) for p in problems[:SHOWN_IN_MESSAGE])
-    more = len(problems) - SHOWN_IN_MESSAGE
+    more = len(problems) + omitted - SHOWN_IN_MESSAGE
     tail = f"; and {more} more" if more > 0 else ""
-    return f"{path}: {len(problems)} problems: {shown}{tail}"
+    return f"{path}: {len(problems) + omitted} problems: {shown}{tail}"
 
 
 def refuse(path: Path | str, line: int | None, message: str) -> ElectoralFileError:
@@ -113,3 +114,94 @@ def parse_count(text: str) -> int | None:
     if _GROUPED_INT.fullmatch(s):
         return int(s.replace(",", ""))
     return None
+
+
+# --- streaming: a file is checked in one pass over its bytes, then read record by record -------
+
+CHUNK = 1 << 20  # bytes read at a time when a file is scanned
+# How many problems a streaming reader keeps (in file order); the rest are counted, not listed.
+MAX_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class TextScan:
+    """What one pass over a file's bytes found: its size, its line count, and (when cut) its last line."""
+
+    size: int
+    lines: int
+    cut: tuple[int, str] | None
+
+
+def scan_text(path: Path | str) -> TextScan:
+    """Check a file as read_text does (exists, no NUL byte, UTF-8, not blank) in chunks of CHUNK
+    bytes, without holding it; also tells whether its last line lacks a line end (safety.cut_short's
+    rule: a file of several lines whose last, non-blank line has no line end was cut)."""
+    import codecs
+
+    p = Path(path)
+    try:
+        fh = p.open("rb")
+    except FileNotFoundError:
+        raise refuse(p, None, "no such file") from None
+    except IsADirectoryError:
+        raise refuse(p, None, "is a directory, not a file") from None
+    except OSError as exc:
+        raise refuse(p, None, f"cannot be read ({exc.strerror})") from None
+    size = 0
+    breaks = 0  # line breaks: \n, \r\n, a lone \r
+    carry = b""  # an incomplete UTF-8 sequence at a chunk's end
+    last_byte = b""
+    filled = False
+    tail = b""
+    with fh:
+        while True:
+            try:
+                chunk = fh.read(CHUNK)
+            except OSError as exc:
+                raise refuse(p, None, f"cannot be read ({exc.strerror})") from None
+            if not chunk:
+                break
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                line = breaks + _breaks(last_byte + chunk[:nul]) - _breaks(last_byte) + 1
+                raise refuse(p, line, "contains NUL bytes: not a text file")
+            data = carry + chunk
+            try:
+                _, used = codecs.utf_8_decode(data, "strict", False)
+            except UnicodeDecodeError as exc:
+                offset = size - len(carry) + exc.start
+                line = breaks + _breaks(last_byte + chunk[: max(0, exc.start - len(carry))]) - _breaks(
+                    last_byte
+                ) + 1
+                reason = f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {offset})"
+                raise refuse(p, line, reason) from None
+            carry = data[used:]
+            breaks += _breaks(last_byte + chunk) - _breaks(last_byte)
+            if not filled:
+                filled = bool(chunk.strip().strip(b"\xef\xbb\xbf").strip())
+            size += len(chunk)
+            last_byte = chunk[-1:]
+            tail = (tail + chunk)[-4096:]
+    if carry:
+        offset = size - len(carry)
+        line = breaks + 1
+        raise refuse(p, line, f"not UTF-8 (byte 0x{carry[0]:02x} at offset {offset})")
+    if not filled:
+        raise refuse(p, None, "the file is empty")
+    cut = None
+    if tail and tail[-1:] not in (b"\n", b"\r") and breaks >= 1:
+        last = tail.decode("utf-8", "replace").splitlines()[-1]
+        if last.strip():
+            cut = (breaks + 1, last)
+    return TextScan(size, breaks + 1, cut)
+
+
+def _breaks(data: bytes) -> int:
+    """Line breaks in data: every \\n, and every \\r not followed by \\n (a \\r at the very end counts)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def open_text(path: Path | str) -> Any:
+    """The file opened for csv.reader (UTF-8, a leading BOM dropped, line ends as written);
+    scan_text it first. Its `.buffer.tell()` tells how far the reading is (for progress)."""
+    return Path(path).open(encoding="utf-8-sig", newline="")

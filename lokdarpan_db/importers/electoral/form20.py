@@ -58,15 +58,24 @@ they are the data's, reported with the line, not the parser's to fix.
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from ..safety import cut_message, cut_short
-from ._common import ElectoralFileError, Problem, parse_count, read_text, refuse, squeeze
+from ..safety import cut_message
+from ._common import (
+    MAX_LISTED,
+    ElectoralFileError,
+    Problem,
+    open_text,
+    parse_count,
+    refuse,
+    scan_text,
+    squeeze,
+)
 from .eci_lists import Candidate, CandidateList, Party, PartyList, read_candidates, read_parties
 from .names import name_key, normalise_name
 
@@ -105,6 +114,8 @@ class PollingStationRow:
     nota: int | None
     total: int | None
     tendered: int | None
+    occurrence: int = 1  # 2 for the second row of its serial that differs from the first, ...
+    first_line: int = 0  # the line of the first row of its serial (its own line when occurrence is 1)
 
 
 @dataclass(frozen=True)
@@ -218,7 +229,8 @@ def _serial(cell: str) -> str | None:
 class _Layout:
     header: list[tuple[int, list[str]]]
     numbering: tuple[int, list[str]] | None
-    body: list[tuple[int, list[str]]]
+    body_from: int  # records before this index are the header (and the numbering row)
+    width: int
     serial_column: int
     candidate_columns: list[int]
     candidates: list[str]
@@ -226,21 +238,61 @@ class _Layout:
     constituency: str | None
 
 
-def _records(path: Path, text: str) -> list[tuple[int, list[str]]]:
-    cut = cut_short(text)
-    if cut is not None:
-        raise refuse(path, cut[0], cut_message(cut[1]))
-    reader = csv.reader(io.StringIO(text, newline=""))
-    out: list[tuple[int, list[str]]] = []
+def _records(path: Path, fh: Any) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, stripped cells) of every record, read as they come."""
+    reader = csv.reader(fh)
     end = 0
     try:
         for cells in reader:
-            out.append((end + 1, [c.strip() for c in cells]))
+            yield end + 1, [c.strip() for c in cells]
             end = reader.line_num
     except csv.Error as exc:
         raise refuse(path, reader.line_num, f"not valid CSV ({exc})") from None
-    width = max((len(c) for _, c in out), default=0)
-    last = next(((n, c) for n, c in reversed(out) if any(c)), None)
+
+
+# Non-empty lines above the first polling station beyond which a file is not a Form 20 (real
+# files have one to three header rows): the header is held in memory, so it is bounded.
+MAX_HEADER_LINES = 200
+
+
+def _scan(path: Path, problems: list[Problem]) -> _Layout:
+    """The first pass over the file: its width, header, first station and the columns with votes."""
+    width = 0
+    header: list[tuple[int, list[str]]] = []
+    start: int | None = None
+    first: tuple[int, list[str]] | None = None
+    numbering: tuple[int, list[str]] | None = None
+    has_votes: set[int] = set()
+    last: tuple[int, list[str]] | None = None
+    with open_text(path) as fh:
+        for i, (line, cells) in enumerate(_records(path, fh)):
+            width = max(width, len(cells))
+            if any(cells):
+                last = (line, cells)
+            if start is None:
+                if not _looks_like_station(cells):
+                    if any(cells):
+                        if len(header) >= MAX_HEADER_LINES:
+                            raise refuse(
+                                path,
+                                line,
+                                f"more than {MAX_HEADER_LINES} lines above the first polling station "
+                                "(a serial number followed by vote counts): not a Form 20 file",
+                            )
+                        header.append((line, cells))
+                    continue
+                start, first = i, (line, cells)
+                serial_column = _first_filled(cells)
+                assert serial_column is not None
+                if _is_numbering(cells, serial_column):
+                    numbering = first
+                    continue
+            if _looks_like_station(cells):
+                has_votes.update(c for c, cell in enumerate(cells) if cell)
+    if start is None or first is None:
+        raise refuse(
+            path, None, "no polling-station rows: no line starts with a serial number followed by vote counts"
+        )
     if last is not None and len(last[1]) < width and sum(parse_count(c) is not None for c in last[1]) >= 2:
         # A row of numbers shorter than the file's rows, at the very end: the rest of it was cut.
         raise refuse(
@@ -249,7 +301,19 @@ def _records(path: Path, text: str) -> list[tuple[int, list[str]]]:
             f"the last row has {len(last[1])} fields where the file's rows have {width}: the file looks "
             "cut short (an interrupted copy or download); nothing imported",
         )
-    return [(n, c + [""] * (width - len(c))) for n, c in out]
+    pad = lambda cells: cells + [""] * (width - len(cells))  # noqa: E731
+    if not header:
+        raise refuse(path, first[0], "no header rows above the first polling station: candidates unnamed")
+    return _layout(
+        path,
+        [(n, pad(c)) for n, c in header],
+        (first[0], pad(first[1])),
+        None if numbering is None else (numbering[0], pad(numbering[1])),
+        start + (1 if numbering else 0),
+        width,
+        has_votes,
+        problems,
+    )
 
 
 def _first_filled(cells: list[str]) -> int | None:
@@ -270,24 +334,19 @@ def _is_numbering(cells: list[str], serial_column: int) -> bool:
     return len(values) >= 3 and values == [str(i) for i in range(1, len(values) + 1)]
 
 
-def _layout(path: Path, records: list[tuple[int, list[str]]], problems: list[Problem]) -> _Layout:
-    start = next((i for i, (_, cells) in enumerate(records) if _looks_like_station(cells)), None)
-    if start is None:
-        raise refuse(
-            path, None, "no polling-station rows: no line starts with a serial number followed by vote counts"
-        )
-    header = [(n, cells) for n, cells in records[:start] if any(cells)]
-    first_line, first_cells = records[start]
-    if not header:
-        raise refuse(path, first_line, "no header rows above the first polling station: candidates unnamed")
+def _layout(
+    path: Path,
+    header: list[tuple[int, list[str]]],
+    first: tuple[int, list[str]],
+    numbering: tuple[int, list[str]] | None,
+    body_from: int,
+    width: int,
+    votes_in: set[int],
+    problems: list[Problem],
+) -> _Layout:
+    first_cells = first[1]
     serial_column = _first_filled(first_cells)
     assert serial_column is not None
-    numbering = None
-    if _is_numbering(first_cells, serial_column):
-        numbering = records[start]
-        start += 1
-    body = records[start:]
-    width = len(first_cells)
 
     # Header cells by column, without group labels and constituency labels.
     constituency = None
@@ -322,8 +381,7 @@ def _layout(path: Path, records: list[tuple[int, list[str]]], problems: list[Pro
         problems.append(
             Problem(header[0][0], "no totals columns found in the header: totals are not checked")
         )
-    stations = [cells for _, cells in body if _looks_like_station(cells)]
-    has_votes = {c: any(cells[c] for cells in stations) for c in range(width)}
+    has_votes = {c: c in votes_in for c in range(width)}
 
     candidate_columns: list[int] = []
     candidates: list[str] = []
@@ -363,7 +421,15 @@ def _layout(path: Path, records: list[tuple[int, list[str]]], problems: list[Pro
                 Problem(header[0][0], f"column {c + 1}, right of the totals, has numbers: ignored")
             )
     return _Layout(
-        header, numbering, body, serial_column, candidate_columns, candidates, total_columns, constituency
+        header,
+        numbering,
+        body_from,
+        width,
+        serial_column,
+        candidate_columns,
+        candidates,
+        total_columns,
+        constituency,
     )
 
 
@@ -374,97 +440,369 @@ def parse_form20(path: Path | str) -> Form20File:
     """Read a Form 20 CSV: find its layout, classify every line, check the arithmetic.
 
     Refuses a file it cannot understand (ElectoralFileError); reports everything else in
-    Form20File.problems (see the module docstring for which is which).
+    Form20File.problems (see the module docstring for which is which). The rows are held in
+    memory (Form20File.rows): the loader streams the file with Form20Reader instead.
     """
-    p = Path(path)
-    records = _records(p, read_text(p))
-    problems: list[Problem] = []
-    lay = _layout(p, records, problems)
-    result = Form20File(
-        path=p,
-        header_lines=[n for n, _ in lay.header],
-        serial_column=lay.serial_column,
-        candidate_columns=lay.candidate_columns,
-        candidates=lay.candidates,
-        total_columns=lay.total_columns,
-        nota_counted_in=None,
-        constituency=lay.constituency,
-        problems=problems,
-    )
-    if lay.numbering:
-        result.notes.append(
-            LineNote("numbering", lay.numbering[0], ",".join(c for c in lay.numbering[1] if c))
+    reader = Form20Reader(path)
+    reader.form.rows = list(reader.rows())
+    return reader.form
+
+
+# A serial is 1-4 digits and an optional letter: its code indexes the repeat-detection arrays.
+_SERIAL_CODES = 10_000 * 27
+# Distinct rows per serial told apart for "typed twice" (the loader keeps at most 3 rows of a serial).
+MAX_VARIANTS = 4
+
+
+def _serial_code(serial: str) -> int:
+    letter = serial[-1] if serial[-1].isalpha() else ""
+    number = int(serial[: len(serial) - len(letter)])
+    return number * 27 + (ord(letter) - 64 if letter else 0)
+
+
+class Form20Reader:
+    """A Form 20 file read as a stream, in three passes over its bytes and never whole.
+
+    Opening it finds the layout (a first pass: header, width, the columns with votes) and, when the
+    file has NOTA and total valid columns, which reading of NOTA the stations bear out (a second
+    pass). rows() then yields each polling station as it is read, each identical repeat dropped,
+    with every check done on the way or at the end with bounded state: per serial at most
+    MAX_VARIANTS row digests and first lines (in fixed arrays over the 270,000 possible serials),
+    the page's and the file's running sums, at most MAX_LISTED problems, notes, summaries and
+    collapsed rows listed (the rest counted). `form` is the Form20File without rows; its problems
+    are complete once rows() is exhausted; errors raise then (ElectoralFileError).
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        p = self.path = Path(path)
+        scan = scan_text(p)
+        if scan.cut is not None:
+            raise refuse(p, scan.cut[0], cut_message(scan.cut[1]))
+        self.size = scan.size
+        problems: list[Problem] = []
+        self.lay = lay = _scan(p, problems)
+        self.form = Form20File(
+            path=p,
+            header_lines=[n for n, _ in lay.header],
+            serial_column=lay.serial_column,
+            candidate_columns=lay.candidate_columns,
+            candidates=lay.candidates,
+            total_columns=lay.total_columns,
+            nota_counted_in=None,
+            constituency=lay.constituency,
+            problems=problems,
         )
-    errors: list[Problem] = []
-    for line, cells in lay.body:
-        _classify(line, cells, lay, result, errors)
-    if errors:
-        raise ElectoralFileError(p, errors)
-    if result.constituency is None:
-        named = [n.text for n in result.notes if n.kind == "constituency"]
-        result.constituency = named[0] if named else None
-    _collapse_repeats(result)
-    _check(result)
-    return result
-
-
-def _collapse_repeats(result: Form20File) -> None:
-    """A station row typed twice (same serial, same votes, same totals) is one station."""
-    first: dict[tuple[object, ...], int] = {}
-    kept: list[PollingStationRow] = []
-    for r in result.rows:
-        key = (r.serial, tuple(r.votes), r.total_valid, r.rejected, r.nota, r.total, r.tendered)
-        if key in first:
-            result.collapsed.append((r.line, first[key], r.serial))
-            result.problems.append(
-                Problem(
-                    r.line,
-                    f"polling station {r.serial} repeats line {first[key]} exactly (same votes and totals): "
-                    "counted once",
-                )
+        if lay.numbering:
+            self.form.notes.append(
+                LineNote("numbering", lay.numbering[0], ",".join(c for c in lay.numbering[1] if c))
             )
-            continue
-        first[key] = r.line
-        kept.append(r)
-    result.rows = kept
+        self.omitted = 0  # problems, notes, summaries or collapsed rows not listed
+        self.stations = 0
+        self.collapsed = 0
+        self._fh: Any = None
+        self._decide_nota()
+
+    @property
+    def position(self) -> int:
+        """Bytes read so far by rows() (for a progress bar over self.size)."""
+        return self._fh.buffer.tell() if self._fh is not None and not self._fh.closed else self.size
+
+    def _list(self, items: list, item: Any) -> None:
+        if len(items) < MAX_LISTED:
+            items.append(item)
+        else:
+            self.omitted += 1
+
+    def _body(self) -> Iterator[tuple[int, list[str]]]:
+        width, body_from = self.lay.width, self.lay.body_from
+        with open_text(self.path) as fh:
+            self._fh = fh
+            for i, (line, cells) in enumerate(_records(self.path, fh)):
+                if i >= body_from:
+                    yield line, cells + [""] * (width - len(cells))
+
+    def _stations(self, out: Form20File, errors: list[Problem]) -> Iterator[PollingStationRow]:
+        """Each station row of the body not identical to an earlier one, with its occurrence (1 for
+        the first row of its serial, 2 for a second, different row ...); every other line is
+        classified into `out` (summaries, notes, problems) and `errors`."""
+        lines = [array("l", bytes(8 * _SERIAL_CODES)) for _ in range(MAX_VARIANTS)]
+        digests = [array("q", bytes(8 * _SERIAL_CODES)) for _ in range(MAX_VARIANTS)]
+        found = bytearray(_SERIAL_CODES)  # distinct rows of each serial (capped at MAX_VARIANTS + 1)
+        for line, cells in self._body():
+            row = _classify(line, cells, self.lay, out, errors, self)
+            if row is None:
+                continue
+            code = _serial_code(row.serial)
+            digest = hash(
+                (tuple(row.votes), row.total_valid, row.rejected, row.nota, row.total, row.tendered)
+            )
+            n = found[code]
+            first = next((k for k in range(min(n, MAX_VARIANTS)) if digests[k][code] == digest), None)
+            if first is not None:
+                yield _Repeat(row, lines[first][code])  # type: ignore[misc]
+                continue
+            if n < MAX_VARIANTS:
+                lines[n][code], digests[n][code] = line, digest
+            if n <= MAX_VARIANTS:
+                found[code] = n + 1
+            yield PollingStationRow(
+                row.line, row.serial, row.votes, row.total_valid, row.rejected, row.nota, row.total,
+                row.tendered, occurrence=n + 1, first_line=lines[0][code] if n else line,
+            )
+        self._serials = (found, lines[0])
+
+    def _decide_nota(self) -> None:
+        """The second pass, when it matters: does the arithmetic show NOTA inside total valid?"""
+        result = self.form
+        if not result.has_nota:
+            return
+        nota_column = result.total_columns["nota"]
+        valid_column = result.total_columns.get("total_valid")
+        inside = outside = 0
+        self._reset_sums()
+        if valid_column is not None:
+            scratch = Form20File(result.path, [], 0, [], [], {}, None, None)
+            keep, self._list = self._list, lambda items, item: None  # type: ignore[method-assign]
+            try:
+                for r in self._stations(scratch, []):
+                    if isinstance(r, _Repeat) or not r.nota or r.total_valid is None:
+                        continue
+                    total = sum(r.votes)
+                    inside += total + r.nota == r.total_valid
+                    outside += total == r.total_valid
+            finally:
+                self._list = keep  # type: ignore[method-assign]
+        if inside != outside:
+            result.nota_counted_in = "total_valid" if inside > outside else "total"
+        else:  # no evidence: NOTA left of total valid is taken to be part of it
+            result.nota_counted_in = (
+                "total_valid" if valid_column is not None and nota_column < valid_column else "total"
+            )
+
+    def rows(self) -> Iterator[PollingStationRow]:
+        """The polling stations, in file order, an identical repeat of a row dropped (and listed in
+        form.collapsed); raises ElectoralFileError at the end when a line could not be understood."""
+        result = self.form
+        errors: list[Problem] = []
+        warn = self._warn
+        self._reset_sums()
+        nota_in_valid = result.nota_counted_in == "total_valid"
+        nota_in_total = result.nota_counted_in == "total"
+        for r in self._stations(result, errors):
+            if isinstance(r, _Repeat):
+                self.collapsed += 1
+                self._list(result.collapsed, (r.row.line, r.first, r.row.serial))
+                warn(
+                    Problem(
+                        r.row.line,
+                        f"polling station {r.row.serial} repeats line {r.first} exactly (same votes and "
+                        "totals): counted once",
+                    ),
+                    "collapse",
+                )
+                continue
+            self.stations += 1
+            if r.occurrence > 1:
+                warn(
+                    Problem(
+                        r.line,
+                        f"polling station {r.serial} again (first on line {r.first_line}), with other votes",
+                    ),
+                    "again",
+                )
+            nota = r.nota or 0
+            if r.total_valid is not None:
+                expected = sum(r.votes) + (nota if nota_in_valid else 0)
+                if expected != r.total_valid:
+                    what = "candidates' votes + NOTA" if nota_in_valid else "candidates' votes"
+                    warn(
+                        Problem(
+                            r.line,
+                            f"polling station {r.serial}: {what} sum to {expected}, "
+                            f"total valid is {r.total_valid}",
+                        ),
+                        "arithmetic",
+                    )
+            if (
+                r.total is not None
+                and r.total_valid is not None
+                and (r.rejected is not None or "rejected" not in result.total_columns)
+            ):
+                expected = r.total_valid + (r.rejected or 0) + (nota if nota_in_total else 0)
+                if expected != r.total:
+                    what = "total valid + rejected" + (" + NOTA" if nota_in_total else "")
+                    warn(
+                        Problem(
+                            r.line, f"polling station {r.serial}: {what} = {expected}, Total is {r.total}"
+                        ),
+                        "arithmetic",
+                    )
+            self._add(r)
+            yield r
+        if errors or self.omitted_errors:
+            raise ElectoralFileError(self.path, errors, self.omitted_errors)
+        if result.constituency is None:
+            result.constituency = self.first_constituency
+        w = self._warnings
+        result.problems.extend([*w["collapse"], *w["arithmetic"], *w["again"]])
+        self._check_serials()
+        result.problems.extend(w["totals"])
+        self._check_finals()
+        if self.omitted:
+            result.problems.append(
+                Problem(None, f"and {self.omitted:,} more problems, notes or repeated rows not listed")
+            )
+
+    def _warn(self, problem: Problem, kind: str = "line") -> None:
+        """A warning, kept in its kind's list: form.problems lists the kinds in a fixed order (the
+        lines' own, repeated rows, arithmetic, repeated serials, missing serials, totals rows)."""
+        self._list(self.form.problems if kind == "line" else self._warnings[kind], problem)
+
+    def _reset_sums(self) -> None:
+        width = len(self.form.candidates) + len(self.form.total_columns)
+        self._page = [0] * width
+        self._page_rows = self._page_first = self._page_last = 0
+        self._everything = [0] * width
+        self._finals: list[SummaryRow] = []
+        self.first_constituency: str | None = None
+        self.omitted_errors = 0
+        self._warnings: dict[str, list[Problem]] = {
+            "collapse": [], "arithmetic": [], "again": [], "totals": []
+        }
+
+    def _add(self, r: PollingStationRow) -> None:
+        for i, v in enumerate(_vector(self.form, r)):
+            self._page[i] += v or 0
+            self._everything[i] += v or 0
+        self._page_rows += 1
+        self._page_first = self._page_first or r.line
+        self._page_last = r.line
+
+    def _error(self, errors: list[Problem], problem: Problem) -> None:
+        if len(errors) < MAX_LISTED:
+            errors.append(problem)
+        else:
+            self.omitted_errors += 1
+
+    def _summary(self, s: SummaryRow) -> None:
+        """A totals row met in the file: a page Total is checked against the stations since the
+        previous one now; the others are kept for the end."""
+        self._list(self.form.summaries, s)
+        if s.kind != "page_total":
+            self._list(self._finals, s)
+            return
+        n, page = self._page_rows, self._page
+        first, last = self._page_first, self._page_last
+        self._page = [0] * len(page)
+        self._page_rows = self._page_first = self._page_last = 0
+        if not n:
+            self._warn(
+                Problem(s.line, "page Total with no polling station above it since the previous one"),
+                "totals",
+            )
+            return
+        diff = _differences(self.form, _vector(self.form, s), page)
+        if diff:
+            self._warn(
+                Problem(
+                    s.line,
+                    f"page Total differs from the sum of the {n} polling stations on lines "
+                    f"{first}-{last} (stated vs sum): {', '.join(diff)}",
+                ),
+                "totals",
+            )
+
+    def _check_serials(self) -> None:
+        found, _ = self._serials
+        numbers = [code // 27 for code in range(0, _SERIAL_CODES, 27) if found[code]]
+        if numbers:
+            top = max(numbers)
+            have = set(numbers)
+            missing = [n for n in range(1, top + 1) if n not in have]
+            if missing:
+                shown = ", ".join(str(n) for n in missing[:20]) + (" ..." if len(missing) > 20 else "")
+                self.form.problems.append(
+                    Problem(None, f"polling stations 1-{top}: no row for {len(missing)} serial(s): {shown}")
+                )
+
+    def _check_finals(self) -> None:
+        result, everything, warn = self.form, self._everything, self.form.problems.append
+        for s in (f for f in self._finals if f.kind == "recorded_at_stations"):
+            diff = _differences(result, _vector(result, s), everything)
+            if diff:
+                warn(
+                    Problem(
+                        s.line,
+                        f"votes recorded at polling stations differ from the sum of all {self.stations} "
+                        f"stations (stated vs sum): {', '.join(diff)}",
+                    )
+                )
+        postal = [f for f in self._finals if f.kind == "postal"]
+        postal_values = [v or 0 for v in _vector(result, postal[0])] if postal else [0] * len(everything)
+        for s in (f for f in self._finals if f.kind == "polled"):
+            expected = [a + b for a, b in zip(everything, postal_values, strict=True)]
+            diff = _differences(result, _vector(result, s), expected)
+            if diff:
+                warn(
+                    Problem(
+                        s.line,
+                        f"votes polled differ from all stations + postal ballots (stated vs sum): "
+                        f"{', '.join(diff)}",
+                    )
+                )
 
 
-def _classify(line: int, cells: list[str], lay: _Layout, out: Form20File, errors: list[Problem]) -> None:
+@dataclass(frozen=True)
+class _Repeat:
+    """A station row identical to the row on line `first` (same serial, votes and totals)."""
+
+    row: PollingStationRow
+    first: int
+
+
+def _classify(
+    line: int, cells: list[str], lay: _Layout, out: Form20File, errors: list[Problem], reader: Form20Reader
+) -> PollingStationRow | None:
+    """The station of a station line; any other line is noted in `out` (or an error)."""
     first = _first_filled(cells)
     if first is None:
-        return
+        return None
     label = cells[first]
     serial = _serial(label) if first <= lay.serial_column else None
     if serial is not None:
-        _station(line, serial, cells, lay, out, errors)
-        return
+        return _station(line, serial, cells, lay, out, errors, reader)
     numbers = any(parse_count(c) is not None for c in cells[first + 1 :] if c)
     kind = _summary_kind(label)
     if kind is not None:
-        values = _values(line, cells, lay, errors, label)
+        values = _values(line, cells, lay, errors, label, reader)
         if values is not None:
             votes, totals = values
-            out.summaries.append(SummaryRow(kind, line, label, votes, *totals))
-        return
+            reader._summary(SummaryRow(kind, line, label, votes, *totals))
+        return None
     m = _CONSTITUENCY.match(label)
     if m and not numbers:
-        out.notes.append(LineNote("constituency", line, squeeze(m.group(2))))
-        return
+        note = LineNote("constituency", line, squeeze(m.group(2)))
+        reader.first_constituency = reader.first_constituency or note.text
+        reader._list(out.notes, note)
+        return None
     if numbers:
-        errors.append(
+        reader._error(
+            errors,
             Problem(
                 line,
                 f"cannot tell what this line is: {label!r} is neither a serial nor a totals label",
                 "error",
-            )
+            ),
         )
-        return
-    out.notes.append(LineNote("text", line, " ".join(c for c in cells if c)))
-    out.problems.append(Problem(line, f"unrecognised text line ignored: {' '.join(c for c in cells if c)!r}"))
+        return None
+    text = " ".join(c for c in cells if c)
+    reader._list(out.notes, LineNote("text", line, text))
+    reader._warn(Problem(line, f"unrecognised text line ignored: {text!r}"))
+    return None
 
 
 def _values(
-    line: int, cells: list[str], lay: _Layout, errors: list[Problem], what: str
+    line: int, cells: list[str], lay: _Layout, errors: list[Problem], what: str, reader: Form20Reader
 ) -> tuple[list[int | None], list[int | None]] | None:
     """The counts in the candidate and totals columns; None (and errors) when one is not a count."""
     bad: list[str] = []
@@ -481,7 +819,7 @@ def _values(
     votes = [count(c, _column_name(lay, c)) for c in lay.candidate_columns]
     totals = [count(lay.total_columns[k], k) if k in lay.total_columns else None for k in TOTAL_KINDS]
     if bad:
-        errors.append(Problem(line, f"{what}: {'; '.join(bad)}", "error"))
+        reader._error(errors, Problem(line, f"{what}: {'; '.join(bad)}", "error"))
         return None
     return votes, totals
 
@@ -492,97 +830,28 @@ def _column_name(lay: _Layout, column: int) -> str:
 
 
 def _station(
-    line: int, serial: str, cells: list[str], lay: _Layout, out: Form20File, errors: list[Problem]
-) -> None:
+    line: int,
+    serial: str,
+    cells: list[str],
+    lay: _Layout,
+    out: Form20File,
+    errors: list[Problem],
+    reader: Form20Reader,
+) -> PollingStationRow | None:
     empty = [_column_name(lay, c) for c in lay.candidate_columns if not cells[c]]
     if empty:
-        errors.append(Problem(line, f"polling station {serial}: no votes for {', '.join(empty)}", "error"))
-        return
-    values = _values(line, cells, lay, errors, f"polling station {serial}")
+        reader._error(
+            errors, Problem(line, f"polling station {serial}: no votes for {', '.join(empty)}", "error")
+        )
+        return None
+    values = _values(line, cells, lay, errors, f"polling station {serial}", reader)
     if values is None:
-        return
+        return None
     votes, totals = values
     for kind, value in zip(TOTAL_KINDS, totals, strict=True):
         if value is None and kind in lay.total_columns:
-            out.problems.append(Problem(line, f"polling station {serial}: {kind} is empty"))
-    out.rows.append(PollingStationRow(line, serial, [v for v in votes if v is not None], *totals))
-
-
-# --- the checks --------------------------------------------------------------------------------
-
-
-def _decide_nota(result: Form20File) -> None:
-    if not result.has_nota:
-        return
-    inside = outside = 0
-    for r in result.rows:
-        if r.nota and r.total_valid is not None:
-            s = sum(r.votes)
-            inside += s + r.nota == r.total_valid
-            outside += s == r.total_valid
-    nota_column = result.total_columns["nota"]
-    valid_column = result.total_columns.get("total_valid")
-    if inside != outside:
-        result.nota_counted_in = "total_valid" if inside > outside else "total"
-    else:  # no evidence: NOTA left of total valid is taken to be part of it
-        result.nota_counted_in = (
-            "total_valid" if valid_column is not None and nota_column < valid_column else "total"
-        )
-
-
-def _check(result: Form20File) -> None:
-    _decide_nota(result)
-    warn = result.problems.append
-    nota_in_valid = result.nota_counted_in == "total_valid"
-    nota_in_total = result.nota_counted_in == "total"
-    for r in result.rows:
-        nota = r.nota or 0
-        if r.total_valid is not None:
-            expected = sum(r.votes) + (nota if nota_in_valid else 0)
-            if expected != r.total_valid:
-                what = "candidates' votes + NOTA" if nota_in_valid else "candidates' votes"
-                warn(
-                    Problem(
-                        r.line,
-                        f"polling station {r.serial}: {what} sum to {expected}, "
-                        f"total valid is {r.total_valid}",
-                    )
-                )
-        if (
-            r.total is not None
-            and r.total_valid is not None
-            and (r.rejected is not None or "rejected" not in result.total_columns)
-        ):
-            expected = r.total_valid + (r.rejected or 0) + (nota if nota_in_total else 0)
-            if expected != r.total:
-                what = "total valid + rejected" + (" + NOTA" if nota_in_total else "")
-                warn(Problem(r.line, f"polling station {r.serial}: {what} = {expected}, Total is {r.total}"))
-    _check_serials(result)
-    _check_summaries(result)
-
-
-def _check_serials(result: Form20File) -> None:
-    first: dict[str, int] = {}
-    for r in result.rows:
-        if r.serial in first:
-            result.problems.append(
-                Problem(
-                    r.line,
-                    f"polling station {r.serial} again (first on line {first[r.serial]}), with other votes",
-                )
-            )
-        else:
-            first[r.serial] = r.line
-    numbers = {int(s) for s in first if s.isdigit()}  # 12A is an auxiliary station: 12 should exist too
-    if numbers:
-        missing = sorted(set(range(1, max(numbers) + 1)) - numbers)
-        if missing:
-            shown = ", ".join(str(n) for n in missing[:20]) + (" ..." if len(missing) > 20 else "")
-            result.problems.append(
-                Problem(
-                    None, f"polling stations 1-{max(numbers)}: no row for {len(missing)} serial(s): {shown}"
-                )
-            )
+            reader._warn(Problem(line, f"polling station {serial}: {kind} is empty"))
+    return PollingStationRow(line, serial, [v for v in votes if v is not None], *totals)
 
 
 def _columns(result: Form20File) -> list[str]:
@@ -595,64 +864,9 @@ def _vector(result: Form20File, row: PollingStationRow | SummaryRow) -> list[int
     return [*row.votes, *totals]
 
 
-def _sum(result: Form20File, rows: Iterable[PollingStationRow]) -> list[int]:
-    width = len(result.candidates) + len(result.total_columns)
-    sums = [0] * width
-    for r in rows:
-        for i, v in enumerate(_vector(result, r)):
-            sums[i] += v or 0
-    return sums
-
-
 def _differences(result: Form20File, stated: list[int | None], computed: list[int]) -> list[str]:
     return [
         f"{name} {s} vs {c}"
         for name, s, c in zip(_columns(result), stated, computed, strict=True)
         if s is not None and s != c
     ]
-
-
-def _check_summaries(result: Form20File) -> None:
-    warn = result.problems.append
-    since = 0  # index into result.rows of the first station after the previous page Total
-    for s in result.summaries:
-        if s.kind != "page_total":
-            continue
-        page = [r for r in result.rows[since:] if r.line < s.line]
-        since += len(page)
-        if not page:
-            warn(Problem(s.line, "page Total with no polling station above it since the previous one"))
-            continue
-        diff = _differences(result, _vector(result, s), _sum(result, page))
-        if diff:
-            warn(
-                Problem(
-                    s.line,
-                    f"page Total differs from the sum of the {len(page)} polling stations on lines "
-                    f"{page[0].line}-{page[-1].line} (stated vs sum): {', '.join(diff)}",
-                )
-            )
-    everything = _sum(result, result.rows)
-    for s in result.summaries_of("recorded_at_stations"):
-        diff = _differences(result, _vector(result, s), everything)
-        if diff:
-            warn(
-                Problem(
-                    s.line,
-                    f"votes recorded at polling stations differ from the sum of all {len(result.rows)} "
-                    f"stations (stated vs sum): {', '.join(diff)}",
-                )
-            )
-    postal = result.summaries_of("postal")
-    postal_values = [v or 0 for v in _vector(result, postal[0])] if postal else [0] * len(everything)
-    for s in result.summaries_of("polled"):
-        expected = [a + b for a, b in zip(everything, postal_values, strict=True)]
-        diff = _differences(result, _vector(result, s), expected)
-        if diff:
-            warn(
-                Problem(
-                    s.line,
-                    f"votes polled differ from all stations + postal ballots (stated vs sum): "
-                    f"{', '.join(diff)}",
-                )
-            )

@@ -106,6 +106,13 @@ def temp_table(conn: psycopg.Connection, name: str, columns: str) -> None:
     conn.execute(f"create temporary table {name} ({columns}) on commit drop")
 
 
+# Rows per COPY statement: a file streams into staging in COPYs of this many rows, so memory holds
+# one batch (bounded) and no statement lasts as long as the reading of a large file (a session with
+# the database's 30 s statement_timeout, a library caller's, bounds each statement, not the reading;
+# the CLI's sessions have none, connect.OPERATOR_OPTIONS).
+COPY_BATCH = 10_000
+
+
 def copy_rows(
     conn: psycopg.Connection,
     table: str,
@@ -117,15 +124,28 @@ def copy_rows(
     done_before: int = 0,
     grand_total: int | None = None,
 ) -> int:
-    """COPY rows into a staging table; calls progress(done, grand_total) every PROGRESS_STEP rows."""
+    """COPY rows into a staging table, COPY_BATCH rows per statement, as `rows` yields them (an
+    iterator over a file streams it); calls progress(done, grand_total) every PROGRESS_STEP rows."""
     grand = grand_total if grand_total is not None else total
     done = 0
-    with conn.cursor() as cur, cur.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
-        for row in rows:
-            copy.write_row(row)
-            done += 1
-            if progress is not None and done % PROGRESS_STEP == 0:
-                progress(done_before + done, grand)
+    statement = f"copy {table} ({', '.join(columns)}) from stdin"
+    batch: list[Sequence[Any]] = []
+
+    def flush() -> None:
+        with conn.cursor() as cur, cur.copy(statement) as copy:
+            for row in batch:
+                copy.write_row(row)
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        done += 1
+        if len(batch) >= COPY_BATCH:
+            flush()
+        if progress is not None and done % PROGRESS_STEP == 0:
+            progress(done_before + done, grand)
+    if batch:
+        flush()
     if progress is not None:
         progress(done_before + done, grand)
     return done
@@ -137,6 +157,21 @@ def counts(rows: Iterable[Sequence[Any]], total: int) -> tuple[int, int, int]:
     inserted = sum(1 for f in flags if f)
     updated = len(flags) - inserted
     return inserted, updated, total - len(flags)
+
+
+def upsert_counts(
+    conn: psycopg.Connection, upsert: str, params: Any, offered: int
+) -> tuple[int, int, int]:
+    """(inserted, updated, unchanged) of an upsert that ends `returning (xmax = 0)`, counted in SQL
+    (no row per written row comes back to Python), and the rows offered."""
+    row = conn.execute(
+        f"with w(inserted) as ({upsert}) "
+        "select count(*) filter (where w.inserted), count(*) filter (where not w.inserted) from w",
+        params,
+    ).fetchone()
+    assert row is not None
+    inserted, updated = int(row[0]), int(row[1])
+    return inserted, updated, offered - inserted - updated
 
 
 def db_error_line(exc: psycopg.Error) -> str:

@@ -95,6 +95,9 @@ class ConstituencyImportReport(ReportMixin):
     wards_without_constituency: list[str] = field(default_factory=list)
     overrides_applied: list[str] = field(default_factory=list)
     assignments_changed: int = 0
+    # ward_constituency_name_check(): wards named after an AC whose largest share is another AC.
+    name_anchor_disagreements: list[str] = field(default_factory=list)
+    name_anchor_reviewed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -648,10 +651,36 @@ def _compute(conn: psycopg.Connection, sliver: float | None, report: Constituenc
         """
     ).fetchone()
     report.assignments_changed = changed[0] if changed else 0
+    _name_anchor_check(conn, report)
     if report.wards_without_constituency:
         report.problems.append(
             f"{len(report.wards_without_constituency)} ward(s) lie in no constituency: "
             + ", ".join(report.wards_without_constituency)
+        )
+
+
+def _name_anchor_check(conn: psycopg.Connection, report: ConstituencyImportReport) -> None:
+    """Every ward named after an AC but lying mainly in another (issue 21): unreviewed ones are
+    problems; those an override placed are listed as reviewed."""
+    for ward_id, ward_name, ns_no, ns_name, ns_share, big_no, big_name, big_share, method in conn.execute(
+        "select ward_id, ward_name, namesake_no, namesake_name, namesake_share, largest_no, largest_name, "
+        "largest_share, method from public.ward_constituency_name_check("
+        "p_include_reviewed => true, p_state_code => %s)",
+        (report.state_code,),
+    ).fetchall():
+        line = (
+            f"{ward_id} {ward_name}: {float(ns_share):.0%} in its namesake AC {ns_no} {ns_name}, "
+            f"{float(big_share):.0%} in AC {big_no} {big_name}"
+        )
+        if method == "override":
+            report.name_anchor_reviewed.append(f"{line} (reviewed override)")
+        else:
+            report.name_anchor_disagreements.append(line)
+    if report.name_anchor_disagreements:
+        report.problems.append(
+            f"name-anchor check: {len(report.name_anchor_disagreements)} ward(s) named after an assembly "
+            "constituency lie mainly in another (review the AC layer; docs/electoral.md): "
+            + "; ".join(report.name_anchor_disagreements)
         )
 
 
@@ -667,4 +696,10 @@ def describe(report: ConstituencyImportReport) -> list[str]:
         f"constituencies, {report.slivers_dropped} sliver(s) dropped, "
         f"{len(report.overrides_applied)} by override",
     ]
+    if report.wards_assigned:
+        lines.append(
+            f"name-anchor check: {len(report.name_anchor_disagreements)} ward(s) named after an AC lie "
+            f"mainly in another, {len(report.name_anchor_reviewed)} more placed by a reviewed override"
+        )
+        lines.extend(f"  {r}" for r in report.name_anchor_reviewed)
     return lines + report.problems

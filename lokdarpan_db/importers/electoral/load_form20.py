@@ -46,8 +46,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -56,22 +55,22 @@ import psycopg
 
 from ...errors import BadInputError
 from ..safety import amount, check_removals, removal_text
-from ._common import ElectoralFileError, Problem
+from ._common import MAX_LISTED, ElectoralFileError, Problem
 from .eci_lists import Candidate, read_candidates, read_parties
-from .form20 import Form20File, parse_form20
+from .form20 import Form20File, Form20Reader
 from .load_common import (
     DATA_DIR,
     ElectoralLoadError,
     Progress,
     ReportMixin,
     copy_rows,
-    counts,
     db_error_line,
     load_transaction,
     problem_text,
     refuse_lines,
     temp_table,
     title_case,
+    upsert_counts,
 )
 from .load_results import ElectionType, ensure_election
 from .names import name_key, normalise_name
@@ -258,30 +257,13 @@ def import_form20(
     report = Form20ImportReport(
         path, candidates, parties, election_type, year, state_code, dry_run=preview, replace=replace
     )
-    form = parse_form20(path)
-    report.problems.extend(problem_text(path, p) for p in form.problems)
-    report.duplicates_collapsed = [
-        f"{path.name} line {line}: polling station {serial} repeats line {first} exactly: counted once"
-        for line, first, serial in form.collapsed
-    ]
+    reader = Form20Reader(path)  # the layout: a first pass over the file (and a second for NOTA)
+    form = reader.form
     cand_list = read_candidates(candidates)
-    report.problems.extend(problem_text(candidates, p) for p in cand_list.problems)
     party_list = read_parties(parties)
-    report.problems.extend(problem_text(parties, p) for p in party_list.problems)
     state_candidates = [c for c in cand_list.candidates if c.state_code == state_code]
     if not state_candidates:
         raise refuse_lines(candidates, [(None, f"no candidates of state {state_code}")])
-
-    report.ac_no, label_name = _ac_number(path, form, ac_no, report)
-    report.ac_name = ac_name or label_name
-    stations = _stations(path, form, state_code, report)
-    report.stations_read = len(stations)
-    report.nota = (
-        f"column {form.total_columns['nota'] + 1}: None of the Above -> "
-        "polling_station_result.nota (party NOTA)"
-        if form.has_nota
-        else "no NOTA column"
-    )
     election_state = None if election_type == "LOKSABHA" else state_code
 
     previous_plan_mode = None
@@ -298,6 +280,31 @@ def import_form20(
                 "set_config('plan_cache_mode', 'force_generic_plan', true)"
             ).fetchone()
             previous_plan_mode = row[0] if row else None
+            # The stations stream into staging as the file is read (memory bounded whatever its size).
+            notes = _stage(conn, path, reader, report, progress)
+            report.problems.extend(problem_text(path, p) for p in form.problems)
+            report.duplicates_collapsed = [
+                f"{path.name} line {line}: polling station {serial} repeats line {first} exactly: "
+                "counted once"
+                for line, first, serial in form.collapsed
+            ]
+            if reader.collapsed > len(form.collapsed):
+                report.duplicates_collapsed.append(
+                    f"{path.name}: and {reader.collapsed - len(form.collapsed):,} more repeated rows "
+                    "counted once"
+                )
+            report.problems.extend(problem_text(candidates, p) for p in cand_list.problems)
+            report.problems.extend(problem_text(parties, p) for p in party_list.problems)
+            report.ac_no, label_name = _ac_number(path, form, ac_no, report)
+            report.ac_name = ac_name or label_name
+            _station_ids(conn, path, state_code, report)
+            report.problems.extend(notes)
+            report.nota = (
+                f"column {form.total_columns['nota'] + 1}: None of the Above -> "
+                "polling_station_result.nota (party NOTA)"
+                if form.has_nota
+                else "no NOTA column"
+            )
             matched = _match_candidates(conn, path, form, state_candidates, pc_no, min_similarity, report)
             party_ids = _parties(conn, path, candidates, matched, party_list.parties, report)
             for m in report.candidates:
@@ -306,7 +313,7 @@ def import_form20(
             report.election_id, report.election_created = ensure_election(
                 conn, election_type, year, election_state, round, f"Form 20 files ({path.parent.name})"
             )
-            _write(conn, path, ac_id, delimitation, stations, matched, party_ids, report, progress, preview)
+            _write(conn, path, ac_id, delimitation, matched, party_ids, report, preview)
     except psycopg.errors.IntegrityError as exc:
         raise ElectoralLoadError(f"{path}: {db_error_line(exc)}; nothing imported") from None
     if previous_plan_mode is not None and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -410,79 +417,129 @@ def _ac_number(
     return int(m.group(1)), None
 
 
-def _stations(path: Path, form: Form20File, state_code: str, report: Form20ImportReport) -> list[_Station]:
-    """The file's stations with their ids, checked; the file is refused when a station's sums are wrong."""
-    errors: list[tuple[int | None, str]] = []
-    seen: Counter[str] = Counter()
-    first_line: dict[str, int] = {}
-    serials = {r.serial for r in form.rows}
-    out: list[_Station] = []
+def _stage(
+    conn: psycopg.Connection,
+    path: Path,
+    reader: Form20Reader,
+    report: Form20ImportReport,
+    progress: Progress | None,
+) -> list[str]:
+    """COPY the file's stations (votes as an array) into stg_f20_station as they are read, each
+    checked; the file is refused when a station's sums are wrong or a repeated serial cannot be
+    kept apart. Returns the notes on stations whose total valid was empty (at most MAX_LISTED)."""
+    temp_table(
+        conn,
+        "stg_f20_station",
+        "line integer, serial text, serial_db text, occurrence integer, first_line integer, "
+        "total_valid integer, rejected integer, nota integer, total integer, tendered integer, "
+        "votes integer[], ps_id text",
+    )
+    form = reader.form
     nota_in_valid = form.nota_counted_in == "total_valid"
-    ac = report.ac_no or 0
-    for r in form.rows:
-        seen[r.serial] += 1
-        occurrence = seen[r.serial]
-        first_line.setdefault(r.serial, r.line)
-        ps_id = f"{state_code}-AC{ac:03d}-{r.serial}"
-        serial_db = r.serial
-        if occurrence > 1:
-            ps_id = f"{ps_id}/{occurrence}"
-            serial_db = r.serial + REPEAT_SUFFIX * (occurrence - 1)
-            if serial_db in serials or not re.fullmatch(r"[0-9]{1,4}( ?[A-Za-z]{1,2})?", serial_db):
-                errors.append(
-                    (r.line, f"polling station {r.serial} appears {occurrence} times: cannot keep it apart")
+    errors: list[Problem] = []
+    omitted = 0
+    notes: list[str] = []
+
+    def error(line: int, text: str) -> None:
+        nonlocal omitted
+        if len(errors) < MAX_LISTED:
+            errors.append(Problem(line, text, "error"))
+        else:
+            omitted += 1
+
+    def stations() -> Iterator[tuple[Any, ...]]:
+        for r in reader.rows():
+            serial_db = r.serial + REPEAT_SUFFIX * (r.occurrence - 1)
+            if r.occurrence > 1 and not re.fullmatch(r"[0-9]{1,4}( ?[A-Za-z]{1,2})?", serial_db):
+                error(
+                    r.line, f"polling station {r.serial} appears {r.occurrence} times: cannot keep it apart"
                 )
                 continue
-            text = (
-                f"{path.name} line {r.line}: polling station {r.serial} again, with other votes than line "
-                f"{first_line[r.serial]}: kept as a separate station, ps_id {ps_id}, serial {serial_db}"
-            )
-            report.duplicate_serials.append(text)
-            report.problems.append(text)
-        nota = r.nota
-        candidates_sum = sum(r.votes)
-        valid = r.total_valid
-        if valid is None:
-            valid = candidates_sum + (nota or 0 if nota_in_valid else 0)
-            report.problems.append(
-                f"{path.name} line {r.line}: polling station {r.serial}: total valid empty, "
-                "taken as the candidates' sum"
-            )
-        if nota_in_valid and nota:
-            valid -= nota  # stored without NOTA, as polling_station_result.total_valid means
-        rejected = r.rejected or 0
-        total = r.total if r.total is not None else valid + rejected + (nota or 0)
-        bad = []
-        if candidates_sum != valid:
-            bad.append(
-                f"the candidates' votes add up to {candidates_sum}, total valid (without NOTA) is {valid}"
-            )
-        if total != valid + rejected + (nota or 0):
-            bad.append(
-                f"total valid {valid} + rejected {rejected} + NOTA {nota or 0} = "
-                f"{valid + rejected + (nota or 0)}, Total is {total}"
-            )
-        if bad:
-            errors.append((r.line, f"polling station {r.serial}: {'; '.join(bad)}"))
-            continue
-        out.append(
-            _Station(
-                r.line,
-                r.serial,
-                serial_db,
-                ps_id,
-                occurrence,
-                r.votes,
-                valid,
-                rejected,
-                nota,
-                total,
-                r.tendered,
-            )
+            nota = r.nota
+            candidates_sum = sum(r.votes)
+            valid = r.total_valid
+            if valid is None:
+                valid = candidates_sum + (nota or 0 if nota_in_valid else 0)
+                if len(notes) < MAX_LISTED:
+                    notes.append(
+                        f"{path.name} line {r.line}: polling station {r.serial}: total valid empty, "
+                        "taken as the candidates' sum"
+                    )
+            if nota_in_valid and nota:
+                valid -= nota  # stored without NOTA, as polling_station_result.total_valid means
+            rejected = r.rejected or 0
+            total = r.total if r.total is not None else valid + rejected + (nota or 0)
+            bad = []
+            if candidates_sum != valid:
+                bad.append(
+                    f"the candidates' votes add up to {candidates_sum}, total valid (without NOTA) is {valid}"
+                )
+            if total != valid + rejected + (nota or 0):
+                bad.append(
+                    f"total valid {valid} + rejected {rejected} + NOTA {nota or 0} = "
+                    f"{valid + rejected + (nota or 0)}, Total is {total}"
+                )
+            if bad:
+                error(r.line, f"polling station {r.serial}: {'; '.join(bad)}")
+                continue
+            yield (r.line, r.serial, serial_db, r.occurrence, r.first_line, valid, rejected, nota, total,
+                   r.tendered, r.votes)
+
+    report.stations_read = copy_rows(
+        conn,
+        "stg_f20_station",
+        ("line", "serial", "serial_db", "occurrence", "first_line", "total_valid", "rejected", "nota",
+         "total", "tendered", "votes"),
+        stations(),
+        total=0,
+        progress=None if progress is None else lambda _d, _t: progress(reader.position, reader.size),
+    )
+    # A repeat's serial (232 -> 232Z) must not be a serial the file has.
+    clashes = conn.execute(
+        """
+        select s.line, s.serial, s.occurrence from pg_temp.stg_f20_station as s
+        where s.occurrence > 1
+            and exists (select from pg_temp.stg_f20_station as t where t.serial = s.serial_db)
+        order by s.line limit %s
+        """,
+        (MAX_LISTED,),
+    ).fetchall()
+    for line, serial, occurrence in clashes:
+        error(line, f"polling station {serial} appears {occurrence} times: cannot keep it apart")
+    if errors or omitted:
+        errors.sort(key=lambda e: e.line or 0)
+        raise ElectoralFileError(path, errors[:MAX_LISTED], omitted + max(0, len(errors) - MAX_LISTED))
+    conn.execute("create index on pg_temp.stg_f20_station (line)")
+    report.result_rows = report.stations_read * len(form.candidates)
+    return notes
+
+
+def _station_ids(conn: psycopg.Connection, path: Path, state_code: str, report: Form20ImportReport) -> None:
+    """ps_id '<state>-AC<nnn>-<serial>' (and '/2' for a repeated serial), and the repeats' report."""
+    conn.execute(
+        "update pg_temp.stg_f20_station set ps_id = %s || serial "
+        "|| case when occurrence > 1 then '/' || occurrence else '' end",
+        (f"{state_code}-AC{report.ac_no or 0:03d}-",),
+    )
+    repeats = conn.execute(
+        """
+        select line, serial, first_line, ps_id, serial_db, count(*) over ()
+        from pg_temp.stg_f20_station where occurrence > 1 order by line limit %s
+        """,
+        (MAX_LISTED,),
+    ).fetchall()
+    for line, serial, first_line, ps_id, serial_db, _ in repeats:
+        text = (
+            f"{path.name} line {line}: polling station {serial} again, with other votes than line "
+            f"{first_line}: kept as a separate station, ps_id {ps_id}, serial {serial_db}"
         )
-    if errors:
-        raise refuse_lines(path, errors)
-    return out
+        report.duplicate_serials.append(text)
+        report.problems.append(text)
+    if repeats and repeats[0][5] > len(repeats):
+        more = repeats[0][5] - len(repeats)
+        text = f"{path.name}: and {more:,} more repeated serials kept as separate stations"
+        report.duplicate_serials.append(text)
+        report.problems.append(text)
 
 
 # --- candidates and parties ----------------------------------------------------------------------
@@ -747,74 +804,38 @@ def _write(
     path: Path,
     ac_id: int,
     delimitation: int,
-    stations: list[_Station],
     matched: list[Candidate],
     party_ids: dict[str, tuple[int, str]],
     report: Form20ImportReport,
-    progress: Progress | None,
     preview: bool,
 ) -> None:
     e = report.election_id
-    temp_table(
-        conn,
-        "stg_f20_station",
-        "line integer, serial text, serial_db text, ps_id text, occurrence integer, total_valid integer, "
-        "rejected integer, nota integer, total integer, tendered integer",
-    )
-    n_votes = len(stations) * len(matched)
-    grand = len(stations) + n_votes
+    n_votes = report.result_rows
+    temp_table(conn, "stg_f20_map", "idx integer, candidate text, party_id integer")
     copy_rows(
         conn,
-        "stg_f20_station",
-        (
-            "line",
-            "serial",
-            "serial_db",
-            "ps_id",
-            "occurrence",
-            "total_valid",
-            "rejected",
-            "nota",
-            "total",
-            "tendered",
-        ),
-        (
-            (
-                s.line,
-                s.serial,
-                s.serial_db,
-                s.ps_id,
-                s.occurrence,
-                s.total_valid,
-                s.rejected,
-                s.nota,
-                s.total,
-                s.tendered,
-            )
-            for s in stations
-        ),
-        total=len(stations),
-        progress=progress,
-        grand_total=grand,
+        "stg_f20_map",
+        ("idx", "candidate", "party_id"),
+        ((i + 1, c.name, party_ids[c.code][0]) for i, c in enumerate(matched)),
+        total=len(matched),
     )
-    temp_table(conn, "stg_f20_vote", "ps_id text, candidate text, party_id integer, votes integer")
-    copy_rows(
-        conn,
-        "stg_f20_vote",
-        ("ps_id", "candidate", "party_id", "votes"),
-        (
-            (s.ps_id, c.name, party_ids[c.code][0], v)
-            for s in stations
-            for c, v in zip(matched, s.votes, strict=True)
-        ),
-        total=n_votes,
-        progress=progress,
-        done_before=len(stations),
-        grand_total=grand,
+    conn.execute("drop table if exists pg_temp.stg_f20_vote")
+    conn.execute(
+        """
+        create temporary table stg_f20_vote on commit drop as
+        select s.ps_id, s.line, m.candidate, m.party_id, v.votes
+        from pg_temp.stg_f20_station as s
+        cross join lateral unnest(s.votes) with ordinality as v(votes, idx)
+        inner join pg_temp.stg_f20_map as m on m.idx = v.idx
+        """
     )
-    report.result_rows = n_votes
+    conn.execute("create index on pg_temp.stg_f20_vote (ps_id, candidate)")
+    conn.execute("analyze pg_temp.stg_f20_station")
+    conn.execute("analyze pg_temp.stg_f20_vote")
     file_meta = json.dumps({"file": path.name})
-    rows = conn.execute(
+    stations = report.stations_read
+    report.stations_inserted, report.stations_updated, report.stations_unchanged = upsert_counts(
+        conn,
         """
         insert into public.polling_station as p (ps_id, delimitation, constituency_id, serial, source_meta)
         select s.ps_id, %(d)s, %(ac)s, s.serial_db,
@@ -832,8 +853,8 @@ def _write(
         returning (xmax = 0)
         """,
         {"d": delimitation, "ac": ac_id, "meta": file_meta},
-    ).fetchall()
-    report.stations_inserted, report.stations_updated, report.stations_unchanged = counts(rows, len(stations))
+        stations,
+    )
     conn.execute("drop table if exists pg_temp.stg_f20_station_id")
     conn.execute(
         """
@@ -855,7 +876,9 @@ def _write(
         """,
         (e, ac_id, delimitation),
     )
-    rows = conn.execute(
+    (report.station_results_inserted, report.station_results_updated, report.station_results_unchanged) = (
+        upsert_counts(
+        conn,
         """
         insert into public.polling_station_result as r
             (election_id, polling_station_id, total_valid, rejected, nota, total_polled, tendered,
@@ -874,10 +897,8 @@ def _write(
         returning (xmax = 0)
         """,
         {"e": e, "meta": file_meta},
-    ).fetchall()
-    (report.station_results_inserted, report.station_results_updated, report.station_results_unchanged) = (
-        counts(rows, len(stations))
-    )
+        stations,
+    ))
     conn.execute(
         """
         delete from public.result_ps as r
@@ -888,7 +909,8 @@ def _write(
         """,
         (e,),
     )
-    rows = conn.execute(
+    report.results_inserted, report.results_updated, report.results_unchanged = upsert_counts(
+        conn,
         """
         insert into public.result_ps as r
             (election_id, polling_station_id, candidate, party_id, votes, created_at)
@@ -903,8 +925,8 @@ def _write(
         returning (xmax = 0)
         """,
         (e,),
-    ).fetchall()
-    report.results_inserted, report.results_updated, report.results_unchanged = counts(rows, n_votes)
+        n_votes,
+    )
 
 
 def _check_removals(

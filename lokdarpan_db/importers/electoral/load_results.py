@@ -36,20 +36,21 @@ from typing import Literal
 import psycopg
 
 from ..safety import amount, check_removals
+from ._common import MAX_LISTED, Problem
 from .load_common import (
     DATA_DIR,
     ElectoralLoadError,
     Progress,
     ReportMixin,
     copy_rows,
-    counts,
     db_error_line,
     load_transaction,
     problem_text,
     refuse_lines,
     temp_table,
+    upsert_counts,
 )
-from .results_csv import ConstituencyType, read_results_csv
+from .results_csv import ConstituencyType, ResultsReader, duplicate_problem
 
 DEFAULT_RESULTS = DATA_DIR / "telangana-assembly-2023-results.csv"
 ElectionType = Literal["GHMC", "ASSEMBLY", "LOKSABHA"]
@@ -140,25 +141,23 @@ def import_results(
         raise ElectoralLoadError(f"year {year} is not an election year (1951-2100)")
     if round is not None and (round != round.strip() or not round):
         raise ElectoralLoadError(f"round {round!r} must be a trimmed, non-empty name (or None)")
-    parsed = read_results_csv(path, mapping=mapping, delimiter=delimiter, constituency_type=constituency_type)
-    state = _state_of(path, parsed.rows, state_code)
-    election_state = None if election_type == "LOKSABHA" else state
-    report = ResultsImportReport(path, election_type, year, state, round, dry_run=dry_run, replace=replace)
-    report.problems.extend(problem_text(path, p) for p in parsed.problems)
-    report.rows_read = len(parsed.rows)
-    report.constituencies = len(parsed.constituencies)
-
+    report = ResultsImportReport(path, election_type, year, None, round, dry_run=dry_run, replace=replace)
     try:
-        with load_transaction(conn, dry_run):
+        with (
+            ResultsReader(
+                path, mapping=mapping, delimiter=delimiter, constituency_type=constituency_type
+            ) as reader,
+            load_transaction(conn, dry_run),
+        ):
             conn.execute("lock table public.constituency_result in share row exclusive mode")
-            report.election_id, report.election_created = ensure_election(
-                conn, election_type, year, election_state, round, path.name
-            )
+            # The file streams into staging as it is read (memory bounded whatever its size); what
+            # needs every row (a candidate given twice) is asked of the staging table.
             temp_table(
                 conn,
                 "stg_result",
-                "line integer, constituency_no integer, constituency_name text, candidate text, party text, "
-                "evm_votes integer, postal_votes integer, total_votes integer, published_percent numeric",
+                "line integer, constituency_no integer, constituency_name text, candidate text, "
+                "candidate_key text, party text, evm_votes integer, postal_votes integer, "
+                "total_votes integer, published_percent numeric",
             )
             copy_rows(
                 conn,
@@ -168,6 +167,7 @@ def import_results(
                     "constituency_no",
                     "constituency_name",
                     "candidate",
+                    "candidate_key",
                     "party",
                     "evm_votes",
                     "postal_votes",
@@ -180,16 +180,28 @@ def import_results(
                         r.constituency_no,
                         r.constituency_name,
                         r.candidate,
+                        r.candidate.casefold(),
                         r.party,
                         r.evm_votes,
                         r.postal_votes,
                         r.total_votes,
                         r.percent_votes,
                     )
-                    for r in parsed.rows
+                    for r in reader.rows()
                 ),
-                total=len(parsed.rows),
-                progress=progress,
+                total=0,
+                progress=None if progress is None else lambda _d, _t: progress(reader.position, reader.size),
+            )
+            duplicates, more = _duplicates(conn)
+            reader.finish(duplicates, more)
+            state = _state_of(path, reader.states, state_code)
+            report.state_code = state
+            election_state = None if election_type == "LOKSABHA" else state
+            report.problems.extend(problem_text(path, p) for p in reader.problems)
+            report.rows_read = reader.rows_read
+            report.constituencies = len(reader.names)
+            report.election_id, report.election_created = ensure_election(
+                conn, election_type, year, election_state, round, path.name
             )
             _constituencies(conn, path, state, constituency_type, report)
             _parties(conn, report)
@@ -204,12 +216,28 @@ def import_results(
     return report
 
 
-def _state_of(path: Path, rows: list, given: str | None) -> str:
+def _duplicates(conn: psycopg.Connection) -> tuple[list[Problem], int]:
+    """Rows that repeat a (constituency, candidate) of an earlier row (candidate case-blind), asked of
+    the staging table: at most MAX_LISTED listed, and how many more."""
+    rows = conn.execute(
+        """
+        select d.line, d.candidate, d.constituency_no, d.first_line, count(*) over ()
+        from (select s.line, s.candidate, s.constituency_no,
+                  min(s.line) over (partition by s.constituency_no, s.candidate_key) as first_line
+              from pg_temp.stg_result as s) as d
+        where d.line > d.first_line
+        order by d.line
+        limit %s
+        """,
+        (MAX_LISTED,),
+    ).fetchall()
+    total = rows[0][4] if rows else 0
+    listed = [duplicate_problem(line, cand, number, first) for line, cand, number, first, _ in rows]
+    return listed, total - len(rows)
+
+
+def _state_of(path: Path, states: dict[str, int], given: str | None) -> str:
     errors: list[tuple[int | None, str]] = []
-    states: dict[str, int] = {}
-    for r in rows:
-        if r.state_code is not None:
-            states.setdefault(r.state_code.upper(), r.line)
     if given is not None:
         if not STATE_CODE.match(given):
             raise ElectoralLoadError(f"state_code {given!r} is not an ECI state code like S29")
@@ -300,10 +328,10 @@ def _parties(conn: psycopg.Connection, report: ResultsImportReport) -> None:
     conn.execute(
         """
         create temporary table stg_party on commit drop as
-        select distinct on (public.party_normalise(s.party))
-            s.party, public.party_resolve(s.party) as party_id
-        from pg_temp.stg_result as s
-        order by public.party_normalise(s.party), s.line
+        select distinct on (public.party_normalise(p.party))
+            p.party, public.party_resolve(p.party) as party_id
+        from (select s.party, min(s.line) as line from pg_temp.stg_result as s group by s.party) as p
+        order by public.party_normalise(p.party), p.line
         """
     )
     created = conn.execute(
@@ -356,19 +384,30 @@ def _write(conn: psycopg.Connection, path: Path, report: ResultsImportReport, pu
         problems=report.problems,
     )
     conn.execute(f"delete {_GONE}", (e,))
+    # Each spelling resolved once (party_resolve per spelling, not per row of a large file).
+    conn.execute("drop table if exists pg_temp.stg_party_id")
+    conn.execute(
+        """
+        create temporary table stg_party_id on commit drop as
+        select p.party, public.party_resolve(p.party) as party_id
+        from (select distinct s.party from pg_temp.stg_result as s) as p
+        """
+    )
     meta = {"file": path.name}
     if publisher:
         meta["publisher"] = publisher
-    rows = conn.execute(
+    report.inserted, report.updated, report.unchanged = upsert_counts(
+        conn,
         """
         insert into public.constituency_result as r (
             election_id, constituency_id, candidate, party_id, party_as_published,
             evm_votes, postal_votes, total_votes, published_percent, source_meta)
-        select %(e)s, c.constituency_id, s.candidate, public.party_resolve(s.party), s.party,
+        select %(e)s, c.constituency_id, s.candidate, p.party_id, s.party,
             s.evm_votes, s.postal_votes, s.total_votes, s.published_percent,
             %(meta)s::jsonb || jsonb_build_object('line', s.line)
         from pg_temp.stg_result as s
         inner join pg_temp.stg_constituency as c on c.constituency_no = s.constituency_no
+        inner join pg_temp.stg_party_id as p on p.party = s.party
         order by s.line
         on conflict (election_id, constituency_id, candidate) do update set
             party_id = excluded.party_id, party_as_published = excluded.party_as_published,
@@ -383,33 +422,43 @@ def _write(conn: psycopg.Connection, path: Path, report: ResultsImportReport, pu
         returning (xmax = 0)
         """,
         {"e": e, "meta": json.dumps(meta)},
-    ).fetchall()
-    report.inserted, report.updated, report.unchanged = counts(rows, report.rows_read)
+        report.rows_read,
+    )
 
 
 def _check_shares(conn: psycopg.Connection, report: ResultsImportReport) -> None:
     rows = conn.execute(
         """
-        select (r.source_meta ->> 'line')::integer, c.number, v.candidate, v.vote_share, v.published_percent
-        from public.constituency_result_share as v
-        inner join public.constituency_result as r on r.id = v.id
-        inner join public.constituency as c on c.constituency_id = v.constituency_id
-        where v.election_id = %s
-            and v.constituency_id in (select s.constituency_id from pg_temp.stg_constituency as s)
-            and v.published_percent is not null
-        order by 1
+        with checked as (
+            select (r.source_meta ->> 'line')::integer as line, c.number, v.candidate, v.vote_share,
+                v.published_percent
+            from public.constituency_result_share as v
+            inner join public.constituency_result as r on r.id = v.id
+            inner join public.constituency as c on c.constituency_id = v.constituency_id
+            where v.election_id = %s
+                and v.constituency_id in (select s.constituency_id from pg_temp.stg_constituency as s)
+                and v.published_percent is not null
+        )
+        select null::integer, null::integer, null::text, null::numeric, null::numeric,
+            (select count(*) from checked),
+            (select count(*) from checked where vote_share <> published_percent)
+        union all
+        (select line, number, candidate, vote_share, published_percent, null, null
+         from checked where vote_share <> published_percent order by line limit %s)
         """,
-        (report.election_id,),
+        (report.election_id, MAX_LISTED),
     ).fetchall()
-    report.shares_checked = len(rows)
-    for line, number, candidate, share, published in rows:
-        if share != published:
-            text = (
-                f"{report.file.name} line {line}: constituency {number} {candidate!r}: vote share {share} "
-                f"computed from the votes, {published} published"
-            )
-            report.share_differences.append(text)
-            report.problems.append(text)
+    report.shares_checked = rows[0][5]
+    for line, number, candidate, share, published, _, _ in rows[1:]:
+        text = (
+            f"{report.file.name} line {line}: constituency {number} {candidate!r}: vote share {share} "
+            f"computed from the votes, {published} published"
+        )
+        report.share_differences.append(text)
+        report.problems.append(text)
+    more = rows[0][6] - (len(rows) - 1)
+    if more > 0:
+        report.problems.append(f"{report.file.name}: and {more:,} more vote shares differ from the published")
 
 
 __all__ = ["DEFAULT_RESULTS", "ResultsImportReport", "ensure_election", "import_results"]

@@ -31,17 +31,25 @@ candidate texts are kept as written, trimmed (spaces collapsed): naming is the d
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from ..safety import cut_message, cut_short
-from ._common import ElectoralFileError, Problem, parse_count, read_text, refuse, squeeze
+from ..safety import cut_message
+from ._common import (
+    MAX_LISTED,
+    ElectoralFileError,
+    Problem,
+    open_text,
+    parse_count,
+    read_text,
+    refuse,
+    scan_text,
+    squeeze,
+)
 
 ConstituencyType = Literal["AC", "PC"]
 
@@ -165,68 +173,209 @@ def read_results_csv(
     """Read and check a constituency-wise results file; refuse it (ElectoralFileError) if bad.
 
     `mapping` is `{field: header}` or the path of a mapping file (read_mapping_file).
-    `delimiter` None sniffs it from the header line.
+    `delimiter` None sniffs it from the header line. The rows are held in memory (ResultsFile.rows):
+    the loader streams the file with ResultsReader instead.
     """
-    p = Path(path)
-    if constituency_type not in ("AC", "PC"):
-        raise refuse(p, None, f"constituency_type must be 'AC' or 'PC', not {constituency_type!r}")
-    if isinstance(mapping, (str, Path)):
-        mapping = read_mapping_file(mapping)
-    given = dict(mapping or {})
-    unknown = sorted(set(given) - set(FIELDS))
-    if unknown:
-        raise refuse(p, None, f"the mapping names unknown fields {unknown} (fields: {', '.join(FIELDS)})")
+    with ResultsReader(
+        path, mapping=mapping, delimiter=delimiter, constituency_type=constituency_type
+    ) as reader:
+        rows = list(reader.rows())
+        reader.finish(_duplicates(rows))
+    return ResultsFile(
+        reader.path, reader.constituency_type, reader.delimiter, reader.columns, rows, reader.problems
+    )
 
-    if delimiter is not None:
-        delimiter = _check_delimiter(p, delimiter)
-    text = read_text(p)
-    cut = cut_short(text)
-    if cut is not None:
-        raise refuse(p, cut[0], cut_message(cut[1]))
-    if delimiter is None:
-        delimiter = _sniff_delimiter(text)
-    records = _records(p, text, delimiter)
-    if not records:
-        raise refuse(p, None, "the file is empty")
-    header_line, header = records[0]
-    columns = _resolve_columns(p, header_line, header, given, constituency_type)
-    index = {f: _header_index(header)[_key(h)] for f, h in columns.items()}
 
-    result = ResultsFile(p, constituency_type, delimiter, columns)
-    errors: list[Problem] = []
-    incomplete: set[int] = set()  # constituencies with a refused row: their percents are not summed
-    for line, cells in records[1:]:
-        if not any(c.strip() for c in cells):
-            continue
-        row = _parse_row(line, cells, index, constituency_type, errors)
-        if row is not None:
-            result.rows.append(row)
+class ResultsReader:
+    """A results file read as a stream: the header is checked on opening, rows() yields each good
+    row as it is read, finish() raises every error found (ElectoralFileError).
+
+    Memory is bounded whatever the file's size: one record at a time, per constituency a few
+    numbers (its name, percents' sum), at most MAX_LISTED errors listed (the rest counted). The one
+    check that needs every row, a duplicate (constituency, candidate), is the caller's: the loader
+    asks it of its staging table (SQL), read_results_csv of its list; finish() takes their errors.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        mapping: Mapping[str, str] | Path | str | None = None,
+        delimiter: str | None = None,
+        constituency_type: ConstituencyType = "AC",
+    ) -> None:
+        p = self.path = Path(path)
+        if constituency_type not in ("AC", "PC"):
+            raise refuse(p, None, f"constituency_type must be 'AC' or 'PC', not {constituency_type!r}")
+        if isinstance(mapping, (str, Path)):
+            mapping = read_mapping_file(mapping)
+        given = dict(mapping or {})
+        unknown = sorted(set(given) - set(FIELDS))
+        if unknown:
+            raise refuse(p, None, f"the mapping names unknown fields {unknown} (fields: {', '.join(FIELDS)})")
+        if delimiter is not None:
+            delimiter = _check_delimiter(p, delimiter)
+        scan = scan_text(p)
+        if scan.cut is not None:
+            raise refuse(p, scan.cut[0], cut_message(scan.cut[1]))
+        self.size = scan.size
+        self.constituency_type: ConstituencyType = constituency_type
+        self._fh = open_text(p)
+        try:
+            if delimiter is None:
+                delimiter = _sniff_delimiter(self._first_line())
+            self.delimiter = delimiter
+            self._records = _records(p, self._fh, delimiter)
+            first = next(self._records, None)
+            if first is None:
+                raise refuse(p, None, "the file is empty")
+            self.header_line, header = first
+            self.columns = _resolve_columns(p, self.header_line, header, given, constituency_type)
+            self._index = {f: _header_index(header)[_key(h)] for f, h in self.columns.items()}
+        except BaseException:
+            self._fh.close()
+            raise
+        self.problems: list[Problem] = []  # warnings
+        self.errors: list[Problem] = []
+        self.omitted = 0  # errors not listed
+        self.rows_read = 0
+        self.states: dict[str, int] = {}  # state code (upper case) -> first line
+        self.names: dict[int, tuple[str, int]] = {}  # constituency number -> (name, first line)
+        self._percents: dict[int, list] = {}  # number -> [first line, last line, rows, with %, sum]
+        self._incomplete: set[int] = set()  # constituencies with a refused row: percents not summed
+
+    def __enter__(self) -> ResultsReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    @property
+    def position(self) -> int:
+        """Bytes read so far (for a progress bar over self.size)."""
+        return self._fh.buffer.tell()
+
+    def _first_line(self) -> str:
+        first = ""
+        for raw in self._fh:
+            if raw.strip("\r\n"):
+                first = raw
+                break
+        self._fh.seek(0)
+        return first
+
+    def _error(self, problem: Problem) -> None:
+        if len(self.errors) < MAX_LISTED:
+            self.errors.append(problem)
         else:
-            at = index["constituency_no"]
-            number = parse_count(cells[at]) if at < len(cells) else None
-            if number is not None:
-                incomplete.add(number)
-    if not result.rows and not errors:
-        raise refuse(p, header_line, "a header and no result rows")
-    _check_file(result.rows, errors, result.problems, incomplete)
-    if errors:
-        errors.sort(key=lambda e: e.line or 0)
-        raise ElectoralFileError(p, errors)
-    return result
+            self.omitted += 1
+
+    def rows(self) -> Iterator[CandidateResult]:
+        """Each good row, in file order; bad rows are errors (finish() raises them)."""
+        index, ctype = self._index, self.constituency_type
+        for line, cells in self._records:
+            if not any(c.strip() for c in cells):
+                continue
+            row = _parse_row(line, cells, index, ctype, self)
+            if row is None:
+                at = index["constituency_no"]
+                number = parse_count(cells[at]) if at < len(cells) else None
+                if number is not None:
+                    self._incomplete.add(number)
+                continue
+            self.rows_read += 1
+            if row.state_code is not None:
+                self.states.setdefault(row.state_code.upper(), line)
+            name, name_line = self.names.setdefault(row.constituency_no, (row.constituency_name, line))
+            if name.casefold() != row.constituency_name.casefold():
+                self._error(
+                    Problem(
+                        line,
+                        f"constituency {row.constituency_no} is named {row.constituency_name!r} here "
+                        f"but {name!r} on line {name_line}",
+                        "error",
+                    )
+                )
+            state = self._percents.get(row.constituency_no)
+            if state is None:
+                state = self._percents[row.constituency_no] = [line, line, 0, 0, Decimal(0)]
+            state[1] = line
+            state[2] += 1
+            if row.percent_votes is not None:
+                state[3] += 1
+                state[4] += row.percent_votes
+            yield row
+
+    def finish(self, more_errors: Iterable[Problem] = (), more_omitted: int = 0) -> None:
+        """Check what needs the whole file (percents per constituency, at least one row); raise
+        ElectoralFileError with every error (this reader's and the caller's `more_errors`)."""
+        errors = list(self.errors)
+        omitted = self.omitted + more_omitted
+        for number, (first, last, members, with_percent, total) in self._percents.items():
+            if not with_percent or number in self._incomplete:
+                continue
+            if with_percent < members:
+                self.problems.append(
+                    Problem(
+                        first,
+                        f"constituency {number}: percent_votes given on {with_percent} of "
+                        f"{members} rows; their sum is not checked",
+                    )
+                )
+                continue
+            if abs(total - 100) > PERCENT_TOLERANCE:
+                errors.append(
+                    Problem(
+                        first,
+                        f"constituency {number}: percent_votes sum to {total}, not 100 ± {PERCENT_TOLERANCE} "
+                        f"(rows on lines {first}-{last})",
+                        "error",
+                    )
+                )
+        errors.extend(more_errors)
+        if not self.rows_read and not errors and not omitted:
+            raise refuse(self.path, self.header_line, "a header and no result rows")
+        if errors or omitted:
+            errors.sort(key=lambda e: e.line or 0)
+            more = omitted + max(0, len(errors) - MAX_LISTED)
+            raise ElectoralFileError(self.path, errors[:MAX_LISTED], more)
 
 
-def _records(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """(first physical line, cells) of every record; a quoted field may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    out: list[tuple[int, list[str]]] = []
+def _duplicates(rows: list[CandidateResult]) -> list[Problem]:
+    """A (constituency, candidate) given twice (candidate case-blind), for rows held in memory."""
+    first_seen: dict[tuple[int, str], int] = {}
+    out: list[Problem] = []
+    for r in rows:
+        key = (r.constituency_no, r.candidate.casefold())
+        if key in first_seen:
+            out.append(duplicate_problem(r.line, r.candidate, r.constituency_no, first_seen[key]))
+        else:
+            first_seen[key] = r.line
+    return out
+
+
+def duplicate_problem(line: int, candidate: str, constituency_no: int, first: int) -> Problem:
+    """The error of a candidate given twice in one constituency (the loader's SQL check says it too)."""
+    return Problem(
+        line,
+        f"duplicate candidate {candidate!r} in constituency {constituency_no} (first on line {first})",
+        "error",
+    )
+
+
+def _records(path: Path, fh: Any, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) of every record, read as they come; a quoted field may span lines."""
+    reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True)
     previous_end = 0
     try:
         for cells in reader:
-            out.append((previous_end + 1, cells))
+            yield previous_end + 1, cells
             previous_end = reader.line_num
     except csv.Error as exc:
         raise refuse(path, reader.line_num, f"not valid CSV ({exc})") from None
-    return out
 
 
 def _check_delimiter(path: Path, delimiter: str) -> str:
@@ -243,9 +392,9 @@ def _check_delimiter(path: Path, delimiter: str) -> str:
     return d
 
 
-def _sniff_delimiter(text: str) -> str:
-    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
-    unquoted = re.sub(r'"[^"]*"', "", first)
+def _sniff_delimiter(first: str) -> str:
+    """The separator of the header line: the most frequent of DELIMITERS outside quotes, else ','."""
+    unquoted = re.sub(r'"[^"]*"', "", first.strip("\r\n"))
     counts = {d: unquoted.count(d) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
@@ -294,7 +443,7 @@ def _parse_row(
     cells: list[str],
     index: dict[str, int],
     ctype: ConstituencyType,
-    errors: list[Problem],
+    reader: ResultsReader,
 ) -> CandidateResult | None:
     def cell(f: str) -> str | None:
         i = index.get(f)
@@ -305,7 +454,7 @@ def _parse_row(
     bad: list[str] = []
     needed = max(index.values()) + 1
     if len(cells) < needed:
-        errors.append(Problem(line, f"has {len(cells)} cells, the header needs {needed}", "error"))
+        reader._error(Problem(line, f"has {len(cells)} cells, the header needs {needed}", "error"))
         return None
 
     def count(f: str) -> int | None:
@@ -335,7 +484,7 @@ def _parse_row(
     if evm is not None and postal is not None and total is not None and evm + postal != total:
         bad.append(f"evm_votes {evm} + postal_votes {postal} = {evm + postal}, not total_votes {total}")
     if bad:
-        errors.append(Problem(line, "; ".join(bad), "error"))
+        reader._error(Problem(line, "; ".join(bad), "error"))
         return None
     assert number is not None and total is not None
     return CandidateResult(
@@ -352,60 +501,3 @@ def _parse_row(
         total_votes=total,
         percent_votes=percent,
     )
-
-
-def _check_file(
-    rows: list[CandidateResult], errors: list[Problem], warnings: list[Problem], incomplete: set[int]
-) -> None:
-    """Across rows: duplicates, one name per number, percents summing to 100 per constituency."""
-    first_seen: dict[tuple[int, str], int] = {}
-    names: dict[int, tuple[str, int]] = {}
-    by_constituency: dict[int, list[CandidateResult]] = defaultdict(list)
-    for r in rows:
-        key = (r.constituency_no, r.candidate.casefold())
-        if key in first_seen:
-            errors.append(
-                Problem(
-                    r.line,
-                    f"duplicate candidate {r.candidate!r} in constituency {r.constituency_no} "
-                    f"(first on line {first_seen[key]})",
-                    "error",
-                )
-            )
-        else:
-            first_seen[key] = r.line
-        name, name_line = names.setdefault(r.constituency_no, (r.constituency_name, r.line))
-        if name.casefold() != r.constituency_name.casefold():
-            errors.append(
-                Problem(
-                    r.line,
-                    f"constituency {r.constituency_no} is named {r.constituency_name!r} here "
-                    f"but {name!r} on line {name_line}",
-                    "error",
-                )
-            )
-        by_constituency[r.constituency_no].append(r)
-    for number, members in by_constituency.items():
-        percents = [r.percent_votes for r in members if r.percent_votes is not None]
-        if not percents or number in incomplete:
-            continue
-        first = members[0].line
-        if len(percents) < len(members):
-            warnings.append(
-                Problem(
-                    first,
-                    f"constituency {number}: percent_votes given on {len(percents)} of "
-                    f"{len(members)} rows; their sum is not checked",
-                )
-            )
-            continue
-        total = sum(percents, Decimal(0))
-        if abs(total - 100) > PERCENT_TOLERANCE:
-            errors.append(
-                Problem(
-                    first,
-                    f"constituency {number}: percent_votes sum to {total}, not 100 ± {PERCENT_TOLERANCE} "
-                    f"(rows on lines {first}-{members[-1].line})",
-                    "error",
-                )
-            )
