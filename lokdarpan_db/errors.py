@@ -2,6 +2,7 @@
 
 Exit codes: 1 = the operation failed (a change failed, verify found a problem, a lock wait timed
 out); 2 = bad usage or input (malformed plan, unknown target, unreachable database, missing file).
+3 = deploy/plan --refuse-if-busy found a transaction open for longer than allowed.
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ class RegistryError(LokdarpanError):
 
 class LockTimeoutError(LokdarpanError):
     """Another deployer held the lock for longer than the timeout."""
+
+
+class BusyDatabaseError(LokdarpanError):
+    """deploy --refuse-if-busy: a transaction older than the limit is open (exit 3)."""
+
+    exit_code = 3
 
 
 class ChangeFailedError(LokdarpanError):

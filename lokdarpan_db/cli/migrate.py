@@ -8,9 +8,28 @@ import click
 
 from .. import connect
 from ..errors import BadInputError, LokdarpanError
-from ..migrate.engine import DEFAULT_MODE, MODES, Engine
+from ..migrate.engine import (
+    DEFAULT_DDL_LOCK_TIMEOUT,
+    DEFAULT_MODE,
+    DEFAULT_RETRY_FOR,
+    MAX_DDL_LOCK_TIMEOUT,
+    MAX_LOCK_TIMEOUT,
+    MODES,
+    Engine,
+)
 from .context import Context, json_option, pass_ctx
+from .numbers import Finite
 from .output import Table, out
+
+SECONDS = Finite(0, MAX_LOCK_TIMEOUT, "of seconds")
+refuse_if_busy_option = click.option(
+    "--refuse-if-busy",
+    type=SECONDS,
+    default=None,
+    metavar="SECONDS",
+    help="Refuse to start (exit 3) while another transaction of the database has been open for "
+    "longer than this. Transactions open for over 1 s are listed in any case.",
+)
 
 TO_HELP = "Sqitch's syntax: name, @tag, name@tag, name@HEAD, @HEAD^, an id."
 
@@ -30,10 +49,30 @@ TO_HELP = "Sqitch's syntax: name, @tag, name@tag, name@HEAD, @HEAD^, an id."
     default=False,
     help="Run each change's verify script inside its transaction before committing.",
 )
+@click.option(
+    "--ddl-lock-timeout",
+    type=Finite(0, MAX_DDL_LOCK_TIMEOUT, "of seconds"),
+    default=DEFAULT_DDL_LOCK_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="The longest a change waits for a table lock per attempt (its lock_timeout, escalating "
+    "from 0.1 s over the attempts) before it rolls back and retries; 0 = wait forever, no "
+    "retries. Not --lock-timeout, which is the wait for another deployer.",
+)
+@click.option(
+    "--retry-for",
+    type=SECONDS,
+    default=DEFAULT_RETRY_FOR,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to keep retrying a change whose attempts time out on a lock, then fail it.",
+)
+@refuse_if_busy_option
 @click.option("--dry-run", is_flag=True, help="Print what would run, SQL included; touch nothing.")
 @json_option
 @pass_ctx
-def deploy(c: Context, to: str | None, mode: str, verify: bool, dry_run: bool) -> None:
+def deploy(c: Context, to: str | None, mode: str, verify: bool, ddl_lock_timeout: float,
+           retry_for: float, refuse_if_busy: float | None, dry_run: bool) -> None:
     """Deploy pending changes, each in its own transaction with its registry rows.
 
     \b
@@ -41,12 +80,14 @@ def deploy(c: Context, to: str | None, mode: str, verify: bool, dry_run: bool) -
       lokdarpan-db deploy
       lokdarpan-db --db postgresql://dba@db.internal/lokdarpan deploy --verify
       lokdarpan-db deploy --to electoral/results --dry-run
+      lokdarpan-db deploy --ddl-lock-timeout 0.5 --retry-for 600 --refuse-if-busy 30
     """
     with c.engine(to) as engine:
         if dry_run:
-            _show_pending(c, engine, to)
+            _show_pending(c, engine, to, refuse_if_busy)
             return
-        done = engine.deploy(to=to, verify=verify, mode=mode)
+        engine.set_lock_retries(ddl_lock_timeout, retry_for)
+        done = engine.deploy(to=to, verify=verify, mode=mode, refuse_if_busy=refuse_if_busy)
     c.emit(
         {"deployed": done},
         lambda: out.print(f"deployed {len(done)} change(s)" if done else "nothing to deploy"),
@@ -55,24 +96,29 @@ def deploy(c: Context, to: str | None, mode: str, verify: bool, dry_run: bool) -
 
 @click.command("plan")
 @click.option("--to", "to", metavar="CHANGE|@TAG", help=f"Stop at this change ({TO_HELP})")
+@refuse_if_busy_option
 @json_option
 @pass_ctx
-def plan_cmd(c: Context, to: str | None) -> None:
+def plan_cmd(c: Context, to: str | None, refuse_if_busy: float | None) -> None:
     """Show the changes deploy would run, with their SQL. Touches nothing.
 
     \b
     Examples:
       lokdarpan-db plan
       lokdarpan-db --json plan --to audit
+      lokdarpan-db plan --refuse-if-busy 30   # exit 3 if a transaction is open for over 30 s
     """
     with c.engine(to) as engine:
-        _show_pending(c, engine, to)
+        _show_pending(c, engine, to, refuse_if_busy)
 
 
-def _show_pending(c: Context, engine: Engine, to: str | None) -> None:
+def _show_pending(c: Context, engine: Engine, to: str | None, refuse_if_busy: float | None) -> None:
     pending = engine.pending(to)
+    busy = engine.refuse_if_busy(refuse_if_busy) if pending else []
 
     def human() -> None:
+        for session in busy:
+            out.print(f"long transaction: {session.describe()}", markup=False, style="yellow")
         if not pending:
             out.print("nothing to deploy")
         for p in pending:
@@ -81,7 +127,9 @@ def _show_pending(c: Context, engine: Engine, to: str | None) -> None:
             out.print(p.sql.rstrip(), markup=False)
             out.print()
 
-    c.emit({"pending": [p.as_dict() for p in pending]}, human)
+    # long_transactions only when there are some: {"pending": []} stays what it was.
+    extra = {"long_transactions": [s.as_dict() for s in busy]} if busy else {}
+    c.emit({"pending": [p.as_dict() for p in pending], **extra}, human)
 
 
 @click.command()

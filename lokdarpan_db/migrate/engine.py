@@ -17,11 +17,21 @@ session is reset to its defaults (so a script's settings cannot touch them). Scr
 Sqitch's templates (`BEGIN; … COMMIT;`, verify `BEGIN; … ROLLBACK;`) run as under Sqitch: see
 scripts.prepare(). Ctrl-C is a failure of the running change: it is recorded and the run is undone
 as `--mode` says, as Sqitch does, before the interrupt goes on.
+
+A transactional change waits for its locks at most a short `lock_timeout` (`ddl_lock_timeout`,
+reached by escalating from 100 ms over the attempts, as GitLab's `with_lock_retries`): on a lock
+timeout (SQLSTATE 55P03) the attempt's transaction rolls back, so writers queued behind its lock
+request go on, and the change is tried again in a new session after a jittered pause, saying which
+session held the lock, until `retry_for` seconds have passed. A failed attempt records nothing;
+only the final give-up is a failure of the change (a `fail` event, then `--mode`). A
+`-- lokdarpan:no-transaction` change (CONCURRENTLY work) runs once, outside this loop, with no
+lock_timeout. `ddl_lock_timeout=0` waits forever, without retries, as before.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,13 +43,14 @@ from psycopg.conninfo import make_conninfo
 
 from ..errors import (
     BadInputError,
+    BusyDatabaseError,
     ChangeFailedError,
     DependencyError,
     LockTimeoutError,
     RegistryError,
     VerifyFailedError,
 )
-from . import dependencies, indexes, registry, scripts, targets
+from . import activity, dependencies, indexes, registry, scripts, targets
 from .plan import Change, Plan, is_nontransactional, script_hash
 from .registry import Committer, DeployedChange
 
@@ -49,6 +60,18 @@ MODES = ("all", "tag", "change")
 DEFAULT_MODE = "all"
 # The longest lock wait accepted: a day (NaN, infinities and longer waits are refused).
 MAX_LOCK_TIMEOUT = 86400.0
+# Lock waits of a transactional change (see the module's docstring): the cap of one attempt's
+# lock_timeout (0 = wait forever, no retries), and how long to keep retrying.
+DEFAULT_DDL_LOCK_TIMEOUT = 2.0
+DEFAULT_RETRY_FOR = 120.0
+MAX_DDL_LOCK_TIMEOUT = 600.0
+# The first attempt's lock_timeout; it doubles every second attempt up to ddl_lock_timeout.
+FIRST_LOCK_TIMEOUT = 0.1
+# The pause before a retry: starts at 0.2 s, grows 1.5x per attempt up to 3 s, jittered +-50 %.
+FIRST_PAUSE, MAX_PAUSE = 0.2, 3.0
+LOCK_NOT_AVAILABLE = "55P03"
+# deploy and plan list the transactions open for longer than this (or than --refuse-if-busy).
+SHOW_BUSY_AFTER = 1.0
 # Every script session notices a deployer killed mid-statement within a second, not at its end.
 SESSION_OPTIONS = "-c client_connection_check_interval=1s"
 # What a new psql session would start from: the connection's defaults (RESET ALL leaves the role).
@@ -146,6 +169,8 @@ class Engine:
         committer: Committer | None = None,
         notify: Notify = quiet,
         lock_timeout: float = 60.0,
+        ddl_lock_timeout: float = DEFAULT_DDL_LOCK_TIMEOUT,
+        retry_for: float = DEFAULT_RETRY_FOR,
     ):
         if not conn.autocommit:
             raise ValueError("the engine needs an autocommit connection; it manages transactions")
@@ -153,11 +178,23 @@ class Engine:
                 and 0 <= lock_timeout <= MAX_LOCK_TIMEOUT):
             raise BadInputError(f"lock timeout {str(lock_timeout)[:20]} is not a number of seconds "
                                 f"from 0 to {MAX_LOCK_TIMEOUT:g}")
+        self.set_lock_retries(ddl_lock_timeout, retry_for)
         self.conn = conn
         self.plan = plan
         self.who = committer or Committer.from_environment()
         self.notify = notify
         self.lock_timeout = lock_timeout
+
+    def set_lock_retries(self, ddl_lock_timeout: float, retry_for: float) -> None:
+        """The cap of an attempt's lock_timeout (0 = wait forever, no retries) and how many
+        seconds to keep retrying a change whose attempts time out on a lock."""
+        for name, value, high in (("DDL lock timeout", ddl_lock_timeout, MAX_DDL_LOCK_TIMEOUT),
+                                  ("retry-for", retry_for, MAX_LOCK_TIMEOUT)):
+            if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= high):
+                raise BadInputError(f"{name} {str(value)[:20]} is not a number of seconds "
+                                    f"from 0 to {high:g}")
+        self.ddl_lock_timeout = float(ddl_lock_timeout)
+        self.retry_for = float(retry_for)
 
     # ------------------------------------------------------------------ locking
     @contextmanager
@@ -182,19 +219,23 @@ class Engine:
                 registry.unlock(conn)
 
     # ------------------------------------------------------------------ sessions
-    def _session_conninfo(self) -> str:
+    def _session_conninfo(self, lock_timeout: float | None = None) -> str:
         """The parameters the engine's connection was opened with (password included, as libpq
-        holds them), plus SESSION_OPTIONS."""
+        holds them), plus SESSION_OPTIONS, plus a lock_timeout (seconds) when given: a startup
+        option, so the `reset all` before the registry rows keeps it."""
         params = {o.keyword.decode(): o.val.decode() for o in self.conn.pgconn.info if o.val}
-        params["options"] = f"{params.get('options', '')} {SESSION_OPTIONS}".strip()
+        extra = SESSION_OPTIONS
+        if lock_timeout is not None:
+            extra += f" -c lock_timeout={max(1, round(lock_timeout * 1000))}ms"
+        params["options"] = f"{params.get('options', '')} {extra}".strip()
         return make_conninfo("", **params)
 
     @contextmanager
-    def _session(self) -> Iterator[psycopg.Connection]:
+    def _session(self, lock_timeout: float | None = None) -> Iterator[psycopg.Connection]:
         """A new autocommit session for one script, as Sqitch's psql: it starts from the
         connection's defaults whatever earlier scripts set, and is closed (rolled back if a
         transaction is open) after it."""
-        conn = psycopg.connect(self._session_conninfo(), autocommit=True)
+        conn = psycopg.connect(self._session_conninfo(lock_timeout), autocommit=True)
         try:
             yield conn
         finally:
@@ -268,11 +309,33 @@ class Engine:
             out.append(PendingChange(change, path, scripts.read(path), not is_nontransactional(path)))
         return out
 
+    # ------------------------------------------------------------------ busy database
+    def busy(self, older_than: float = SHOW_BUSY_AFTER) -> list[activity.Session]:
+        """Other transactions of this database open for more than `older_than` seconds, with
+        the relations they hold locks on: what a deploy's DDL would queue behind."""
+        return activity.long_transactions(self.conn, older_than)
+
+    def refuse_if_busy(self, older_than: float | None) -> list[activity.Session]:
+        """The long transactions to show (older than SHOW_BUSY_AFTER or `older_than`, the lower);
+        raises BusyDatabaseError (exit 3) when one is older than `older_than`."""
+        show_after = SHOW_BUSY_AFTER if older_than is None else min(SHOW_BUSY_AFTER, older_than)
+        found = self.busy(show_after)
+        too_old = [s for s in found if older_than is not None and s.xact_age > older_than]
+        if too_old:
+            more = f" and {len(too_old) - 1} more" if len(too_old) > 1 else ""
+            raise BusyDatabaseError(f"not starting: a transaction is open for longer than "
+                                    f"{older_than:g} s: {too_old[0].describe()}{more}")
+        return found
+
     # ------------------------------------------------------------------ deploy
-    def deploy(self, to: str | None = None, verify: bool = False, mode: str = DEFAULT_MODE) -> list[str]:
+    def deploy(self, to: str | None = None, verify: bool = False, mode: str = DEFAULT_MODE,
+               refuse_if_busy: float | None = None) -> list[str]:
         """Deploy pending changes up to `to` (see Plan.index_of). Returns the names deployed.
         On failure, `mode` says what the run undoes: `all` every change it deployed, `tag` those
-        after the last tagged change it deployed, `change` nothing but the failing change."""
+        after the last tagged change it deployed, `change` nothing but the failing change.
+        With `refuse_if_busy`, nothing is deployed while another transaction of the database has
+        been open for longer than that many seconds (BusyDatabaseError); the long transactions
+        found are said first in any case."""
         if mode not in MODES:
             raise BadInputError(f'unknown deploy mode "{mode}" (use {", ".join(MODES)})')
         target = self.plan.resolve(to) if to else None
@@ -288,6 +351,9 @@ class Engine:
                 self._prepare(path, kind)  # every script exists and is runnable before anything runs
             resolved = dependencies.resolve_for_deploy(
                 self.conn, self.plan, todo, {d.change_id for d in deployed})
+            if todo:
+                for session in self.refuse_if_busy(refuse_if_busy):
+                    self.notify(f"long transaction: {session.describe()}")
             self._add_new_tags(count)
             done: list[str] = []
             run: list[Change] = []  # what a failure would undo
@@ -389,8 +455,8 @@ class Engine:
             registry.record_deploy(conn, self.plan, change, self.who, digest, resolved)
 
         try:
-            with self._timed("+", change), self._session() as conn:
-                self._deploy_change_script(conn, change, path, record)
+            with self._timed("+", change):
+                self._deploy_change_script(change, path, record)
         except (scripts.ScriptError, ChangeFailedError, psycopg.Error) as exc:
             self._record_failure(change)
             raise ChangeFailedError(f'deploy of "{change.name}" failed: {_describe(exc)}') from None
@@ -398,16 +464,64 @@ class Engine:
             self._record_failure(change)
             raise
 
-    def _deploy_change_script(self, conn: psycopg.Connection, change: Change, path: Path,
+    def _deploy_change_script(self, change: Change, path: Path,
                               record: Callable[[psycopg.Connection], None]) -> None:
         stmts = self._prepare(path, "deploy")
-        if is_nontransactional(path):
-            self._deploy_outside_transaction(conn, change, path, stmts, record)
-        else:
+        if is_nontransactional(path):  # CONCURRENTLY work: once, no lock_timeout, no retries
+            with self._session() as conn:
+                self._deploy_outside_transaction(conn, change, path, stmts, record)
+            return
+
+        def attempt(conn: psycopg.Connection) -> None:
             with conn.transaction():
                 registry.lock_changes(conn)
                 scripts.run(conn, path, stmts)
                 record(conn)
+
+        self._with_lock_retries(change, attempt)
+
+    def attempt_lock_timeout(self, attempt: int) -> float:
+        """Attempt `attempt`'s (0-based) lock_timeout: 100 ms, doubling every second attempt, up
+        to ddl_lock_timeout."""
+        return min(self.ddl_lock_timeout, FIRST_LOCK_TIMEOUT * 2 ** (attempt // 2))
+
+    @staticmethod
+    def retry_pause(attempt: int) -> float:
+        """The jittered pause after failed attempt `attempt` (0-based)."""
+        return min(MAX_PAUSE, FIRST_PAUSE * 1.5 ** attempt) * random.uniform(0.5, 1.5)
+
+    def _with_lock_retries(self, change: Change, attempt: Callable[[psycopg.Connection], None]) -> None:
+        """Run `attempt` (one whole transaction) in a new session; on a lock timeout, retry as the
+        module's docstring says. Other errors go through at once."""
+        if self.ddl_lock_timeout == 0:  # wait forever, as before
+            with self._session() as conn:
+                attempt(conn)
+            return
+        started = time.monotonic()
+        tries = 0
+        while True:
+            timeout = self.attempt_lock_timeout(tries)
+            with self._session(lock_timeout=timeout) as conn:
+                try:
+                    with activity.BlockerWatch(self.conn, conn.info.backend_pid) as watch:
+                        attempt(conn)
+                    return
+                except (scripts.ScriptError, psycopg.Error) as exc:
+                    if _sqlstate(exc) != LOCK_NOT_AVAILABLE:
+                        raise
+            holder = (watch.last[0].describe() if watch.last else "a session that let go before "
+                      "it could be named")
+            more = f" (and {len(watch.last) - 1} more)" if len(watch.last) > 1 else ""
+            tries += 1
+            pause = self.retry_pause(tries - 1)
+            elapsed = time.monotonic() - started
+            if elapsed + pause >= self.retry_for:
+                raise ChangeFailedError(
+                    f"gave up after {tries} attempt(s) in {elapsed:.1f} s (--retry-for "
+                    f"{self.retry_for:g}) waiting for a lock, last held by {holder}{more}")
+            self.notify(f"lock wait: {change.name} attempt {tries} gave up after {timeout * 1000:.0f} ms "
+                        f"(lock_timeout), blocked by {holder}{more}; retrying in {pause:.1f} s")
+            time.sleep(pause)
 
     def _deploy_outside_transaction(self, conn: psycopg.Connection, change: Change, path: Path,
                                     stmts: list[scripts.Statement],
@@ -573,6 +687,14 @@ class Engine:
         if not result.unknown:
             result.verify_failed = self._verify_deployed(status).failed
         return result
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    if isinstance(exc, scripts.ScriptError):
+        return exc.sqlstate
+    if isinstance(exc, psycopg.Error):
+        return exc.diag.sqlstate
+    return None
 
 
 def _describe(exc: BaseException) -> str:
