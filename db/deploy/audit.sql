@@ -9,7 +9,9 @@
 --     select set_config('lokdarpan.user_id', '42', true);              -- "user".id
 --     select set_config('lokdarpan.client_ip', '203.0.113.7', true);   -- else inet_client_addr()
 --     select set_config('lokdarpan.user_agent', 'Mozilla/5.0 …', true); -- else application_name
--- Password hashes never reach the log: they are replaced by "[redacted]".
+-- Password hashes and e-mail tokens never reach the log: they are replaced by "[redacted]" (an
+-- append-only log cannot be re-encrypted when keys rotate). Client addresses are kept only to
+-- their network (IPv4 /24, IPv6 /48) and browsers to 200 characters: docs/security.md, personal data.
 
 create table public.audit_log (
     id bigint generated always as identity
@@ -52,18 +54,20 @@ comment on column public.audit_log.user_id is
 'when the application did not say. Deliberately not a foreign key: accounts are deleted while '
 'their history stays, and an unknown id must not block the write it describes.';
 comment on column public.audit_log.old_values is
-'The row before the change (UPDATE, DELETE), as jsonb; password hashes read "[redacted]".';
+'The row before the change (UPDATE, DELETE), as jsonb; password hashes and e-mail tokens read "[redacted]".';
 comment on column public.audit_log.new_values is
-'The row after the change (INSERT, UPDATE), as jsonb; password hashes read "[redacted]".';
+'The row after the change (INSERT, UPDATE), as jsonb; password hashes and e-mail tokens read "[redacted]".';
 comment on column public.audit_log.changed_columns is
-'For UPDATE, the columns whose value changed (password_hash included when it changed, though its '
-'value is redacted); null otherwise.';
+'For UPDATE, the columns whose value changed (password_hash and email included when they changed, '
+'though their values are redacted; a key rotation changes email); null otherwise.';
 comment on column public.audit_log.changed_at is 'When the change was made (the transaction''s lokdarpan_now()).';
 comment on column public.audit_log.client_ip is
-'The end user''s address from the setting lokdarpan.client_ip, else the database client''s '
-'address (inet_client_addr(); null over a Unix socket).';
+'The network of the end user''s address from the setting lokdarpan.client_ip, else of the database '
+'client''s address (inet_client_addr(); null over a Unix socket): IPv4 kept to /24, IPv6 to /48, never '
+'the host (personal data, docs/security.md).';
 comment on column public.audit_log.user_agent is
-'The end user''s browser from the setting lokdarpan.user_agent, else the connection''s application_name.';
+'The end user''s browser from the setting lokdarpan.user_agent, else the connection''s application_name; '
+'at most 200 characters.';
 comment on column public.audit_log.db_role is
 'The database role the change ran as (the role set with SET ROLE, else the login role), even when '
 'it went through a SECURITY DEFINER function.';
@@ -143,10 +147,12 @@ begin
         begin
             ip := setting::inet;
         exception when invalid_text_representation then
-            raise exception 'lokdarpan.client_ip must be an IP address, not "%"', setting
+            raise exception 'lokdarpan.client_ip must be an IP address, not "%"', left(setting, 60)
                 using errcode = 'invalid_parameter_value';
         end;
     end if;
+    -- Personal data: keep the network, not the host (IPv4 /24, IPv6 /48).
+    ip := network(set_masklen(ip, case family(ip) when 4 then least(masklen(ip), 24) else least(masklen(ip), 48) end))::inet;
 
     insert into public.audit_log (
         table_name, operation, row_key, user_id, old_values, new_values, changed_columns, changed_at,
@@ -161,10 +167,10 @@ begin
         changed,
         public.lokdarpan_now(),
         ip,
-        coalesce(
+        left(coalesce(
             nullif(current_setting('lokdarpan.user_agent', true), ''),
             nullif(current_setting('application_name', true), '')
-        ),
+        ), 200),
         -- Inside this SECURITY DEFINER function current_user is its owner; the role GUC still
         -- names the role the statement ran as.
         case when current_setting('role') = 'none' then session_user else current_setting('role') end,
@@ -256,7 +262,7 @@ revoke execute on function public.audit_enable(regclass, text, text []) from pub
 revoke execute on function public.audit_disable(regclass) from public;
 
 -- The tables that existed before the audit trail did. Later tables call audit_enable() themselves.
-select public.audit_enable('public."user"', 'id', 'password_hash');
+select public.audit_enable('public."user"', 'id', 'password_hash', 'email');
 select public.audit_enable('public.auth_policy', 'id');
 select public.audit_enable('public.ward', 'ward_id');
 select public.audit_enable('public.alert', 'id');

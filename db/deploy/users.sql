@@ -99,6 +99,45 @@ comment on function public.username_problem(text) is
 'zero-width spaces, bidi overrides or soft hyphens; leading or trailing whitespace; tabs, non-breaking '
 'or double spaces), or null when it is fine. Backs the check user_username_not_blank.';
 
+-- Why a text is not a Fernet token (https://github.com/fernet/spec), or null. The database never
+-- holds the key, so it checks the shape only: urlsafe base64 of version byte 0x80, an 8-byte
+-- timestamp, a 16-byte IV, AES-128-CBC ciphertext (a whole number of 16-byte blocks) and a 32-byte
+-- HMAC-SHA256. That is enough to refuse plain text: no e-mail address is such a string.
+create function public.fernet_token_problem(p_token text)
+returns text
+language plpgsql
+immutable
+strict
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    raw bytea;
+begin
+    if length(p_token) > 4096 then
+        return format('is %s characters long; tokens here have at most 4096', length(p_token));
+    end if;
+    if p_token !~ '^[A-Za-z0-9_-]+={0,2}$' or length(p_token) % 4 <> 0 then
+        return 'is not urlsafe base64 (A-Z a-z 0-9 - _, padded with = to a multiple of 4 characters)';
+    end if;
+    raw := decode(translate(p_token, '-_', '+/'), 'base64');
+    if length(raw) < 73 or (length(raw) - 57) % 16 <> 0 then
+        return format('decodes to %s bytes, not 57 + a positive multiple of 16', length(raw));
+    end if;
+    if get_byte(raw, 0) <> 128 then
+        return format('starts with version byte 0x%s, not 0x80', lpad(to_hex(get_byte(raw, 0)), 2, '0'));
+    end if;
+    return null;
+end
+$$;
+
+comment on function public.fernet_token_problem(text) is
+'Why a text is not a Fernet token, or null when it has a token''s shape: urlsafe base64 (padded) of '
+'version byte 0x80, 8-byte timestamp, 16-byte IV, ciphertext of whole 16-byte blocks and a 32-byte HMAC '
+'(https://github.com/fernet/spec). The database never holds a key, so it cannot decrypt or check the '
+'HMAC; it refuses plain text. Backs the check user_email_fernet_token.';
+
 -- Why an email address is unacceptable, or null. A pragmatic subset of RFC 5321 that every
 -- mail system delivers to: dot-atom local part, dotted domain of DNS labels.
 create function public.email_problem(p_email text)
@@ -124,7 +163,8 @@ $$;
 comment on function public.email_problem(text) is
 'Why an email address is unacceptable (control characters or whitespace, not exactly one @, a local part '
 'with a leading, trailing or doubled dot or over 64 characters, a domain that is not DNS labels ending in '
-'a top-level domain), or null when it is fine. Backs the check user_email_format.';
+'a top-level domain), or null when it is fine. The column holds a Fernet token, so no constraint calls it: '
+'applications check an address with it (or lokdarpan_db.fieldcrypt) before encrypting.';
 
 -- One row: how many failed sign-ins within which window lock an account, and for how long.
 create table public.auth_policy (
@@ -170,8 +210,10 @@ create table public."user" (
     constraint user_pkey primary key,
     username varchar(80) not null
     constraint user_username_not_blank check (public.username_problem(username) is null),
-    email varchar(120) not null
-    constraint user_email_format check (public.email_problem(email) is null),
+    email text not null
+    constraint user_email_fernet_token check (public.fernet_token_problem(email) is null),
+    email_index bytea not null
+    constraint user_email_index_length check (octet_length(email_index) = 32),
     password_hash varchar(256) not null
     constraint user_password_hash_format check (public.password_hash_scheme(password_hash) is not null),
     failed_login_attempts integer not null default 0
@@ -185,7 +227,8 @@ create table public."user" (
 );
 
 comment on table public."user" is
-'LokDarpan application accounts. Usernames and emails are unique regardless of case; passwords '
+'LokDarpan application accounts. Usernames and emails are unique regardless of case (emails through '
+'their blind index email_index, the address itself is stored encrypted); passwords '
 'are stored only as modern hashes made by the application. Sign-in bookkeeping goes through '
 'record_failed_login(), record_successful_login() and login_state().';
 comment on column public."user".id is 'Account id; the application''s user id (lokdarpan.user_id in the audit trail).';
@@ -193,7 +236,14 @@ comment on column public."user".username is
 'Sign-in name, unique regardless of case (ix_user_username); printable, no surrounding or doubled '
 'whitespace, no invisible characters (username_problem()).';
 comment on column public."user".email is
-'Contact address, unique regardless of case (ix_user_email); a deliverable name@host.tld (email_problem()).';
+'Contact address, personal data: only a Fernet token made by the application '
+'(lokdarpan_db.fieldcrypt.encrypt(); fernet_token_problem() refuses plain text). The database never '
+'holds the key. Re-encrypted under a new key by lokdarpan-db keys rotate (docs/security.md).';
+comment on column public."user".email_index is
+'Blind index of the e-mail: HMAC-SHA256 (32 bytes) of the normalised address (trimmed, lower case) '
+'under a key the application derives from its blind-index key (lokdarpan_db.fieldcrypt.blind_index()). '
+'Unique (ix_user_email): one account per address regardless of case; sign-in by e-mail looks it up. '
+'Not readable by lokdarpan_readonly or lokdarpan_analyst.';
 comment on column public."user".password_hash is
 'The password hash made by the application (werkzeug scrypt/pbkdf2, argon2, bcrypt): see '
 'password_hash_scheme(). Never plain text. Not readable by lokdarpan_readonly or lokdarpan_analyst.';
@@ -210,9 +260,10 @@ comment on column public."user".created_at is 'When the account was created.';
 comment on column public."user".last_login is 'When the latest successful sign-in was recorded.';
 
 create unique index ix_user_username on public."user" (lower(username));
-create unique index ix_user_email on public."user" (lower(email));
+create unique index ix_user_email on public."user" (email_index);
 comment on index public.ix_user_username is 'Usernames are unique regardless of case; serves sign-in lookups.';
-comment on index public.ix_user_email is 'Emails are unique regardless of case.';
+comment on index public.ix_user_email is
+'Emails are unique regardless of case (the blind index is of the lower-cased address); serves sign-in by e-mail.';
 
 -- Rows are checked here, before the check constraints, so that a rejected row is reported in
 -- words and never with PostgreSQL's "Failing row contains (…)" detail, which would carry the
@@ -232,6 +283,7 @@ begin
     missing := case
         when new.username is null then 'username'
         when new.email is null then 'email'
+        when new.email_index is null then 'email_index'
         when new.password_hash is null then 'password_hash'
     end;
     if missing is not null then
@@ -244,11 +296,19 @@ begin
             errcode = 'check_violation', constraint = 'user_username_not_blank', table = 'user', schema = 'public',
             detail = format('username %s %s.', to_jsonb(new.username::text), problem);
     end if;
-    problem := public.email_problem(new.email);
+    problem := public.fernet_token_problem(new.email);
     if problem is not null then
-        raise exception using message = format(violation, 'user_email_format'),
-            errcode = 'check_violation', constraint = 'user_email_format', table = 'user', schema = 'public',
-            detail = format('email %s %s.', to_jsonb(new.email::text), problem);
+        -- Never echo the value: a refused value is most likely a plain-text address.
+        raise exception using message = format(violation, 'user_email_fernet_token'),
+            errcode = 'check_violation', constraint = 'user_email_fernet_token', table = 'user', schema = 'public',
+            detail = format('email (%s characters, not shown) is not a Fernet token: it %s.', length(new.email), problem),
+            hint = 'Store lokdarpan_db.fieldcrypt.encrypt(address), never the address (docs/security.md, personal data).';
+    end if;
+    if octet_length(new.email_index) <> 32 then
+        raise exception using message = format(violation, 'user_email_index_length'),
+            errcode = 'check_violation', constraint = 'user_email_index_length', table = 'user', schema = 'public',
+            detail = format('email_index is %s bytes, not the 32 of an HMAC-SHA256.', octet_length(new.email_index)),
+            hint = 'Store lokdarpan_db.fieldcrypt.blind_index(address).';
     end if;
     if public.password_hash_scheme(new.password_hash) is null then
         raise exception using message = format(violation, 'user_password_hash_format'),
@@ -269,9 +329,9 @@ $$;
 
 comment on function public.user_check_row() is
 'BEFORE INSERT OR UPDATE trigger on "user": enforces the not-null and check constraints itself, with '
-'the constraints'' messages, SQLSTATEs and names, and a DETAIL that names the bad username or email '
-'but never shows password_hash: PostgreSQL''s own "Failing row contains" detail would put the hash '
-'in the error and the server log.';
+'the constraints'' messages, SQLSTATEs and names, and a DETAIL that names the bad username but never '
+'shows password_hash or email (only their lengths): PostgreSQL''s own "Failing row contains" detail '
+'would put the hash, or an e-mail sent in plain text by mistake, in the error and the server log.';
 
 revoke execute on function public.user_check_row() from public;
 
@@ -596,25 +656,129 @@ comment on function public.unlock_user(text) is
 'Ends a lock early and clears the failure count; returns the state. An admin''s decision: '
 'executable by lokdarpan_admin only. Raises unknown user: "name" (no_data_found).';
 
+-- Sign-in by e-mail: the application sends the blind index (lokdarpan_db.fieldcrypt.blind_index()),
+-- never the address; the database finds the account by ix_user_email.
+create function public.user_name_for_email(p_email_index bytea)
+returns text
+language plpgsql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    name text;
+begin
+    if p_email_index is null then
+        raise exception 'email index must not be null' using errcode = 'null_value_not_allowed';
+    end if;
+    if octet_length(p_email_index) <> 32 then
+        raise exception 'email index is % bytes; a blind index is the 32 bytes of an HMAC-SHA256',
+            octet_length(p_email_index)
+            using errcode = 'invalid_parameter_value',
+            hint = 'Send lokdarpan_db.fieldcrypt.blind_index(address), never the address.';
+    end if;
+    select u.username into name from public."user" as u where u.email_index = p_email_index;
+    if not found then
+        raise exception 'unknown user: no account has this e-mail' using errcode = 'no_data_found';
+    end if;
+    return name;
+end
+$$;
+
+comment on function public.user_name_for_email(bytea) is
+'The username of the account whose email_index is this blind index; raises null_value_not_allowed, '
+'invalid_parameter_value (22023) unless it is 32 bytes, and no_data_found (unknown user: no account has '
+'this e-mail) without echoing it. Internal to the sign-in functions'' e-mail forms.';
+
+revoke execute on function public.user_name_for_email(bytea) from public;
+
+create function public.login_state(p_email_index bytea)
+returns public.user_login_state
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select public.login_state(public.user_name_for_email(p_email_index))
+$$;
+
+comment on function public.login_state(bytea) is
+'login_state(username) for the account with this e-mail blind index (32 bytes, from '
+'lokdarpan_db.fieldcrypt.blind_index()). SECURITY DEFINER; executable by every LokDarpan role.';
+
+create function public.login_credentials(p_email_index bytea)
+returns table (user_id integer, password_hash varchar, state text, locked_until timestamptz)
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select c.user_id, c.password_hash, c.state, c.locked_until
+    from public.login_credentials(public.user_name_for_email(p_email_index)) as c
+$$;
+
+comment on function public.login_credentials(bytea) is
+'login_credentials(username) for the account with this e-mail blind index (32 bytes, from '
+'lokdarpan_db.fieldcrypt.blind_index()): sign-in by e-mail without the address reaching the database. '
+'Raises unknown user: no account has this e-mail (no_data_found). Executable by lokdarpan_app only.';
+
+create function public.record_failed_login(p_email_index bytea)
+returns public.user_login_state
+language sql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select public.record_failed_login(public.user_name_for_email(p_email_index))
+$$;
+
+comment on function public.record_failed_login(bytea) is
+'record_failed_login(username) for the account with this e-mail blind index (32 bytes). Executable by '
+'lokdarpan_app only.';
+
+create function public.record_successful_login(p_email_index bytea)
+returns public.user_login_state
+language sql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select public.record_successful_login(public.user_name_for_email(p_email_index))
+$$;
+
+comment on function public.record_successful_login(bytea) is
+'record_successful_login(username) for the account with this e-mail blind index (32 bytes). Executable '
+'by lokdarpan_app only.';
+
 -- Nothing here is for PUBLIC: functions are executable by PUBLIC unless revoked. The internal
 -- helpers above run only inside the SECURITY DEFINER functions, as their owner.
 revoke execute on function public.password_hash_scheme(text) from public;
 revoke execute on function public.username_problem(text) from public;
 revoke execute on function public.email_problem(text) from public;
+revoke execute on function public.fernet_token_problem(text) from public;
 revoke execute on function public.current_auth_policy() from public;
 revoke execute on function public.login_state(text) from public;
 revoke execute on function public.login_credentials(text) from public;
 revoke execute on function public.record_failed_login(text) from public;
 revoke execute on function public.record_successful_login(text) from public;
 revoke execute on function public.unlock_user(text) from public;
+revoke execute on function public.login_state(bytea) from public;
+revoke execute on function public.login_credentials(bytea) from public;
+revoke execute on function public.record_failed_login(bytea) from public;
+revoke execute on function public.record_successful_login(bytea) from public;
 
 -- Every LokDarpan role: the row checks (the check constraints call them on insert) and the state.
 grant execute on function public.password_hash_scheme(text) to lokdarpan_readonly;
 grant execute on function public.username_problem(text) to lokdarpan_readonly;
 grant execute on function public.email_problem(text) to lokdarpan_readonly;
+grant execute on function public.fernet_token_problem(text) to lokdarpan_readonly;
+grant execute on function public.login_state(bytea) to lokdarpan_readonly;
 grant execute on function public.login_state(text) to lokdarpan_readonly;
 -- Only the application signs users in: no analyst or admin needs a hash or can lock accounts.
 grant execute on function public.login_credentials(text) to lokdarpan_app;
 grant execute on function public.record_failed_login(text) to lokdarpan_app;
 grant execute on function public.record_successful_login(text) to lokdarpan_app;
+grant execute on function public.login_credentials(bytea) to lokdarpan_app;
+grant execute on function public.record_failed_login(bytea) to lokdarpan_app;
+grant execute on function public.record_successful_login(bytea) to lokdarpan_app;
 grant execute on function public.unlock_user(text) to lokdarpan_admin;

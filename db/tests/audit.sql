@@ -2,7 +2,7 @@
 -- accounts, wards and alerts; every change is recorded with who, where and what, password
 -- hashes never are, and nobody but the trigger writes the log.
 begin;
-select plan(41);
+select plan(45);
 
 select tap_ensure_personas();
 set local timezone = 'Asia/Kolkata';
@@ -24,16 +24,23 @@ set local role tap_admin;
 select set_config('lokdarpan.user_id', '7', true);
 select set_config('lokdarpan.client_ip', '203.0.113.7', true);
 select set_config('lokdarpan.user_agent', 'Mozilla/5.0 (Android 14)', true);
-insert into "user" (username, email, password_hash)
-values ('ravi', 'ravi@example.in', '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW');
+insert into "user" (username, email, email_index, password_hash)
+values ('ravi', tap_fernet_token('ravi@example.in'), tap_email_index('ravi@example.in'), '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW');
 select results_eq(
     $$select table_name, operation, row_key, user_id, client_ip, user_agent, db_role, session_role = session_user,
              changed_at, old_values is null
       from audit_log order by id$$,
     $$values ('user'::varchar, 'INSERT'::varchar, (select id::text from "user" where username = 'ravi'), 7,
-              '203.0.113.7'::inet, 'Mozilla/5.0 (Android 14)', 'tap_admin', true,
+              '203.0.113.0/24'::inet, 'Mozilla/5.0 (Android 14)', 'tap_admin', true,
               '2025-08-01 09:00:00+05:30'::timestamptz, true)$$,
-    'creating an account is recorded with the app user, address, browser, database role and time'
+    'creating an account is recorded with the app user, address (its /24 only), browser, database role and time'
+);
+select is(
+    (
+        select new_values ->> 'email' from audit_log
+        where table_name = 'user'
+    ), '[redacted]',
+    'the new account''s e-mail token is redacted (an append-only log cannot be re-encrypted)'
 );
 select is(
     (
@@ -74,10 +81,41 @@ select is(
     0,
     'no password hash appears anywhere in the log'
 );
+-- A new e-mail (or a key rotation): recorded as a change of email, neither token kept.
+update "user" set email = tap_fernet_token('ravi.k@example.in'), email_index = tap_email_index('ravi.k@example.in')
+where username = 'ravi';
+select results_eq(
+    $$select changed_columns, old_values ->> 'email', new_values ->> 'email'
+      from audit_log order by id desc limit 1$$,
+    $$values (array['email', 'email_index'], '[redacted]', '[redacted]')$$,
+    'an e-mail change is recorded as changed, both tokens redacted'
+);
+select is(
+    (
+        select count(*)::int from audit_log
+        where old_values::text ~ '@|gAAAA' or new_values::text ~ '@|gAAAA'
+    ),
+    0,
+    'no e-mail, in plain text or as a token, appears anywhere in the log'
+);
+-- Client addresses are kept to their network, browsers to 200 characters.
+select set_config('lokdarpan.client_ip', '2001:db8:1234:5678::42', true);
+select set_config('lokdarpan.user_agent', repeat('M', 500), true);
+update "user" set is_active = false
+where username = 'ravi';
+select results_eq(
+    $$select client_ip, length(user_agent) from audit_log order by id desc limit 1$$,
+    $$values ('2001:db8:1234::/48'::inet, 200)$$,
+    'an IPv6 address is kept to its /48 and the browser to 200 characters'
+);
+update "user" set is_active = true
+where username = 'ravi';
+select set_config('lokdarpan.client_ip', '203.0.113.7', true);
+select set_config('lokdarpan.user_agent', 'Mozilla/5.0 (Android 14)', true);
 update "user" set is_active = true
 where username = 'ravi';
 select is(
-    (select count(*)::int from audit_log), 2,
+    (select count(*)::int from audit_log), 5,
     'an update that changes nothing is not recorded'
 );
 
@@ -154,7 +192,9 @@ where ward = 'Kapra';
 select results_eq(
     $$select user_id, client_ip, user_agent, old_values ->> 'ward'
       from audit_log where table_name = 'alert' and operation = 'DELETE'$$,
-    $$values (null::int, inet_client_addr(), 'lokdarpan-web', 'Kapra')$$,
+    $$values (null::int,
+        network(set_masklen(inet_client_addr(), case family(inet_client_addr()) when 4 then 24 else 48 end))::inet,
+        'lokdarpan-web', 'Kapra')$$,
     'without settings: no app user, the connection''s address and its application_name'
 );
 

@@ -2,7 +2,7 @@
 -- Personas (db/tests/helpers/personas.sql): tap_admin creates accounts, tap_analyst is the
 -- application signing people in, tap_reader reads dashboards, tap_outsider is any other role.
 begin;
-select plan(84);
+select plan(98);
 
 select tap_ensure_personas();
 set local timezone = 'Asia/Kolkata';
@@ -13,7 +13,7 @@ select has_table('public', 'user', 'the accounts table is "user", as in the seed
 select columns_are(
     'public', 'user',
     array[
-        'id', 'username', 'email', 'password_hash', 'failed_login_attempts', 'last_failed_login',
+        'id', 'username', 'email', 'email_index', 'password_hash', 'failed_login_attempts', 'last_failed_login',
         'failed_login_window_start', 'locked_until', 'is_active', 'created_at', 'last_login'
     ],
     'the seed''s columns plus the lockout bookkeeping'
@@ -28,40 +28,88 @@ select results_eq(
 -- An admin creates accounts; names and emails are unique whatever their case.
 set local role tap_admin;
 select lives_ok(
-    $$insert into "user" (username, email, password_hash) values
-        ('asha', 'Asha.Reddy@example.in',
+    $$insert into "user" (username, email, email_index, password_hash) values
+        ('asha', tap_fernet_token('Asha.Reddy@example.in'), tap_email_index('Asha.Reddy@example.in'),
          'scrypt:32768:8:1$Z7KL7DiBDvyZWUm3$4912ea26f8c2ff3201281a7126ec754565c6e69684a3b958ea5f4b8bbd32e734006aaeacf5f24e8d716ffd04b767dde4c40cdcb3da34a658af547df2b01e12fd'),
-        ('ravi', 'ravi@example.in',
+        ('ravi', tap_fernet_token('ravi@example.in'), tap_email_index('ravi@example.in'),
          'pbkdf2:sha256:600000$nm5oCAzQrUWglGwZ$98e751b88600cb0c57540d32f5a291e5427df4f534da6027186cf805e99081e8'),
-        ('meera', 'meera@example.in', '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
+        ('meera', tap_fernet_token('meera@example.in'), tap_email_index('meera@example.in'), '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
     'an admin creates accounts with werkzeug scrypt, werkzeug pbkdf2 and bcrypt hashes'
 );
 select throws_ok(
-    $$insert into "user" (username, email, password_hash)
-      values ('ASHA', 'other@example.in', '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
+    $$insert into "user" (username, email, email_index, password_hash)
+      values ('ASHA', tap_fernet_token('other@example.in'), tap_email_index('other@example.in'), '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
     '23505', 'duplicate key value violates unique constraint "ix_user_username"',
     'a username differing only in case is taken'
 );
 select throws_ok(
-    $$insert into "user" (username, email, password_hash)
-      values ('asha2', 'asha.reddy@EXAMPLE.IN', '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
+    $$insert into "user" (username, email, email_index, password_hash)
+      values ('asha2', tap_fernet_token('asha.reddy@EXAMPLE.IN'), tap_email_index('asha.reddy@EXAMPLE.IN'), '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
     '23505', 'duplicate key value violates unique constraint "ix_user_email"',
-    'an email differing only in case is taken'
+    'an email differing only in case is taken (its blind index is of the lower-cased address)'
 );
 select throws_ok(
-    $$insert into "user" (username, email, password_hash)
-      values ('kiran', 'kiran-at-example.in', '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
-    '23514', 'new row for relation "user" violates check constraint "user_email_format"',
-    'an email must look like name@domain.tld'
+    $$insert into "user" (username, email, email_index, password_hash)
+      values ('kiran', 'kiran@example.in', tap_email_index('kiran@example.in'), '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
+    '23514', 'new row for relation "user" violates check constraint "user_email_fernet_token"',
+    'a plain-text email is refused: the column holds Fernet tokens only'
+);
+-- The error never shows the refused value (most likely a plain-text address).
+create temp table plaintext_error as
+select
+    null::text as detail,
+    null::text as hint;
+grant all on plaintext_error to public;
+do $$
+declare
+    d text;
+    h text;
+begin
+    insert into "user" (username, email, email_index, password_hash)
+    values ('kiran', 'kiran@example.in', tap_email_index('kiran@example.in'),
+        '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW');
+exception when check_violation then
+    get stacked diagnostics d = pg_exception_detail, h = pg_exception_hint;
+    update plaintext_error set detail = d, hint = h;
+end
+$$;
+select is(
+    (select detail from plaintext_error),
+    'email (16 characters, not shown) is not a Fernet token: it is not urlsafe base64 (A-Z a-z 0-9 - _, padded with = to a multiple of 4 characters).',
+    'the refusal says why without showing the address'
 );
 select throws_ok(
-    $$insert into "user" (username, email, password_hash)
-      values (' kiran', 'kiran@example.in', '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
+    $$update "user" set email = 'asha@example.in' where username = 'asha'$$,
+    '23514', 'new row for relation "user" violates check constraint "user_email_fernet_token"',
+    'an update to a plain-text email is refused too'
+);
+select throws_ok(
+    $$update "user" set email_index = '\x00' where username = 'asha'$$,
+    '23514', 'new row for relation "user" violates check constraint "user_email_index_length"',
+    'the blind index is 32 bytes'
+);
+select is(fernet_token_problem(tap_fernet_token('asha@example.in')), null, 'a token''s shape is accepted');
+select is(
+    fernet_token_problem(translate(encode('\x80'::bytea || decode(repeat('00', 75), 'hex'), 'base64'), e'+/\n', '-_')),
+    'decodes to 76 bytes, not 57 + a positive multiple of 16', 'a token with a partial block is refused'
+);
+select is(
+    fernet_token_problem(translate(encode('\x81'::bytea || decode(repeat('00', 72), 'hex'), 'base64'), e'+/\n', '-_')),
+    'starts with version byte 0x81, not 0x80', 'a token of another version is refused'
+);
+select is(
+    fernet_token_problem(repeat('A', 5000)),
+    'is 5000 characters long; tokens here have at most 4096', 'an oversized value is refused by its length'
+);
+select throws_ok(
+    $$insert into "user" (username, email, email_index, password_hash)
+      values (' kiran', tap_fernet_token('kiran@example.in'), tap_email_index('kiran@example.in'), '$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')$$,
     '23514', 'new row for relation "user" violates check constraint "user_username_not_blank"',
     'a username has no surrounding spaces'
 );
 select throws_ok(
-    $$insert into "user" (username, email, password_hash) values ('kiran', 'kiran@example.in', 'hunter2')$$,
+    $$insert into "user" (username, email, email_index, password_hash)
+      values ('kiran', tap_fernet_token('kiran@example.in'), tap_email_index('kiran@example.in'), 'hunter2')$$,
     '23514', 'new row for relation "user" violates check constraint "user_password_hash_format"',
     'a plain-text password is refused'
 );
@@ -127,9 +175,14 @@ select isnt(
 set local role tap_reader;
 select results_eq(
     $$select username, email, is_active from "user" order by id$$,
-    $$values ('asha'::varchar, 'Asha.Reddy@example.in'::varchar, true),
-        ('ravi', 'ravi@example.in', true), ('meera', 'meera@example.in', true)$$,
-    'a reader sees accounts'
+    $$values ('asha'::varchar, tap_fernet_token('Asha.Reddy@example.in'), true),
+        ('ravi', tap_fernet_token('ravi@example.in'), true), ('meera', tap_fernet_token('meera@example.in'), true)$$,
+    'a reader sees accounts, the e-mail only as its token'
+);
+select throws_ok(
+    $$select email_index from "user"$$,
+    '42501', 'permission denied for table user',
+    'a reader cannot read the blind index'
 );
 select throws_ok(
     $$select password_hash from "user"$$,
@@ -199,6 +252,11 @@ select throws_ok(
     '42501', 'permission denied for function record_successful_login',
     'nor record sign-ins'
 );
+select throws_ok(
+    $$select * from login_credentials(tap_email_index('ravi@example.in'))$$,
+    '42501', 'permission denied for function login_credentials',
+    'nor fetch password hashes by e-mail'
+);
 
 -- The application (lokdarpan_app) signs Asha in: credentials, then success or failure.
 set local role tap_app;
@@ -218,6 +276,32 @@ select throws_ok(
     $$select login_state(null)$$,
     '22004', 'username must not be null',
     'a null username is refused'
+);
+
+-- Sign-in by e-mail: the application sends the blind index, never the address.
+select results_eq(
+    $$select user_id, state from login_credentials(tap_email_index(' asha.REDDY@example.in'))$$,
+    $$select id, 'active'::text from "user" where username = 'asha'$$,
+    'the application finds an account by the blind index of its e-mail, any case'
+);
+select is(
+    (login_state(tap_email_index('ravi@example.in'))).username, 'ravi',
+    'login_state takes the blind index too'
+);
+select throws_ok(
+    $$select record_failed_login(tap_email_index('nobody@example.in'))$$,
+    'P0002', 'unknown user: no account has this e-mail',
+    'an unknown e-mail is refused without being named'
+);
+select throws_ok(
+    $$select * from login_credentials(convert_to('asha.reddy@example.in', 'UTF8'))$$,
+    '22023', 'email index is 21 bytes; a blind index is the 32 bytes of an HMAC-SHA256',
+    'an address sent in place of its blind index is refused, never echoed'
+);
+select throws_ok(
+    $$select * from login_credentials(null::bytea)$$,
+    '22004', 'email index must not be null',
+    'a null blind index is refused'
 );
 
 -- The lockout cycle, on a frozen clock (policy: 5 failures within 15 minutes, locked 30 minutes).
@@ -424,7 +508,8 @@ select is(
 );
 select is(username_problem('Asha Reddy'), null, 'a name with one inner space is fine');
 select throws_ok(
-    $$insert into "user" (username, email, password_hash) values (e'kiran\u200b', 'kiran@example.in', 'hunter2')$$,
+    $$insert into "user" (username, email, email_index, password_hash)
+      values (e'kiran\u200b', 'kiran@example.in', tap_email_index('kiran@example.in'), 'hunter2')$$,
     '23514', 'new row for relation "user" violates check constraint "user_username_not_blank"',
     'the row check names the first problem and never the password'
 );

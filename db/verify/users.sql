@@ -4,6 +4,7 @@ select
     id,
     username,
     email,
+    email_index,
     password_hash,
     failed_login_attempts,
     last_failed_login,
@@ -47,3 +48,12 @@ select 'public.login_credentials(text)'::regprocedure;
 select 'public.record_failed_login(text)'::regprocedure;
 select 'public.record_successful_login(text)'::regprocedure;
 select 'public.unlock_user(text)'::regprocedure;
+select 'public.fernet_token_problem(text)'::regprocedure;
+select 'public.user_name_for_email(bytea)'::regprocedure;
+select 'public.login_state(bytea)'::regprocedure;
+select 'public.login_credentials(bytea)'::regprocedure;
+select 'public.record_failed_login(bytea)'::regprocedure;
+select 'public.record_successful_login(bytea)'::regprocedure;
+-- The e-mail column refuses plain text.
+select 1 / count(*) from pg_catalog.pg_constraint
+where conrelid = 'public."user"'::regclass and conname = 'user_email_fernet_token';

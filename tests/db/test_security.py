@@ -18,6 +18,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from lokdarpan_db import fieldcrypt
+
 GROUPS = {
     "reader": "lokdarpan_readonly",
     "analyst": "lokdarpan_analyst",
@@ -27,6 +29,7 @@ GROUPS = {
 }
 PASSWORD = "attack-test-" + uuid.uuid4().hex
 HASH = "$2b$12$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+KEYS = fieldcrypt.ephemeral()  # e-mails are stored as Fernet tokens with a blind index
 
 # What each persona can reach that runs SECURITY DEFINER code (as the owner, a superuser here).
 ROUTES = {
@@ -54,8 +57,8 @@ def logins(db_url: str) -> Iterator[dict[str, str]]:
                 conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(role)))
             urls[persona] = make_conninfo(db_url, user=role, password=PASSWORD)
         conn.execute(
-            "insert into \"user\" (username, email, password_hash) values ('asha', 'asha@example.in', %s)",
-            [HASH],
+            "insert into \"user\" (username, email, email_index, password_hash) values ('asha', %s, %s, %s)",
+            [*KEYS.row_values("asha@example.in"), HASH],
         )
     yield urls
     with psycopg.connect(db_url, autocommit=True) as conn:
@@ -213,8 +216,8 @@ def test_only_the_application_reads_hashes_or_records_sign_ins(logins: dict[str,
 def test_failures_are_rate_limited_per_account(db_url: str, logins: dict[str, str]):
     with psycopg.connect(db_url, autocommit=True) as admin:
         admin.execute(
-            "insert into \"user\" (username, email, password_hash) values ('kiran', 'k@example.in', %s)",
-            [HASH],
+            "insert into \"user\" (username, email, email_index, password_hash) values ('kiran', %s, %s, %s)",
+            [*KEYS.row_values("k@example.in"), HASH],
         )
     with psycopg.connect(logins["app"], autocommit=True) as conn:
         assert conn.execute("select failures_in_window from record_failed_login('kiran')").fetchone() == (1,)
@@ -231,9 +234,9 @@ def test_failures_are_rate_limited_per_account(db_url: str, logins: dict[str, st
 def test_lockout_is_judged_by_the_wall_clock_not_the_transaction_start(db_url: str, logins: dict[str, str]):
     with psycopg.connect(db_url, autocommit=True) as admin:
         admin.execute(
-            'insert into "user" (username, email, password_hash, locked_until) '
-            "values ('leela', 'leela@example.in', %s, clock_timestamp() + interval '0.3 s')",
-            [HASH],
+            'insert into "user" (username, email, email_index, password_hash, locked_until) '
+            "values ('leela', %s, %s, %s, clock_timestamp() + interval '0.3 s')",
+            [*KEYS.row_values("leela@example.in"), HASH],
         )
     with psycopg.connect(logins["app"]) as conn:  # one transaction, started before the lock ends
         conn.execute("select now()")
@@ -293,18 +296,18 @@ def test_no_password_or_hash_reaches_an_error_or_the_log(db_url: str, logins: di
     stored_hash = "pbkdf2:sha256:600000$saltsalt$" + uuid.uuid4().hex + uuid.uuid4().hex
     with psycopg.connect(db_url, autocommit=True) as admin:
         admin.execute(
-            "insert into \"user\" (username, email, password_hash) values ('sita', 's@example.in', %s)",
-            [stored_hash],
+            "insert into \"user\" (username, email, email_index, password_hash) values ('sita', %s, %s, %s)",
+            [*KEYS.row_values("s@example.in"), stored_hash],
         )
     attempts = [
         (
-            "insert into \"user\" (username, email, password_hash) values ('vik', 'v@example.in', %s)",
-            [plaintext],
+            "insert into \"user\" (username, email, email_index, password_hash) values ('vik', %s, %s, %s)",
+            [*KEYS.row_values("v@example.in"), plaintext],
             psycopg.errors.CheckViolation,
         ),
         (
-            "insert into \"user\" (username, email, password_hash) values (null, 'v@example.in', %s)",
-            [plaintext],
+            "insert into \"user\" (username, email, email_index, password_hash) values (null, %s, %s, %s)",
+            [*KEYS.row_values("v@example.in"), plaintext],
             psycopg.errors.NotNullViolation,
         ),
         (

@@ -6,16 +6,18 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from lokdarpan_db import fieldcrypt
 from lokdarpan_db.ledger import workload
 
 
 def test_workers_never_share_a_report(db_url: str):
     with psycopg.connect(db_url, autocommit=True) as conn:
         uid = conn.execute(
-            """insert into "user" (username, email, password_hash)
-               values ('claims', 'claims@example.org',
+            """insert into "user" (username, email, email_index, password_hash)
+               values ('claims', %s, %s,
                    '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')
-               returning id"""
+               returning id""",
+            fieldcrypt.ephemeral().row_values("claims@example.org"),
         ).fetchone()[0]
         workload.queue_reports(conn, 600, uid)
     result = workload.drain_reports(db_url, workers=8, batch=5)
@@ -33,10 +35,11 @@ def test_naming_the_lease_holder_does_not_finish_a_report(db_url: str):
     secret token the claim returned is needed, and the table holds only its sha256."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         uid = conn.execute(
-            """insert into "user" (username, email, password_hash)
-               values ('lease-thief', 'lease-thief@example.org',
+            """insert into "user" (username, email, email_index, password_hash)
+               values ('lease-thief', %s, %s,
                    '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')
-               returning id"""
+               returning id""",
+            fieldcrypt.ephemeral().row_values("lease-thief@example.org"),
         ).fetchone()[0]
         workload.queue_reports(conn, 1, uid)
         report_id, owner, token = conn.execute(

@@ -602,7 +602,10 @@ declare
     v_ls integer;
 begin
     if v_ward is null then
-        raise exception 'ward_election_shares: % is not a ward', coalesce(quote_literal(left(p_ward, 40)), 'null')
+        raise exception 'ward_election_shares: % is not a ward', coalesce(
+            case when length(p_ward) > 20 then quote_literal(left(p_ward, 20)) || '... (' || length(p_ward) || ' characters)'
+            else quote_literal(p_ward) end, 'null'
+        )
             using errcode = '22023', hint = 'Name a ward by id (GHMC-095), name or number.';
     end if;
     select e.id into v_as from public.election as e

@@ -5,8 +5,8 @@ select plan(43);
 
 select tap_ensure_personas();
 select tap_freeze_time('2025-08-10 12:00:00+05:30');
-insert into "user" (id, username, email, password_hash)
-values (9001, 'ledger_tap', 'ledger_tap@example.org', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA');
+insert into "user" (id, username, email, email_index, password_hash)
+values (9001, 'ledger_tap', tap_fernet_token('ledger_tap@example.org'), tap_email_index('ledger_tap@example.org'), '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA');
 
 set local role tap_app;
 select results_eq(

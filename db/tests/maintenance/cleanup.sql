@@ -6,8 +6,8 @@ select plan(45);
 select tap_ensure_personas();
 
 -- The store as it was over the past months: each row written with the clock frozen at its time.
-insert into "user" (id, username, email, password_hash)
-values (9101, 'cleanup_tap', 'cleanup_tap@example.org', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA');
+insert into "user" (id, username, email, email_index, password_hash)
+values (9101, 'cleanup_tap', tap_fernet_token('cleanup_tap@example.org'), tap_email_index('cleanup_tap@example.org'), '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA');
 
 create temporary table chunk (label text primary key, id integer) on commit drop;
 

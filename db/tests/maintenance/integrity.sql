@@ -66,8 +66,8 @@ select
     78.405,
     'GHMC-091'
 from constituency;
-insert into "user" (id, username, email, password_hash)
-values (9101, 'integrity_tap', 'integrity_tap@example.org', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA');
+insert into "user" (id, username, email, email_index, password_hash)
+values (9101, 'integrity_tap', tap_fernet_token('integrity_tap@example.org'), tap_email_index('integrity_tap@example.org'), '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA');
 insert into ai_geopolitical_report (user_id, query_text, query_hash, status, lease_owner, lease_expires_at)
 values (9101, 'Who leads in Khairatabad?', repeat('a', 64), 'processing', 'worker-1', lokdarpan_now() + interval '5 minutes');
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import psycopg
 
+from ... import fieldcrypt
 from ...devtools.scratch import create_database, drop_database
 from ...ledger import demo_data, workload
 from ...migrate import plan as plan_mod
@@ -88,10 +89,11 @@ def _claims(url: str, quick: bool) -> list[Measurement]:
     count = 1000 if quick else 10_000
     with psycopg.connect(url, autocommit=True) as conn:
         uid = conn.execute(
-            """insert into "user" (username, email, password_hash)
-               values ('bench', 'bench@example.org',
+            """insert into "user" (username, email, email_index, password_hash)
+               values ('bench', %s, %s,
                    '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')
-               returning id"""
+               returning id""",
+            fieldcrypt.ephemeral().row_values("bench@example.org"),
         ).fetchone()[0]
         workload.queue_reports(conn, count, uid)
         conn.execute("vacuum analyze public.ai_geopolitical_report")
