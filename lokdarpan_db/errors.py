@@ -2,7 +2,8 @@
 
 Exit codes: 1 = the operation failed (a change failed, verify found a problem, a lock wait timed
 out); 2 = bad usage or input (malformed plan, unknown target, unreachable database, missing file).
-3 = deploy/plan --refuse-if-busy found a transaction open for longer than allowed.
+3 = cannot run here: deploy/plan --refuse-if-busy found a transaction open for longer than allowed,
+or a writing verb was pointed at a hot standby (replication.StandbyError).
 """
 
 from __future__ import annotations

@@ -4,7 +4,12 @@ touches disk: pg_dump's stdout is read a chunk at a time, sealed, and handed to 
 
 Row counts for the manifest are taken in the very snapshot pg_dump dumps (the snapshot is
 exported from a repeatable-read transaction and passed with --snapshot), so the health check can
-demand exact equality after a restore."""
+demand exact equality after a restore.
+
+From a hot standby (issue 24, docs/scaling.md) the unlogged tables' rows cannot be read during
+recovery (their data is not replicated), so pg_dump runs with --no-unlogged-table-data: their
+definitions are dumped, their rows are not, and the manifest lists them in `skipped_data` (inside
+both MACs). Today that is the disposable access log `ai_embedding_access`."""
 
 from __future__ import annotations
 
@@ -39,6 +44,14 @@ select n.nspname, c.relname
                       and d.deptype = 'e')
    and (%(scope)s = 'full' or c.relname like 'ai\\_%%' or n.nspname = 'ai')
  order by 1, 2
+"""
+
+
+UNLOGGED_SQL = """
+select n.nspname || '.' || c.relname
+  from pg_catalog.pg_class as c
+  join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+ where c.relkind = 'r' and c.relpersistence = 'u'
 """
 
 
@@ -100,13 +113,23 @@ class CreateReport:
             "tables": len(self.manifest.tables),
             "rows": sum(self.manifest.tables.values()),
             "plan_change": self.manifest.plan_change,
+            "skipped_data": self.manifest.skipped_data,
             "seconds": round(self.seconds, 3),
         }
 
 
-def table_counts(conn: psycopg.Connection, scope: str) -> dict[str, int]:
+def unlogged_tables(conn: psycopg.Connection, scope: str) -> list[str]:
+    """The unlogged tables among those `scope` backs up, schema-qualified."""
+    unlogged = {r[0] for r in conn.execute(UNLOGGED_SQL).fetchall()}
+    return [f"{s}.{t}" for s, t in conn.execute(TABLES_SQL, {"scope": scope}).fetchall()
+            if f"{s}.{t}" in unlogged]
+
+
+def table_counts(conn: psycopg.Connection, scope: str, skip: list[str] | None = None) -> dict[str, int]:
     counts = {}
     for schema, table in conn.execute(TABLES_SQL, {"scope": scope}).fetchall():
+        if f"{schema}.{table}" in (skip or ()):
+            continue
         q = sql.SQL("select count(*) from {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
         counts[f"{schema}.{table}"] = conn.execute(q).fetchone()[0]
     return counts
@@ -182,9 +205,11 @@ def create_backup(
         database = conn.info.dbname
         server_version = conn.execute("show server_version").fetchone()[0]
         change, change_id = deployed_change(conn, project)
-        tables = table_counts(conn, scope)
+        standby = bool(conn.execute("select pg_catalog.pg_is_in_recovery()").fetchone()[0])
+        skipped = unlogged_tables(conn, scope) if standby else []
+        tables = table_counts(conn, scope, skip=skipped)
         settings = database_settings(conn) if scope == "full" else []
-        if scope == "ai" and not tables:
+        if scope == "ai" and not tables and not skipped:
             raise BadInputError(
                 f"no AI tables in {database} (tables named ai_* or in schema ai): "
                 "nothing for --scope ai to back up"
@@ -192,8 +217,10 @@ def create_backup(
         args = [pgtools.program("pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--no-sync"]
         if compress is not None:
             args.append(f"--compress={compress}")
+        if standby:
+            args.append("--no-unlogged-table-data")
         if scope == "ai":
-            args += [f'--table="{t.split(".", 1)[0]}"."{t.split(".", 1)[1]}"' for t in tables]
+            args += [f'--table="{t.split(".", 1)[0]}"."{t.split(".", 1)[1]}"' for t in [*tables, *skipped]]
         stats = {"dump": 0, "chunks": 0}
         with tempfile.TemporaryFile() as errfile:
             proc = subprocess.Popen(
@@ -239,6 +266,7 @@ def create_backup(
         sha256=hasher.hexdigest(),
         database_settings=settings,
         tables=tables,
+        skipped_data=skipped,
         compression=f"pg_dump custom format, zlib level {6 if compress is None else compress}",
         keys=[crypto.wrap(keyring.current, data_key, nonce_id)],
     )

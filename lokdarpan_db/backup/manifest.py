@@ -10,6 +10,10 @@ it, authenticated twice:
 - `mac`: an HMAC keyed from the backup's data key over the fields except `keys`, `mac` and
   `auth`, checked once the data key is unwrapped (restore, verify, rekey).
 
+`skipped_data` lists the tables whose definitions are in the dump but whose rows are not: the
+unlogged tables of a backup taken from a hot standby (issue 24). Both MACs cover it; it is left
+out of their payloads only when empty, so manifests written before the field existed verify.
+
 Format `lokdarpan-backup/2`. Manifests of format 1 (written before `auth` existed, before any
 release) are listed as unverified and never counted: make new backups."""
 
@@ -60,6 +64,7 @@ class Manifest:
     sha256: str
     tables: dict[str, int]
     database_settings: list[dict[str, str | None]] = field(default_factory=list)
+    skipped_data: list[str] = field(default_factory=list)  # unlogged tables dumped without rows
     cipher: str = "AES-256-GCM, chunked, counter nonce with final flag"
     compression: str = "pg_dump custom format (zlib per table)"
     keys: list[dict[str, str]] = field(default_factory=list)
@@ -81,11 +86,15 @@ class Manifest:
 
     def signed_payload(self) -> bytes:
         body = {k: v for k, v in asdict(self).items() if k not in ("keys", "mac", "auth")}
+        if not body["skipped_data"]:
+            del body["skipped_data"]
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def auth_payload(self) -> bytes:
         """Every field but `auth` itself, canonically: what the operator's MAC covers."""
         body = {k: v for k, v in asdict(self).items() if k != "auth"}
+        if not body["skipped_data"]:
+            del body["skipped_data"]
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def sign(self, data_key: bytes) -> None:

@@ -20,6 +20,7 @@ from . import analytics, importing, integrity, ledger, migrate, partitions, refr
 from . import backup as backup_cmds
 from . import cleanup as cleanup_cmds
 from . import cluster as cluster_cmds
+from . import keys as keys_cmds
 from .context import Context, add_global_options
 from .numbers import LOCK_TIMEOUT
 from .output import err
@@ -73,6 +74,7 @@ for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, clus
                 *partitions.COMMANDS, *integrity.COMMANDS):
     cli.add_command(command)
 cli.add_command(cleanup_cmds.cleanup)
+cli.add_command(keys_cmds.keys)
 for command in cli.commands.values():
     add_global_options(command)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Any
 import click
 import psycopg
 
-from .. import connect, paths
+from .. import connect, paths, replication
 from ..migrate import plan as plan_mod
 from ..migrate.engine import Engine, quiet
 from .numbers import LOCK_TIMEOUT
@@ -40,6 +41,15 @@ class Context:
         if to:
             plan.resolve(to)
         return plan
+
+    def refuse_on_standby(self, verb: str) -> None:
+        """Stop `verb` before it starts when --db reaches a hot standby (issue 24): StandbyError,
+        exit 3. Called by the guard `add_global_options` puts on every verb listed in WRITES (the
+        verb resolves the target again: the password warning is left to it, said once)."""
+        target = connect.resolve(
+            self.db, self.project_dir, lambda m: None if m == connect.PASSWORD_WARNING else notice(m))
+        with connect.connect(target.conninfo) as conn:
+            replication.refuse_on_standby(conn, verb, connect.describe(target.conninfo))
 
     def connect(self) -> psycopg.Connection:
         target = connect.resolve(self.db, self.project_dir, notice)
@@ -80,13 +90,55 @@ def _setter(attr: str, convert: Callable[[Any], Any] = lambda v: v) -> Callable[
     return callback
 
 
-def add_global_options(command: click.Command) -> None:
-    """Accept --db, --plan, --lock-timeout and --json after the verb too (`lokdarpan-db deploy --db
-    URL`, as a DBA types it); the value given after the verb wins. Applied to every command."""
-    if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            add_global_options(sub)
+def _always(_params: dict[str, Any]) -> bool:
+    return True
+
+
+# The verbs that write to the database (or, for watch, need LISTEN/NOTIFY) and so refuse on a hot
+# standby before they start (issue 24, docs/scaling.md): the command path (a group's name covers
+# all its commands) and, where only some forms write, which ones. A new writing verb is added here.
+WRITES: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "deploy": lambda p: not p.get("dry_run"),
+    "revert": _always,
+    "import": _always,  # --dry-run too: it loads and rolls back
+    "refresh": _always,
+    "cleanup": _always,  # --dry-run too: it records its run in maintenance_run
+    "partitions": lambda p: bool(p.get("maintain")),
+    "schedule": _always,  # list too: it creates pg_cron where missing; jobs run on the primary
+    "keys rotate": _always,
+    "backup drill": _always,  # restores into a scratch database on the same server
+    "pitr setup": _always,  # ALTER SYSTEM, a stanza on this server
+    "watch": _always,  # NOTIFY is not replicated
+}
+
+
+def _guard_writes(command: click.Command, path: str) -> None:
+    rule = WRITES.get(path) or WRITES.get(path.split()[0])
+    if rule is None or command.callback is None or getattr(command, "_standby_guard", False):
         return
+    inner = command.callback
+
+    @functools.wraps(inner)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if rule(kwargs):
+            verb = f"{path} {kwargs['action']}" if isinstance(kwargs.get("action"), str) else path
+            click.get_current_context().find_object(Context).refuse_on_standby(verb)
+        return inner(*args, **kwargs)
+
+    command.callback = guarded
+    command._standby_guard = True  # type: ignore[attr-defined]
+
+
+def add_global_options(command: click.Command, path: str | None = None) -> None:
+    """Accept --db, --plan, --lock-timeout and --json after the verb too (`lokdarpan-db deploy --db
+    URL`, as a DBA types it); the value given after the verb wins. Applied to every command.
+    Also puts the standby guard on the verbs listed in WRITES."""
+    path = path or command.name or ""
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            add_global_options(sub, f"{path} {name}")
+        return
+    _guard_writes(command, path)
     have = {p.name for p in command.params}
     extra = [
         click.Option(

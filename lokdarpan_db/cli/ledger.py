@@ -27,7 +27,9 @@ def health(c: Context) -> None:
     Runs check_performance_thresholds(): ward query and vector search latency (the latest samples in
     ai_system_metrics), AI budget utilisation, cache hit ratio, AI error rate, mean statement time,
     active connections, and the execution partitions (default partition empty, months ahead).
-    UNKNOWN (no recent value) is shown but does not change the exit code.
+    UNKNOWN (no recent value) is shown but does not change the exit code. Also the role (primary
+    or standby): a standby's replication lag in bytes and seconds, a primary's connected standbys
+    and their lag, and the WAL replication slots retain (docs/scaling.md).
 
     \b
     Examples:
@@ -38,7 +40,7 @@ def health(c: Context) -> None:
         report = health_mod.check_health(conn)
 
     def human() -> None:
-        table = Table(title=f"health: [{STYLE[report.status]}]{report.status}[/]")
+        table = Table(title=f"health ({report.role}): [{STYLE[report.status]}]{report.status}[/]")
         for col in ("metric", "value", "warning", "critical", "unit", "status"):
             table.add_column(col, justify="right" if col in ("value", "warning", "critical") else "left")
         for ch in report.checks:

@@ -1,0 +1,120 @@
+"""A loopback hot standby for the scale-out tests (issue 24).
+
+`replica` (session scope): a primary throwaway cluster with the plan deployed in database
+`lokdarpan`, and a second cluster made from it by `pg_basebackup -R -C -S` (a physical replication
+slot, so the primary keeps the WAL the standby still needs) on another free port, started as a hot
+standby. Replication authenticates like every other connection of the embedded cluster: scram-sha-256
+as `postgres`, the password read from the primary's pgpass file, which `primary_conninfo` names
+with `passfile=` (pg_basebackup -R copies the connection's parameters into it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from support import deploy_plan
+
+from lokdarpan_db.errors import ClusterError
+from lokdarpan_db.importers.wards import import_wards
+from lokdarpan_db.server.cluster import LocalCluster, free_port, throwaway
+
+DB = "lokdarpan"
+SLOT = "lokdarpan_test_standby"
+
+
+@dataclass
+class Replica:
+    primary: LocalCluster
+    standby: LocalCluster
+
+    @property
+    def primary_url(self) -> str:
+        return self.primary.url(DB)
+
+    @property
+    def standby_url(self) -> str:
+        return self.standby.url(DB)
+
+    def wait_caught_up(self, timeout: float = 60.0) -> None:
+        """Until the standby has replayed everything the primary has written so far."""
+        with psycopg.connect(self.primary.url("postgres"), autocommit=True) as p:
+            target = p.execute("select pg_current_wal_insert_lsn()").fetchone()[0]
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.standby.url("postgres"), autocommit=True) as s:
+            while time.monotonic() < deadline:
+                done = s.execute("select pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)).fetchone()[0]
+                if done:
+                    return
+                time.sleep(0.1)
+        raise AssertionError(f"the standby did not replay up to {target} within {timeout}s")
+
+
+def make_standby(primary: LocalCluster, root: Path, slot: str) -> LocalCluster:
+    """A hot standby of `primary` in `root`/pg, started; `slot` is created on the primary."""
+    os.chmod(root, 0o755)  # the postgres OS user must reach the socket directory
+    standby = LocalCluster(root / "pg", database="postgres")
+    standby.root.mkdir()
+    standby.sockdir.mkdir()
+    for p in (standby.root, standby.sockdir):
+        standby._chown(p)
+        os.chmod(p, 0o700)
+    # Same catalog, same password: the standby's own URLs read it from its own copies.
+    shutil.copy(primary.password_file, standby.password_file)
+    os.chmod(standby.password_file, 0o600)
+    standby._write_private(standby.pgpass_file, primary.pgpass_file.read_text(), server_owned=True)
+    conninfo = (f"host={primary.sockdir} port={primary.port} user=postgres "
+                f"passfile={primary.pgpass_file} application_name=lokdarpan_test_standby")
+    res = standby._run_as_owner(["pg_basebackup", "-D", str(standby.datadir), "-d", conninfo,
+                                 "-R", "-C", "-S", slot, "-X", "stream", "-c", "fast", "--no-sync"])
+    if res.returncode != 0:
+        raise ClusterError(f"pg_basebackup failed: {res.stderr.strip()}")
+    conf = standby.datadir / "postgresql.auto.conf"
+    keep = [ln for ln in conf.read_text().splitlines()
+            if not ln.startswith(("port = ", "unix_socket_directories = "))]
+    conf.write_text("\n".join([*keep, f"port = {free_port()}",
+                               f"unix_socket_directories = '{standby.sockdir}'",
+                               "hot_standby_feedback = on"]) + "\n")
+    standby._write_private(standby.logfile, "", server_owned=True)
+    standby.start()
+    return standby
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[Replica]:
+    with throwaway(prefix="lokdarpan-primary-") as primary:
+        with psycopg.connect(primary.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"create database {DB}")
+        deploy_plan(primary.url(DB))
+        root = Path(tempfile.mkdtemp(prefix="lokdarpan-standby-"))
+        standby: LocalCluster | None = None
+        try:
+            standby = make_standby(primary, root, SLOT)
+            rep = Replica(primary, standby)
+            rep.wait_caught_up()
+            yield rep
+        finally:
+            if standby is not None:
+                standby.destroy()
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def loaded(replica: Replica) -> Replica:
+    """The replica with the 150 wards loaded on the primary, a row in the unlogged access log there,
+    a login-less reader persona (member of lokdarpan_readonly), all replayed on the standby."""
+    with psycopg.connect(replica.primary_url, autocommit=True) as conn:
+        if conn.execute("select count(*) from public.ward").fetchone()[0] == 0:
+            import_wards(conn)
+        conn.execute("insert into public.ai_embedding_access (embedding_id) values (1)")
+        if not conn.execute("select from pg_roles where rolname = 'replica_reader'").fetchone():
+            conn.execute("create role replica_reader nologin in role lokdarpan_readonly")
+    replica.wait_caught_up()
+    return replica
