@@ -18,6 +18,7 @@ Policy (docs/wards-import.md): load what is sound, report every defect, write at
   invalid or renamed; its zone invalid) is refused unless replace=True (RemovalRefusedError naming
   the wards; a dry run reports them). A zones CSV cut short (last line without a line end) or with
   a NUL byte is refused naming the line.
+- Both files stream (docs/wards-import.md, "Memory"): memory does not grow with them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import csv
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,15 @@ import psycopg
 
 from ..errors import BadInputError
 from ..paths import DATA
-from .safety import RemovalRefusedError, amount, check_removals, cut_message, cut_short, removal_text
+from .safety import RemovalRefusedError, amount, check_removals, cut_message, removal_text
+from .streaming import (
+    Collection,
+    CopyBatches,
+    JSONSyntaxError,
+    TextEnd,
+    iter_features,
+    text_lines,
+)
 
 DATA_DIR = DATA
 DEFAULT_BOUNDARIES = DATA_DIR / "ghmc-wards.geojson"
@@ -117,6 +126,7 @@ class _Ward:
     line: int
     boundary: int | None = None  # the number of its feature (in pg_temp.stg_ward_feature)
     boundary_source: str | None = None
+    extra_rows: int = 0  # further rows of its number not kept (read_zones: ROWS_KEPT_PER_WARD)
 
 
 @dataclass
@@ -133,35 +143,64 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _read_text(path: Path, what: str) -> str:
+# Rows of one ward number kept to compare (a number given more often is a collision anyway: the
+# further rows are counted, not kept, so a file of any size holds at most 150 x this many rows).
+ROWS_KEPT_PER_WARD = 10
+# Problems of single zones rows listed; further ones are counted in one line.
+ZONES_LISTED = 1000
+
+
+def _zone_lines(path: Path, end: TextEnd) -> Iterator[tuple[int, str]]:
+    """The physical lines of the zones CSV, streamed (streaming.text_lines), with this file's errors."""
+    what = "zones CSV"
+
+    def nul(line: int, column: int) -> WardImportError:
+        return WardImportError(
+            f"{path}:{line}:{column}: a NUL byte: not a text {what} file (a binary or damaged copy?); "
+            "nothing imported"
+        )
+
+    def undecodable(line: int, offset: int, reason: str) -> WardImportError:
+        return WardImportError(f"{path}: not UTF-8 text (byte {offset}: {reason})")
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        yield from text_lines(path, end, on_nul=nul, on_undecodable=undecodable)
     except FileNotFoundError:
         raise WardImportError(f"{path}: {what} file not found") from None
     except IsADirectoryError:
         raise WardImportError(f"{path}: is a directory, not a {what} file") from None
-    except UnicodeDecodeError as exc:
-        raise WardImportError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     except OSError as exc:
         raise WardImportError(f"{path}: cannot read {what} file ({exc.strerror})") from None
-    nul = text.find("\x00")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise WardImportError(
-            f"{path}:{line}:{column}: a NUL byte: not a text {what} file (a binary or damaged copy?); "
-            "nothing imported"
-        )
-    return text
 
 
 def read_zones(path: Path, problems: list[str]) -> tuple[list[_Ward], int]:
-    """The sound wards of the zones CSV and the number of data rows; defects go to `problems`."""
-    text = _read_text(path, "zones CSV")
-    cut = cut_short(text)
-    if cut is not None:
-        raise WardImportError(f"{path}:{cut[0]}: {cut_message(cut[1])}")
-    reader = csv.reader(text.splitlines(), strict=True)
+    """The sound wards of the zones CSV and the number of data rows; defects go to `problems`.
+
+    The file streams twice (memory bounded whatever its size): a first pass checks it is whole text
+    (no NUL byte, UTF-8, not cut short), the second reads its rows. At most ROWS_KEPT_PER_WARD rows
+    of one ward number are kept (the rest are counted for the collision's report) and at most
+    ZONES_LISTED row problems are listed (the rest counted).
+    """
+    end = TextEnd()
+    for _ in _zone_lines(path, end):
+        pass
+    if end.cut is not None:
+        raise WardImportError(f"{path}:{end.cut[0]}: {cut_message(end.cut[1])}")
+    reader = csv.reader((text for _, text in _zone_lines(path, TextEnd())), strict=True)
+    row_problems: list[str] = []
+    unlisted = 0
+
+    def problem(text: str) -> None:
+        nonlocal unlisted
+        if len(row_problems) < ZONES_LISTED:
+            row_problems.append(text)
+        else:
+            unlisted += 1
+
+    wards: list[_Ward] = []
+    per_number: dict[int, _Ward] = {}  # the first row of each number (it carries the overflow count)
+    kept: dict[int, int] = defaultdict(int)
+    data_rows = 0
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
@@ -174,72 +213,48 @@ def read_zones(path: Path, problems: list[str]) -> tuple[list[_Ward], int]:
                 f"(expected {','.join(REQUIRED_COLUMNS)})"
             )
         at = {c: columns.index(c) for c in REQUIRED_COLUMNS}
-        rows: list[tuple[int, list[str]]] = [(reader.line_num, row) for row in reader]
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            data_rows += 1
+            where = f"{path.name} line {line}"
+            if len(row) != len(columns):
+                problem(f"{where}: {len(row)} fields where the header has {len(columns)}; row skipped")
+                continue
+            raw_no, name, zone = (row[at[c]].strip() for c in REQUIRED_COLUMNS)
+            name = " ".join(name.split())
+            try:
+                ward_no = int(raw_no)
+            except ValueError:
+                shown = raw_no if len(raw_no) <= 40 else raw_no[:37] + "..."
+                problem(f"{where}: ward_no {shown!r} is not a number; row skipped")
+                continue
+            if not 1 <= ward_no <= WARD_COUNT:
+                problem(f"{where}: ward_no {ward_no} is outside 1-{WARD_COUNT}; row skipped")
+                continue
+            if not name:
+                problem(f"{where}: ward {ward_no} has no name; row skipped")
+                continue
+            if kept[ward_no] >= ROWS_KEPT_PER_WARD:
+                per_number[ward_no].extra_rows += 1
+                continue
+            if zone not in ZONES:
+                problem(
+                    f"{where}: ward {ward_no} {name}: zone {zone!r} is not one of {', '.join(ZONES)}; "
+                    "loaded without a zone"
+                )
+                zone = None
+            ward = _Ward(ward_no, name, zone or None, line)
+            per_number.setdefault(ward_no, ward)
+            kept[ward_no] += 1
+            wards.append(ward)
     except csv.Error as exc:
         raise WardImportError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
-
-    wards: list[_Ward] = []
-    data_rows = 0
-    for line, row in rows:
-        if not any(cell.strip() for cell in row):
-            continue
-        data_rows += 1
-        where = f"{path.name} line {line}"
-        if len(row) != len(columns):
-            problems.append(f"{where}: {len(row)} fields where the header has {len(columns)}; row skipped")
-            continue
-        raw_no, name, zone = (row[at[c]].strip() for c in REQUIRED_COLUMNS)
-        name = " ".join(name.split())
-        try:
-            ward_no = int(raw_no)
-        except ValueError:
-            problems.append(f"{where}: ward_no {raw_no!r} is not a number; row skipped")
-            continue
-        if not 1 <= ward_no <= WARD_COUNT:
-            problems.append(f"{where}: ward_no {ward_no} is outside 1-{WARD_COUNT}; row skipped")
-            continue
-        if not name:
-            problems.append(f"{where}: ward {ward_no} has no name; row skipped")
-            continue
-        if zone not in ZONES:
-            problems.append(
-                f"{where}: ward {ward_no} {name}: zone {zone!r} is not one of {', '.join(ZONES)}; "
-                "loaded without a zone"
-            )
-            zone = None
-        wards.append(_Ward(ward_no, name, zone or None, line))
+    problems.extend(row_problems)
+    if unlisted:
+        problems.append(f"{path.name}: {unlisted:,} more row problems like these (not listed)")
     return wards, data_rows
-
-
-class _Counting:
-    """A binary file that counts the line breaks of what it has handed out (for a JSON error's place)."""
-
-    def __init__(self, fh: Any) -> None:
-        self.fh = fh
-        self.lines = 0  # line breaks before the last chunk handed out
-        self.column = 0  # characters after the last line break, up to the end of what was read
-        self._pending = b""
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.fh.read(size)
-        self.lines += self._pending.count(b"\n")
-        tail = self._pending.rsplit(b"\n", 1)
-        self.column = len(tail[-1]) if len(tail) == 1 else len(tail[1])
-        self._pending = data
-        return data
-
-    def place(self) -> tuple[int, int]:
-        """(line, column) of the end of what was read: at or just after where the JSON broke."""
-        lines = self.lines + self._pending.count(b"\n")
-        if b"\n" in self._pending:
-            return lines + 1, len(self._pending.rsplit(b"\n", 1)[1]) + 1
-        return lines + 1, self.column + len(self._pending) + 1
-
-
-# Geometry text staged per COPY statement (the largest feature may exceed it: it is one row).
-STAGE_BYTES = 4 * 1024 * 1024
-# Bytes the GeoJSON parser reads at a time (also how far past an error its reported place can be).
-JSON_CHUNK = 16 * 1024
 
 
 def read_features(
@@ -254,8 +269,6 @@ def read_features(
     """
     import hashlib
 
-    import ijson
-
     try:
         raw = path.open("rb")
     except FileNotFoundError:
@@ -265,51 +278,27 @@ def read_features(
     except OSError as exc:
         raise WardImportError(f"{path}: cannot read GeoJSON file ({exc.strerror})") from None
     features: list[_Feature] = []
-    root: str | None = None
-    kind: Any = None
-    attribution = ""
-    has_array = False
-    builder: Any = None
-    index = 0
+    head = Collection()
     with raw:
-        if raw.read(3) != b"\xef\xbb\xbf":
-            raw.seek(0)
-        counting = _Counting(raw)
         try:
-            for prefix, event, value in ijson.parse(counting, use_float=True, buf_size=JSON_CHUNK):
-                if root is None:
-                    root = {"start_map": "dict", "start_array": "list"}.get(event, type(value).__name__)
-                    continue
-                if root != "dict":
-                    continue
-                if prefix == "type" and event != "map_key":
-                    kind = value if event in ("string", "number", "boolean", "null") else event
-                elif prefix == "copyright" and event in ("string", "number"):
-                    attribution = str(value).strip()
-                elif prefix == "features" and event == "start_array":
-                    has_array = True
-                elif prefix == "features.item" or prefix.startswith("features.item."):
-                    if builder is None:
-                        builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    if prefix == "features.item" and event not in ("start_map", "start_array", "map_key"):
-                        index += 1
-                        feature = _feature(path, index, builder.value, problems, stage, hashlib)
-                        if feature is not None:
-                            features.append(feature)
-                        builder = None
-        except ijson.JSONError as exc:
-            line, column = counting.place()
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unexpected end"
+            for index, value in iter_features(raw, head):
+                feature = _feature(path, index, value, problems, stage, hashlib)
+                if feature is not None:
+                    features.append(feature)
+        except JSONSyntaxError as exc:
             raise WardImportError(
-                f"{path}:{line}:{column}: not valid JSON ({reason}; the fault is at or before this place)"
+                f"{path}:{exc.line}:{exc.column}: not valid JSON ({exc.reason}; the fault is at or before "
+                "this place)"
             ) from None
         except UnicodeDecodeError as exc:
             raise WardImportError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    root, kind = head.root, head.kind
+    copyright_ = head.members.get("copyright")
+    attribution = str(copyright_).strip() if isinstance(copyright_, (str, int, float)) else ""
     if root != "dict" or kind != "FeatureCollection":
         found = kind if root == "dict" else root
         raise WardImportError(f"{path}: expected a GeoJSON FeatureCollection, found {found!r}")
-    if not has_array:
+    if not head.has_array:
         raise WardImportError(f'{path}: the FeatureCollection has no "features" array')
     return features, attribution
 
@@ -384,9 +373,13 @@ def _drop_collisions(wards: list[_Ward], where: str, problems: list[str]) -> lis
         by_name[_norm(w.name)].append(w)
     bad: set[int] = set()
     for number, group in sorted(by_no.items()):
-        if len(group) > 1:
+        extra = sum(w.extra_rows for w in group)
+        if len(group) + extra > 1:
             listing = ", ".join(f"{w.name} (line {w.line})" for w in group)
-            problems.append(f"{where}: ward {number} appears {len(group)} times ({listing}); none loaded")
+            listing += f" and {extra:,} more rows" if extra else ""
+            problems.append(
+                f"{where}: ward {number} appears {len(group) + extra:,} times ({listing}); none loaded"
+            )
             bad.update(id(w) for w in group)
     for group in by_name.values():
         if len(group) > 1:
@@ -507,28 +500,10 @@ def import_wards(
             )
         # Each feature's geometry goes to staging as the GeoJSON is read, in COPYs of at most
         # STAGE_BYTES of geometry (memory bounded; no statement lasts as long as the reading).
-        batch: list[tuple[int, str]] = []
-        held = 0
-
-        def flush() -> None:
-            nonlocal held
-            statement = "copy pg_temp.stg_ward_feature (feature, geometry) from stdin"
-            with conn.cursor() as cur, cur.copy(statement) as c:
-                for row in batch:
-                    c.write_row(row)
-            batch.clear()
-            held = 0
-
-        def stage(index: int, geometry: str) -> None:
-            nonlocal held
-            batch.append((index, geometry))
-            held += len(geometry)
-            if held >= STAGE_BYTES:
-                flush()
-
-        features, attribution = read_features(boundaries, problems, stage)
-        if batch:
-            flush()
+        with CopyBatches(conn, "pg_temp.stg_ward_feature", ("feature", "geometry")) as staging:
+            features, attribution = read_features(
+                boundaries, problems, lambda index, geometry: staging.add((index, geometry), len(geometry))
+            )
         report.features_read = len(features)
         features, report.features_collapsed = _collapse_repeats(features, problems)
         _apply_errata(wards, zones.name, problems)

@@ -64,9 +64,10 @@ def test_quick_bench_reports_every_section(pg_admin_url: str, tmp_path: Path) ->
 
     # importers: each importer's peak memory in a child process, beside the figure before streaming
     memory = {r["name"].strip(): r for r in by_section["importers"]}
-    assert len(memory) == 3, memory
+    assert len(memory) == 6, memory
     for what, anchor in (("import results", "4.3 GiB"), ("import form20", "5.8 GiB"),
-                         ("import wards", "1.5 GiB")):
+                         ("import wards (GeoJSON)", "1.5 GiB"), ("import constituencies", "1.2 GiB"),
+                         ("import demographics", "2.4 GiB"), ("import wards (zones CSV)", "4.9 GiB")):
         row = next(r for name, r in memory.items() if name.startswith(f"peak RSS, {what}"))
         assert row["unit"].strip() == "MiB" and row["target"].strip() == "<= 200 MB", row
         assert 0 < float(row["value"].replace(",", "")) < 200 and row["met"].strip() == "yes", row

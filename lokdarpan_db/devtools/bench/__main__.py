@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["deploy", "search", "electoral", "analytics", "ledger", "backup",
                                        "vectors", "partitions", "cleanup",
-                                       "integrity", "importers", "locks"], help="run one section")
+                                       "integrity", "importers", "locks", "keys"], help="run one section")
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes everywhere (a smoke test: 1,000 posts, 1 round, ~2,000 Form 20 rows)")
     ap.add_argument("--posts", type=int, default=None, help="posts for the search bench (1,000,000)")
@@ -184,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
             console.print("[bold]locks[/bold]: writers' longest wait while a metadata-only change "
                           "deploys behind an open report, before and after lock retries …")
             results += deploy_locks.run(admin_url, quick=args.quick)
+        if args.only in (None, "keys"):
+            from . import keys
+
+            console.print("[bold]keys[/bold]: keys rotate over 100,000 accounts …")
+            results += keys.run(admin_url, quick=args.quick)
         if args.only in (None, "importers"):
             from . import importers
 

@@ -22,6 +22,7 @@ import psycopg
 
 from ...errors import BadInputError
 from ...paths import ELECTORAL_DATA
+from ..streaming import CopyBatches
 from ._common import ElectoralFileError, Problem
 
 DATA_DIR = ELECTORAL_DATA
@@ -128,24 +129,12 @@ def copy_rows(
     iterator over a file streams it); calls progress(done, grand_total) every PROGRESS_STEP rows."""
     grand = grand_total if grand_total is not None else total
     done = 0
-    statement = f"copy {table} ({', '.join(columns)}) from stdin"
-    batch: list[Sequence[Any]] = []
-
-    def flush() -> None:
-        with conn.cursor() as cur, cur.copy(statement) as copy:
-            for row in batch:
-                copy.write_row(row)
-        batch.clear()
-
-    for row in rows:
-        batch.append(row)
-        done += 1
-        if len(batch) >= COPY_BATCH:
-            flush()
-        if progress is not None and done % PROGRESS_STEP == 0:
-            progress(done_before + done, grand)
-    if batch:
-        flush()
+    with CopyBatches(conn, table, columns, max_rows=COPY_BATCH) as batches:
+        for row in rows:
+            batches.add(row)
+            done += 1
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress(done_before + done, grand)
     if progress is not None:
         progress(done_before + done, grand)
     return done

@@ -21,6 +21,9 @@ fractions must add up to 1. Then compute_ward_constituency(sliver) recomputes wa
 and the report lists the wards split between constituencies, the slivers dropped, the wards
 without any constituency and the overrides applied.
 
+Both files stream into staging tables as they are read (read_boundaries, stage_overrides): memory
+does not grow with them (docs/electoral.md, "Memory").
+
 Wards must be loaded first (`lokdarpan-db import wards`): with an empty ward table the load is
 refused unless require_wards=False (then constituencies load and nothing is computed for wards).
 """
@@ -30,7 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -38,14 +41,14 @@ from typing import Any
 
 import psycopg
 
-from ..safety import amount, check_removals, cut_message, cut_short
-from ._common import read_text, refuse
+from ..safety import amount, check_removals, cut_message
+from ..streaming import Collection, CopyBatches, JSONSyntaxError, iter_features
+from ._common import MAX_LISTED, ElectoralFileError, Problem, open_text, refuse, scan_text
 from .load_common import (
     DATA_DIR,
     ElectoralLoadError,
     Progress,
     ReportMixin,
-    copy_rows,
     counts,
     db_error_line,
     load_transaction,
@@ -101,28 +104,6 @@ class ConstituencyImportReport(ReportMixin):
     problems: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Feature:
-    index: int
-    ac_no: int
-    name: str
-    reserved_for: str | None
-    district: str | None
-    pc_no: int
-    pc_name: str
-    pc_reserved: str | None
-    geometry: dict[str, Any]
-
-
-@dataclass
-class _Override:
-    line: int
-    ward: str
-    ac_no: int
-    fraction: Decimal
-    reason: str
-
-
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -135,180 +116,254 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def read_boundaries(path: Path, problems: list[str]) -> list[_Feature]:
-    """The features of the constituency GeoJSON, checked; refuses the file on any bad feature."""
-    text = read_text(path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise refuse(path, exc.lineno, f"not valid JSON ({exc.msg}, column {exc.colno})") from None
-    if (
-        not isinstance(doc, dict)
-        or doc.get("type") != "FeatureCollection"
-        or not isinstance(doc.get("features"), list)
-    ):
-        raise refuse(path, None, "not a GeoJSON FeatureCollection with a features array")
+# The columns of the staging table of features (pg_temp.stg_ac_feature), in a staged row's order.
+FEATURE_COLUMNS = (
+    "feature", "ac_no", "name", "reserved_for", "district", "pc_no", "pc_name", "pc_reserved", "geometry",
+)
+
+
+def read_boundaries(
+    path: Path,
+    problems: list[str],
+    stage: Callable[[tuple[Any, ...]], None],
+    progress: Progress | None = None,
+) -> int:
+    """Check the features of the constituency GeoJSON and stage each (stage(row): FEATURE_COLUMNS,
+    the geometry as JSON text); the number of features. Refuses the file on any bad feature.
+
+    The file streams (memory bounded whatever its size): scan_text checks it is text, then an
+    incremental JSON parser (streaming.iter_features) hands one feature at a time; its geometry goes
+    to stage() and is not kept. What is kept per AC and PC number (at most 999 each) is its first
+    feature's description; at most MAX_LISTED errors are listed (the rest counted).
+    """
+    scan = scan_text(path)
     errors: list[tuple[int | None, str]] = []
-    out: list[_Feature] = []
-    for index, feature in enumerate(doc["features"], start=1):
-        label = f"feature #{index}"
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        geometry = feature.get("geometry") if isinstance(feature, dict) else None
-        if not isinstance(props, dict):
-            errors.append((None, f"{label}: no properties"))
-            continue
-        ac_no, pc_no = _int(props.get("AC_NO")), _int(props.get("PC_NO"))
-        ac_name = props.get("AC_NAME")
-        pc_name = props.get("PC_NAME")
-        bad = []
-        if ac_no is None or not 1 <= ac_no <= 999:
-            bad.append(f"AC_NO {props.get('AC_NO')!r} is not a constituency number")
-        if pc_no is None or not 1 <= pc_no <= 999:
-            bad.append(f"PC_NO {props.get('PC_NO')!r} is not a constituency number")
-        if not isinstance(ac_name, str) or not ac_name.strip():
-            bad.append("AC_NAME is empty")
-        if not isinstance(pc_name, str) or not pc_name.strip():
-            bad.append("PC_NAME is empty")
-        if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-            kind = geometry.get("type") if isinstance(geometry, dict) else geometry
-            bad.append(f"geometry {kind!r} is not a Polygon or MultiPolygon")
-        if bad:
-            errors.append((None, f"{label} (AC_NO {props.get('AC_NO')!r}): {'; '.join(bad)}"))
-            continue
-        assert isinstance(ac_name, str) and isinstance(pc_name, str) and ac_no and pc_no
-        name, reserved, closed = split_reservation(ac_name)
-        if not closed:
-            problems.append(
-                f"{path.name} {label}: AC {ac_no} name {ac_name!r} has an unclosed reservation suffix: "
-                f"read as {name!r} reserved for {reserved}"
-            )
-        pname, preserved, pclosed = split_reservation(pc_name)
-        if not pclosed:
-            problems.append(
-                f"{path.name} {label}: PC {pc_no} name {pc_name!r} has an unclosed reservation suffix"
-            )
-        district = props.get("DIST_NAME")
-        out.append(
-            _Feature(
-                index,
-                ac_no,
-                title_case(name),
-                reserved,
-                title_case(district) if isinstance(district, str) and district.strip() else None,
-                pc_no,
-                title_case(pname),
-                preserved,
-                geometry,
-            )
-        )
-    if errors:
-        raise refuse_lines(path, errors)
-    # Pieces of one AC must agree on everything but the geometry; a PC number has one name.
-    by_ac: dict[int, list[_Feature]] = defaultdict(list)
+    omitted = 0
+
+    def error(message: str) -> None:
+        nonlocal omitted
+        if len(errors) < MAX_LISTED:
+            errors.append((None, message))
+        else:
+            omitted += 1
+
+    consistency: list[tuple[int | None, str]] = []  # pieces or PCs that disagree (after feature errors)
+    first_ac: dict[int, tuple[tuple[Any, ...], int]] = {}
     pc_names: dict[int, tuple[str, str | None, int]] = {}
-    for f in out:
-        by_ac[f.ac_no].append(f)
-        first = pc_names.setdefault(f.pc_no, (f.pc_name, f.pc_reserved, f.index))
-        if first[:2] != (f.pc_name, f.pc_reserved):
-            errors.append(
-                (
-                    None,
-                    f"feature #{f.index}: PC {f.pc_no} is named {f.pc_name!r} here but {first[0]!r} "
-                    f"in feature #{first[2]}",
-                )
-            )
-    for ac_no, group in by_ac.items():
-        head = group[0]
-        for other in group[1:]:
-            if (other.name, other.reserved_for, other.district, other.pc_no) != (
-                head.name,
-                head.reserved_for,
-                head.district,
-                head.pc_no,
-            ):
-                errors.append(
-                    (
-                        None,
-                        f"feature #{other.index}: AC {ac_no} is described differently than in feature "
-                        f"#{head.index} (name, reservation, district or PC)",
-                    )
-                )
-    if errors:
-        raise refuse_lines(path, errors)
-    return out
-
-
-def read_overrides(path: Path) -> list[_Override]:
-    """The reviewed overrides CSV (`#` lines are comments), checked; refuses the file on any bad row."""
-    text = read_text(path)
-    cut = cut_short(text)
-    if cut is not None:
-        raise refuse(path, cut[0], cut_message(cut[1]))
-    lines = [(n, raw) for n, raw in enumerate(text.splitlines(), start=1)]
-    data = [(n, raw) for n, raw in lines if raw.strip() and not raw.lstrip().startswith("#")]
-    if not data:
-        raise refuse(path, None, "no header: expected ward_id (or ward_no), ac_no, ward_fraction, reason")
-    header_line, header_raw = data[0]
-    header = [h.strip().casefold() for h in next(csv.reader([header_raw]))]
-    ward_col = "ward_id" if "ward_id" in header else "ward_no" if "ward_no" in header else None
-    missing = [c for c in ("ac_no", "ward_fraction", "reason") if c not in header]
-    if ward_col is None:
-        missing.insert(0, "ward_id or ward_no")
-    if missing:
-        raise refuse(
-            path, header_line, f"missing column(s) {', '.join(missing)}; headers found: {', '.join(header)}"
-        )
-    at = {c: header.index(c) for c in (ward_col, "ac_no", "ward_fraction", "reason") if c}
-    errors: list[tuple[int | None, str]] = []
-    out: list[_Override] = []
-    seen: dict[tuple[str, int], int] = {}
-    for line, raw in data[1:]:
-        cells = next(csv.reader(io.StringIO(raw)))
-        if len(cells) < len(header):
-            errors.append((line, f"{len(cells)} cells, the header has {len(header)}"))
-            continue
-        ward = cells[at[ward_col]].strip()  # type: ignore[index]
-        ac_text = cells[at["ac_no"]].strip()
-        frac_text = cells[at["ward_fraction"]].strip()
-        reason = " ".join(cells[at["reason"]].split())
-        bad = []
-        if not ward:
-            bad.append(f"{ward_col} is empty")
-        elif ward_col == "ward_no" and not ward.isdigit():
-            bad.append(f"ward_no {ward!r} is not a number")
-        if not ac_text.isdigit():
-            bad.append(f"ac_no {ac_text!r} is not a number")
+    head = Collection()
+    count = 0
+    with path.open("rb") as raw:
         try:
-            fraction = Decimal(frac_text)
-            if not fraction.is_finite() or not 0 < fraction <= 1:
-                bad.append(f"ward_fraction {frac_text!r} is not in (0, 1]")
-        except InvalidOperation:
-            fraction = Decimal(0)
-            bad.append(f"ward_fraction {frac_text!r} is not a number")
-        if not reason:
-            bad.append("reason is empty (every override says why)")
-        if bad:
-            errors.append((line, "; ".join(bad)))
-            continue
-        key = (ward.upper(), int(ac_text))
-        if key in seen:
-            errors.append((line, f"ward {ward} and AC {ac_text} again (first on line {seen[key]})"))
-            continue
-        seen[key] = line
-        out.append(_Override(line, ward, int(ac_text), fraction, reason))
-    by_ward: dict[str, list[_Override]] = defaultdict(list)
-    for o in out:
-        by_ward[o.ward.upper()].append(o)
-    for ward, group in by_ward.items():
-        total = sum((o.fraction for o in group), Decimal(0))
-        if abs(total - 1) > FRACTION_TOLERANCE:
-            lines = ", ".join(str(o.line) for o in group)
-            errors.append(
-                (group[0].line, f"the fractions of ward {ward} (lines {lines}) add up to {total}, not 1")
-            )
+            for index, feature in iter_features(raw, head):
+                count = index
+                if progress is not None:
+                    progress(raw.tell(), scan.size)
+                row = _check_feature(path, index, feature, problems, error)
+                if row is None:
+                    continue
+                ac_no, pc_no = row[1], row[5]
+                description = (row[2], row[3], row[4], pc_no)
+                first = first_ac.setdefault(ac_no, (description, index))
+                if first[0] != description and len(consistency) < MAX_LISTED:
+                    consistency.append(
+                        (
+                            None,
+                            f"feature #{index}: AC {ac_no} is described differently than in feature "
+                            f"#{first[1]} (name, reservation, district or PC)",
+                        )
+                    )
+                pc = pc_names.setdefault(pc_no, (row[6], row[7], index))
+                if pc[:2] != (row[6], row[7]) and len(consistency) < MAX_LISTED:
+                    consistency.append(
+                        (
+                            None,
+                            f"feature #{index}: PC {pc_no} is named {row[6]!r} here but {pc[0]!r} "
+                            f"in feature #{pc[2]}",
+                        )
+                    )
+                if not errors:
+                    stage(row)
+        except JSONSyntaxError as exc:
+            place = f"the fault is at or before this line, column {exc.column}"
+            reason = f"not valid JSON ({exc.reason}); {place}"
+            raise refuse(path, exc.line, reason) from None
+    if head.root != "dict" or head.kind != "FeatureCollection" or not head.has_array:
+        raise refuse(path, None, "not a GeoJSON FeatureCollection with a features array")
     if errors:
-        raise refuse_lines(path, sorted(errors, key=lambda e: e[0] or 0))
-    return out
+        raise ElectoralFileError(path, [Problem(line, m, "error") for line, m in errors], omitted)
+    if consistency:
+        raise refuse_lines(path, consistency)
+    return count
+
+
+def _check_feature(
+    path: Path, index: int, feature: Any, problems: list[str], error: Callable[[str], None]
+) -> tuple[Any, ...] | None:
+    """A feature's staging row (FEATURE_COLUMNS), or None after error() when it is not sound."""
+    label = f"feature #{index}"
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    geometry = feature.get("geometry") if isinstance(feature, dict) else None
+    if not isinstance(props, dict):
+        error(f"{label}: no properties")
+        return None
+    ac_no, pc_no = _int(props.get("AC_NO")), _int(props.get("PC_NO"))
+    ac_name = props.get("AC_NAME")
+    pc_name = props.get("PC_NAME")
+    bad = []
+    if ac_no is None or not 1 <= ac_no <= 999:
+        bad.append(f"AC_NO {props.get('AC_NO')!r} is not a constituency number")
+    if pc_no is None or not 1 <= pc_no <= 999:
+        bad.append(f"PC_NO {props.get('PC_NO')!r} is not a constituency number")
+    if not isinstance(ac_name, str) or not ac_name.strip():
+        bad.append("AC_NAME is empty")
+    if not isinstance(pc_name, str) or not pc_name.strip():
+        bad.append("PC_NAME is empty")
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        kind = geometry.get("type") if isinstance(geometry, dict) else geometry
+        bad.append(f"geometry {kind!r} is not a Polygon or MultiPolygon")
+    if bad:
+        error(f"{label} (AC_NO {props.get('AC_NO')!r}): {'; '.join(bad)}")
+        return None
+    assert isinstance(ac_name, str) and isinstance(pc_name, str) and ac_no and pc_no
+    name, reserved, closed = split_reservation(ac_name)
+    if not closed:
+        problems.append(
+            f"{path.name} {label}: AC {ac_no} name {ac_name!r} has an unclosed reservation suffix: "
+            f"read as {name!r} reserved for {reserved}"
+        )
+    pname, preserved, pclosed = split_reservation(pc_name)
+    if not pclosed:
+        problems.append(
+            f"{path.name} {label}: PC {pc_no} name {pc_name!r} has an unclosed reservation suffix"
+        )
+    district = props.get("DIST_NAME")
+    return (
+        index,
+        ac_no,
+        title_case(name),
+        reserved,
+        title_case(district) if isinstance(district, str) and district.strip() else None,
+        pc_no,
+        title_case(pname),
+        preserved,
+        json.dumps(geometry),
+    )
+
+
+def stage_overrides(conn: psycopg.Connection, path: Path) -> int:
+    """Read the reviewed overrides CSV (`#` lines are comments) into pg_temp.stg_override, checked;
+    the number of rows. Refuses the file on any bad row (ElectoralFileError naming every line).
+
+    The file streams (memory bounded whatever its size): scan_text checks it (text, not cut short),
+    then its rows go to staging in COPY batches as they are read; a pair given twice and the sum of
+    each ward's fractions are asked of the staging table. At most MAX_LISTED errors are listed.
+    """
+    scan = scan_text(path)
+    if scan.cut is not None:
+        raise refuse(path, scan.cut[0], cut_message(scan.cut[1]))
+    temp_table(
+        conn, "stg_override", "line integer, ward text, ac_no integer, ward_fraction numeric, reason text"
+    )
+    errors: list[tuple[int | None, str]] = []
+    omitted = 0
+    header: list[str] | None = None
+    ward_col = ""
+    at: dict[str, int] = {}
+    rows = 0
+    columns = ("line", "ward", "ac_no", "ward_fraction", "reason")
+    with open_text(path) as fh, CopyBatches(conn, "pg_temp.stg_override", columns) as out:
+        for line, raw in enumerate(fh, start=1):
+            if not raw.strip() or raw.lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [h.strip().casefold() for h in next(csv.reader([raw]))]
+                ward_col = "ward_id" if "ward_id" in header else "ward_no" if "ward_no" in header else ""
+                missing = [c for c in ("ac_no", "ward_fraction", "reason") if c not in header]
+                if not ward_col:
+                    missing.insert(0, "ward_id or ward_no")
+                if missing:
+                    found = f"missing column(s) {', '.join(missing)}; headers found: {', '.join(header)}"
+                    raise refuse(path, line, found)
+                at = {c: header.index(c) for c in (ward_col, "ac_no", "ward_fraction", "reason")}
+                continue
+            row = _override_row(raw, header, ward_col, at)
+            if isinstance(row, str):
+                if len(errors) < MAX_LISTED:
+                    errors.append((line, row))
+                else:
+                    omitted += 1
+                continue
+            out.add((line, *row), len(raw))
+            rows += 1
+    if header is None:
+        raise refuse(path, None, "no header: expected ward_id (or ward_no), ac_no, ward_fraction, reason")
+    # A (ward, AC) given again, and the sum of each ward's fractions (the first row of each AC).
+    found = conn.execute(
+        """
+        select line, ward, ac_no, first, count(*) over () from (
+            select line, ward, ac_no, min(line) over (partition by upper(ward), ac_no) as first
+            from pg_temp.stg_override) as o
+        where line <> first order by line limit %s
+        """,
+        (MAX_LISTED,),
+    ).fetchall()
+    errors.extend(
+        (line, f"ward {ward} and AC {ac_no} again (first on line {first})")
+        for line, ward, ac_no, first, _ in found
+    )
+    omitted += max(0, found[0][-1] - MAX_LISTED) if found else 0  # the window counts all; MAX_LISTED listed
+    found = conn.execute(
+        """
+        select min(line), upper(ward), string_agg(line::text, ', ' order by line), sum(ward_fraction),
+            count(*) over ()
+        from (select distinct on (upper(ward), ac_no) * from pg_temp.stg_override
+              order by upper(ward), ac_no, line) as o
+        group by upper(ward)
+        having abs(sum(ward_fraction) - 1) > %s
+        order by 1 limit %s
+        """,
+        (FRACTION_TOLERANCE, MAX_LISTED),
+    ).fetchall()
+    errors.extend(
+        (first, f"the fractions of ward {ward} (lines {lines}) add up to {total}, not 1")
+        for first, ward, lines, total, _ in found
+    )
+    omitted += max(0, found[0][-1] - MAX_LISTED) if found else 0
+    if errors or omitted:
+        errors.sort(key=lambda e: e[0] or 0)
+        listed = [Problem(line, message, "error") for line, message in errors[:MAX_LISTED]]
+        raise ElectoralFileError(path, listed, omitted + max(0, len(errors) - MAX_LISTED))
+    return rows
+
+
+def _override_row(raw: str, header: list[str], ward_col: str, at: dict[str, int]) -> tuple[Any, ...] | str:
+    """A row of the overrides CSV as (ward, ac_no, fraction, reason), or what is wrong with it."""
+    cells = next(csv.reader(io.StringIO(raw)))
+    if len(cells) < len(header):
+        return f"{len(cells)} cells, the header has {len(header)}"
+    ward = cells[at[ward_col]].strip()
+    ac_text = cells[at["ac_no"]].strip()
+    frac_text = cells[at["ward_fraction"]].strip()
+    reason = " ".join(cells[at["reason"]].split())
+    bad = []
+    if not ward:
+        bad.append(f"{ward_col} is empty")
+    elif ward_col == "ward_no" and not ward.isdigit():
+        bad.append(f"ward_no {ward!r} is not a number")
+    if not ac_text.isdigit():
+        bad.append(f"ac_no {ac_text!r} is not a number")
+    try:
+        fraction = Decimal(frac_text)
+        if not fraction.is_finite() or not 0 < fraction <= 1:
+            bad.append(f"ward_fraction {frac_text!r} is not in (0, 1]")
+    except InvalidOperation:
+        fraction = Decimal(0)
+        bad.append(f"ward_fraction {frac_text!r} is not a number")
+    if not reason:
+        bad.append("reason is empty (every override says why)")
+    if bad:
+        return "; ".join(bad)
+    return (ward, int(ac_text), fraction, reason)
 
 
 def import_constituencies(
@@ -340,12 +395,21 @@ def import_constituencies(
     )
     if sliver is not None and not (0 <= sliver < 0.5):
         raise ElectoralLoadError(f"sliver must be in [0, 0.5), got {sliver}")
-    features = read_boundaries(boundaries, report.problems)
-    report.features_read = len(features)
-    override_rows = read_overrides(overrides_path) if overrides_path is not None else []
-    report.overrides_read = len(override_rows)
-
     with load_transaction(conn, dry_run):
+        # The files stream into staging as they are read (memory bounded whatever their size); a
+        # bad file raises here and the transaction writes nothing.
+        temp_table(
+            conn,
+            "stg_ac_feature",
+            "feature integer, ac_no integer, name text, reserved_for text, district text, pc_no integer, "
+            "pc_name text, pc_reserved text, geometry jsonb",
+        )
+        with CopyBatches(conn, "pg_temp.stg_ac_feature", FEATURE_COLUMNS) as staging:
+            report.features_read = read_boundaries(
+                boundaries, report.problems, lambda row: staging.add(row, len(row[-1])), progress
+            )
+        if overrides_path is not None:
+            report.overrides_read = stage_overrides(conn, overrides_path)
         wards = conn.execute("select count(*) from public.ward").fetchone()
         report.wards = wards[0] if wards else 0
         if report.wards == 0 and require_wards:
@@ -355,12 +419,12 @@ def import_constituencies(
             )
         # One loader at a time; readers go on reading.
         conn.execute("lock table public.constituency in share row exclusive mode")
-        _load_constituencies(conn, boundaries, features, state_code, report, progress)
+        _load_constituencies(conn, boundaries, state_code, report)
         if report.wards:
             if overrides_path is not None:
-                _load_overrides(conn, overrides_path, override_rows, state_code, report)
+                _load_overrides(conn, overrides_path, state_code, report)
             _compute(conn, sliver, report)
-        elif override_rows:
+        elif report.overrides_read:
             report.problems.append(f"{overrides_path}: the ward registry is empty; overrides not loaded")
     return report
 
@@ -368,48 +432,10 @@ def import_constituencies(
 def _load_constituencies(
     conn: psycopg.Connection,
     path: Path,
-    features: list[_Feature],
     state_code: str,
     report: ConstituencyImportReport,
-    progress: Progress | None,
 ) -> None:
-    temp_table(
-        conn,
-        "stg_ac_feature",
-        "feature integer, ac_no integer, name text, reserved_for text, district text, pc_no integer, "
-        "pc_name text, pc_reserved text, geometry jsonb",
-    )
-    copy_rows(
-        conn,
-        "stg_ac_feature",
-        (
-            "feature",
-            "ac_no",
-            "name",
-            "reserved_for",
-            "district",
-            "pc_no",
-            "pc_name",
-            "pc_reserved",
-            "geometry",
-        ),
-        (
-            (
-                f.index,
-                f.ac_no,
-                f.name,
-                f.reserved_for,
-                f.district,
-                f.pc_no,
-                f.pc_name,
-                f.pc_reserved,
-                json.dumps(f.geometry),
-            )
-            for f in features
-        ),
-        total=len(features),
-        progress=progress,
-    )
+    """Constituencies from the staged features (pg_temp.stg_ac_feature)."""
     source = f"{path.name} ({BOUNDARY_ATTRIBUTION})"
     # One geometry per AC: the feature's own, or the union of its pieces.
     conn.execute("drop table if exists pg_temp.stg_ac")
@@ -495,20 +521,10 @@ def _load_constituencies(
 def _load_overrides(
     conn: psycopg.Connection,
     path: Path,
-    rows: list[_Override],
     state_code: str,
     report: ConstituencyImportReport,
 ) -> None:
-    temp_table(
-        conn, "stg_override", "line integer, ward text, ac_no integer, ward_fraction numeric, reason text"
-    )
-    copy_rows(
-        conn,
-        "stg_override",
-        ("line", "ward", "ac_no", "ward_fraction", "reason"),
-        ((o.line, o.ward, o.ac_no, o.fraction, o.reason) for o in rows),
-        total=len(rows),
-    )
+    """The staged overrides (stage_overrides) resolved, checked and made the registry's set."""
     conn.execute("drop table if exists pg_temp.stg_override_resolved")
     conn.execute(
         """
@@ -581,7 +597,7 @@ def _load_overrides(
         (path.name,),
     ).fetchall()
     report.overrides_inserted, report.overrides_updated, report.overrides_unchanged = counts(
-        rows_back, len(rows)
+        rows_back, report.overrides_read
     )
 
 

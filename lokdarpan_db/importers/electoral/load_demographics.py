@@ -12,8 +12,9 @@ separator `,` `;` tab or `|`), one row per ward, with:
 
 ward_demographics.source is '<file name> line <n>' plus the row's source note. A file whose name
 or source note says SYNTHETIC is reported as synthetic (and says so in source). Values are stored
-to 4 decimals (the column's precision). Bad rows refuse the whole file (every one named); wards
-the file does not mention keep what they had and are counted.
+to 4 decimals (the column's precision). Bad rows refuse the whole file (every one named, up to
+1,000, the rest counted); wards the file does not mention keep what they had and are counted. The
+file streams into staging as it is read (stage_demographics): memory does not grow with it.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from typing import Literal
 
 import psycopg
 
-from ..safety import cut_message, cut_short
-from ._common import read_text, refuse, squeeze
+from ..safety import cut_message
+from ..streaming import CopyBatches
+from ._common import MAX_LISTED, ElectoralFileError, Problem, open_text, refuse, scan_text, squeeze
 from .load_common import (
+    PROGRESS_STEP,
     ElectoralLoadError,
     Progress,
     ReportMixin,
-    copy_rows,
     counts,
     db_error_line,
     load_transaction,
@@ -65,92 +67,150 @@ class DemographicsImportReport(ReportMixin):
 
 
 @dataclass
-class _Row:
-    line: int
-    ward: str
-    values: list[Decimal | None]
-    note: str
-    name: str = ""
+class _Read:
+    """What stage_demographics saw: rows staged, the ward column, nulls per index, a SYNTHETIC note."""
+
+    rows: int = 0
+    ward_column: str = ""
+    nulls: dict[str, int] = field(default_factory=dict)
+    synthetic_note: bool = False
 
 
-def read_demographics(path: Path, scale: Scale, problems: list[str]) -> tuple[list[_Row], str]:
-    """The rows of a demographics CSV, checked; refuses the file on any bad row. (rows, ward column)."""
-    text = read_text(path)
-    cut = cut_short(text)
-    if cut is not None:
-        raise refuse(path, cut[0], cut_message(cut[1]))
-    lines = [
-        (n, raw)
-        for n, raw in enumerate(text.splitlines(), start=1)
-        if raw.strip() and not raw.lstrip().startswith("#")
-    ]
-    if not lines:
-        raise refuse(path, None, "no header: expected a ward column and " + ", ".join(INDICES))
-    header_line, header_raw = lines[0]
-    delimiter = max(DELIMITERS, key=header_raw.count)
-    header = [squeeze(h).casefold() for h in next(csv.reader([header_raw], delimiter=delimiter))]
-    ward_cols = [c for c in WARD_COLUMNS if c in header]
-    missing = [c for c in INDICES if c not in header]
-    if not ward_cols:
-        missing.insert(0, "ward_id, ward_no or ward_name")
-    if missing:
-        raise refuse(
-            path, header_line, f"missing column(s) {', '.join(missing)}; headers found: {', '.join(header)}"
-        )
-    at = {c: header.index(c) for c in header}
-    factor = Decimal(100) if scale == "percent" else Decimal(1)
+STAGING_COLUMNS = ("line", "ward", *INDICES, "note", "name")
+
+
+def stage_demographics(
+    conn: psycopg.Connection, path: Path, scale: Scale, progress: Progress | None = None
+) -> _Read:
+    """Read a demographics CSV into pg_temp.stg_demographics, checked; refuses the file on any bad
+    row (ElectoralFileError naming every line, at most MAX_LISTED listed).
+
+    The file streams (memory bounded whatever its size): scan_text checks it (text, not cut short),
+    then each row goes to staging in COPY batches as it is read; a ward given twice is asked of
+    the staging table.
+    """
+    scan = scan_text(path)
+    if scan.cut is not None:
+        raise refuse(path, scan.cut[0], cut_message(scan.cut[1]))
+    temp_table(
+        conn,
+        "stg_demographics",
+        "line integer, ward text, " + ", ".join(f"{c} numeric" for c in INDICES) + ", note text, name text",
+    )
+    read = _Read()
     errors: list[tuple[int | None, str]] = []
-    out: list[_Row] = []
-    first: dict[str, int] = {}
-    for line, raw in lines[1:]:
-        cells = [squeeze(c) for c in next(csv.reader(io.StringIO(raw), delimiter=delimiter))]
-        if len(cells) < len(header):
-            errors.append((line, f"{len(cells)} cells, the header has {len(header)}"))
-            continue
-        number = cells[at["ward_no"]] if "ward_no" in at else ""
-        name = cells[at["ward_name"]] if "ward_name" in at else cells[at["ward"]] if "ward" in at else ""
-        ward_id = cells[at["ward_id"]] if "ward_id" in at else ""
-        # What ward_resolve() reads: an id; "95 Jubilee Hills" (number and name must agree); a number; a name.
-        ward = ward_id or (f"{number} {name}" if number and name else number or name)
-        bad = []
-        if not ward:
-            bad.append("no ward (" + " / ".join(ward_cols) + " empty)")
-        values: list[Decimal | None] = []
-        for column in INDICES:
-            cell = cells[at[column]].removesuffix("%").strip()
-            if not cell:
-                values.append(None)
+    omitted = 0
+    header: list[str] | None = None
+    header_line = 0
+    delimiter = ","
+    ward_cols: list[str] = []
+    at: dict[str, int] = {}
+    factor = Decimal(100) if scale == "percent" else Decimal(1)
+    with open_text(path) as fh, CopyBatches(conn, "pg_temp.stg_demographics", STAGING_COLUMNS) as out:
+        for line, raw in enumerate(fh, start=1):
+            if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
-            try:
-                value = Decimal(cell)
-            except InvalidOperation:
-                bad.append(f"{column} {cell!r} is not a number")
-                values.append(None)
+            if header is None:
+                header_line = line
+                delimiter = max(DELIMITERS, key=raw.count)
+                header = [squeeze(h).casefold() for h in next(csv.reader([raw], delimiter=delimiter))]
+                ward_cols = [c for c in WARD_COLUMNS if c in header]
+                missing = [c for c in INDICES if c not in header]
+                if not ward_cols:
+                    missing.insert(0, "ward_id, ward_no or ward_name")
+                if missing:
+                    found = f"missing column(s) {', '.join(missing)}; headers found: {', '.join(header)}"
+                    raise refuse(path, header_line, found)
+                at = {c: header.index(c) for c in header}
                 continue
-            if not value.is_finite() or value < 0:
-                bad.append(f"{column} {cell!r} is negative or not finite")
-            elif value > factor:
-                if scale == "percent":
-                    bad.append(f"{column} {cell} is above 100")
+            row = _row(raw, delimiter, header, ward_cols, at, scale, factor)
+            if isinstance(row, str):
+                if len(errors) < MAX_LISTED:
+                    errors.append((line, row))
                 else:
-                    bad.append(
-                        f"{column} {cell} is above 1: values are fractions 0-1 "
-                        "(pass scale='percent' for a file of percentages)"
-                    )
-            values.append((value / factor).quantize(Decimal("0.0001")))
-        if ward and ward.casefold() in first:
-            bad.append(f"ward {ward} again (first on line {first[ward.casefold()]})")
-        if bad:
-            errors.append((line, "; ".join(bad)))
-            continue
-        first[ward.casefold()] = line
-        note = cells[at["source"]] if "source" in at else ""
-        out.append(_Row(line, ward, values, note, name if ward_id else ""))
-    if errors:
-        raise refuse_lines(path, errors)
-    if not out:
+                    omitted += 1
+                continue
+            ward, values, note, name = row
+            read.rows += 1
+            for column, value in zip(INDICES, values, strict=True):
+                if value is None:
+                    read.nulls[column] = read.nulls.get(column, 0) + 1
+            read.synthetic_note = read.synthetic_note or "synthetic" in note.casefold()
+            out.add((line, ward, *values, note, name), len(raw))
+            if progress is not None and read.rows % PROGRESS_STEP == 0:
+                progress(fh.buffer.tell(), scan.size)
+    if header is None:
+        raise refuse(path, None, "no header: expected a ward column and " + ", ".join(INDICES))
+    # A ward written again (case-blind): its later rows are errors, with the others, in line order.
+    found = conn.execute(
+        """
+        select line, ward, first, count(*) over () from (
+            select line, ward, min(line) over (partition by lower(ward)) as first
+            from pg_temp.stg_demographics) as s
+        where line <> first order by line limit %s
+        """,
+        (MAX_LISTED,),
+    ).fetchall()
+    errors.extend((line, f"ward {ward} again (first on line {first})") for line, ward, first, _ in found)
+    omitted += max(0, found[0][-1] - MAX_LISTED) if found else 0  # the window counts all; MAX_LISTED listed
+    if errors or omitted:
+        errors.sort(key=lambda e: e[0] or 0)
+        listed = [Problem(line, message, "error") for line, message in errors[:MAX_LISTED]]
+        raise ElectoralFileError(path, listed, omitted + max(0, len(errors) - MAX_LISTED))
+    if not read.rows:
         raise refuse(path, header_line, "a header and no ward rows")
-    return out, ward_cols[0]
+    read.ward_column = ward_cols[0]
+    return read
+
+
+def _row(
+    raw: str,
+    delimiter: str,
+    header: list[str],
+    ward_cols: list[str],
+    at: dict[str, int],
+    scale: Scale,
+    factor: Decimal,
+) -> tuple[str, list[Decimal | None], str, str] | str:
+    """A data row as (ward, values, note, name to check), or what is wrong with it."""
+    cells = [squeeze(c) for c in next(csv.reader(io.StringIO(raw), delimiter=delimiter))]
+    if len(cells) < len(header):
+        return f"{len(cells)} cells, the header has {len(header)}"
+    number = cells[at["ward_no"]] if "ward_no" in at else ""
+    name = cells[at["ward_name"]] if "ward_name" in at else cells[at["ward"]] if "ward" in at else ""
+    ward_id = cells[at["ward_id"]] if "ward_id" in at else ""
+    # What ward_resolve() reads: an id; "95 Jubilee Hills" (number and name must agree); a number; a name.
+    ward = ward_id or (f"{number} {name}" if number and name else number or name)
+    bad = []
+    if not ward:
+        bad.append("no ward (" + " / ".join(ward_cols) + " empty)")
+    values: list[Decimal | None] = []
+    for column in INDICES:
+        cell = cells[at[column]].removesuffix("%").strip()
+        if not cell:
+            values.append(None)
+            continue
+        try:
+            value = Decimal(cell)
+        except InvalidOperation:
+            bad.append(f"{column} {cell!r} is not a number")
+            values.append(None)
+            continue
+        if not value.is_finite() or value < 0:
+            bad.append(f"{column} {cell!r} is negative or not finite")
+        elif value > factor:
+            if scale == "percent":
+                bad.append(f"{column} {cell} is above 100")
+            else:
+                bad.append(
+                    f"{column} {cell} is above 1: values are fractions 0-1 "
+                    "(pass scale='percent' for a file of percentages)"
+                )
+        values.append((value / factor).quantize(Decimal("0.0001")) if value.is_finite() else None)
+    if bad:
+        return "; ".join(bad)
+    note = cells[at["source"]] if "source" in at else ""
+    return ward, values, note, name if ward_id else ""
 
 
 def import_demographics(
@@ -167,41 +227,18 @@ def import_demographics(
     if scale not in ("fraction", "percent"):
         raise ElectoralLoadError(f"scale must be 'fraction' or 'percent', not {scale!r}")
     report = DemographicsImportReport(path, scale, dry_run=dry_run)
-    rows, _ = read_demographics(path, scale, report.problems)
-    report.rows_read = len(rows)
-    report.synthetic = "synthetic" in path.name.casefold() or any(
-        "synthetic" in r.note.casefold() for r in rows
-    )
-    for i, column in enumerate(INDICES):
-        nulls = sum(1 for r in rows if r.values[i] is None)
-        if nulls:
-            report.nulls[column] = nulls
-    if report.synthetic:
-        report.problems.append(f"{path.name}: SYNTHETIC data, not census figures: for demonstrations only")
-
     try:
         with load_transaction(conn, dry_run):
+            read = stage_demographics(conn, path, scale, progress)
+            report.rows_read = read.rows
+            report.nulls = read.nulls
+            report.synthetic = "synthetic" in path.name.casefold() or read.synthetic_note
             n = conn.execute("select count(*) from public.ward").fetchone()
             if not n or n[0] == 0:
                 raise ElectoralLoadError(
                     "the ward registry is empty: load the wards first (`lokdarpan-db import wards`); "
                     "nothing imported"
                 )
-            temp_table(
-                conn,
-                "stg_demographics",
-                "line integer, ward text, "
-                + ", ".join(f"{c} numeric" for c in INDICES)
-                + ", note text, name text",
-            )
-            copy_rows(
-                conn,
-                "stg_demographics",
-                ("line", "ward", *INDICES, "note", "name"),
-                ((r.line, r.ward, *r.values, r.note, r.name) for r in rows),
-                total=len(rows),
-                progress=progress,
-            )
             conn.execute("drop table if exists pg_temp.stg_demographics_ward")
             conn.execute(
                 "create temporary table stg_demographics_ward on commit drop as "
@@ -262,7 +299,7 @@ def import_demographics(
                 """,
                 (f"{synthetic}{path.name} line ",),
             ).fetchall()
-            report.inserted, report.updated, report.unchanged = counts(result, len(rows))
+            report.inserted, report.updated, report.unchanged = counts(result, report.rows_read)
             rest = conn.execute(
                 "select count(*) from public.ward as w where w.ward_id not in "
                 "(select s.ward_id from pg_temp.stg_demographics_ward as s)"
@@ -270,6 +307,8 @@ def import_demographics(
             report.wards_not_in_file = rest[0] if rest else 0
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         raise ElectoralLoadError(f"{path}: {db_error_line(exc)}; nothing imported") from None
+    if report.synthetic:
+        report.problems.append(f"{path.name}: SYNTHETIC data, not census figures: for demonstrations only")
     if report.wards_not_in_file:
         report.problems.append(
             f"{path.name}: {report.wards_not_in_file} ward(s) of the registry not in the file: "
