@@ -439,6 +439,14 @@ def pitr() -> None:
     """
 
 
+def _private_key_file(value: str | None) -> str | None:
+    """A key file shared with group or others is bad input, refused while the options are read:
+    before the standby check or anything else connects."""
+    if value:
+        crypto.read_private_file(Path(value))
+    return value
+
+
 @pitr.command("setup")
 @click.option("--repo", metavar="DIR", help="Repository directory. Default: .lokdarpan/pgbackrest/repo.")
 @click.option("--retention-full", type=int, default=2, show_default=True, help="Full backups to keep.")
@@ -448,6 +456,7 @@ def pitr() -> None:
     metavar="FILE",
     help="The backup key file: the repository passphrase is derived from its current key. "
     "Default: $LOKDARPAN_BACKUP_KEY_FILE, else $LOKDARPAN_BACKUP_KEY, else a random passphrase.",
+    callback=lambda _ctx, _param, value: _private_key_file(value),
 )
 @json_option
 @pass_ctx
