@@ -439,12 +439,10 @@ def pitr() -> None:
     """
 
 
-def _private_key_file(value: str | None) -> str | None:
-    """A key file shared with group or others is bad input, refused while the options are read:
-    before the standby check or anything else connects."""
-    if value:
-        crypto.read_private_file(Path(value))
-    return value
+def _keyring_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> crypto.Keyring | None:
+    """The --key-file option read once, while the options are read: a key file shared with group or
+    others is bad input before the standby check or anything else connects."""
+    return crypto.Keyring.load_optional(Path(value) if value else None)
 
 
 @pitr.command("setup")
@@ -456,11 +454,12 @@ def _private_key_file(value: str | None) -> str | None:
     metavar="FILE",
     help="The backup key file: the repository passphrase is derived from its current key. "
     "Default: $LOKDARPAN_BACKUP_KEY_FILE, else $LOKDARPAN_BACKUP_KEY, else a random passphrase.",
-    callback=lambda _ctx, _param, value: _private_key_file(value),
+    callback=_keyring_option,
 )
 @json_option
 @pass_ctx
-def pitr_setup(c: Context, repo: str | None, retention_full: int, key_file: str | None) -> None:
+def pitr_setup(c: Context, repo: str | None, retention_full: int,
+               key_file: crypto.Keyring | None) -> None:
     """Configure pgBackRest with an encrypted repository (aes-256-cbc), turn on WAL archiving
     (restarts the server), create the stanza.
 
@@ -469,8 +468,7 @@ def pitr_setup(c: Context, repo: str | None, retention_full: int, key_file: str 
       lokdarpan-db pitr setup --key-file /etc/lokdarpan/backup.keys
       lokdarpan-db pitr setup --repo /mnt/backup-disk/pgbackrest
     """
-    keyring = crypto.Keyring.load_optional(Path(key_file) if key_file else None)
-    r = _pitr(c).setup(repo, retention_full, keyring)
+    r = _pitr(c).setup(repo, retention_full, key_file)
     c.emit(
         r,
         lambda: out.print(
