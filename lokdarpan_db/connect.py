@@ -120,3 +120,13 @@ def connect(conninfo: str, application: str = "lokdarpan-db") -> psycopg.Connect
         raise ConnectionFailedError(
             redact(f"cannot connect to {describe(conninfo)}: {reason}", conninfo)
         ) from None
+
+
+def libpq_env(conninfo: str) -> dict[str, str]:
+    """PG* variables equivalent to a conninfo, for client programs (pg_dump, pg_restore, psql,
+    pg_prove) that read libpq's environment."""
+    params = conninfo_to_dict(conninfo)
+    mapping = {"host": "PGHOST", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER",
+               "password": "PGPASSWORD", "passfile": "PGPASSFILE", "service": "PGSERVICE",
+               "sslmode": "PGSSLMODE"}
+    return {env: str(params[key]) for key, env in mapping.items() if params.get(key)}

@@ -14,13 +14,11 @@ from typing import Any
 
 import psycopg
 
-from .errors import LokdarpanError
+from .errors import CannotRunError
 
 
-class StandbyError(LokdarpanError):
+class StandbyError(CannotRunError):
     """A writing verb (or `watch`) pointed at a hot standby."""
-
-    exit_code = 3
 
 
 def in_recovery(conn: psycopg.Connection) -> bool:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, only when missing, every OS dependency of lokdarpan-db:
 #   PostgreSQL server (15 where the distribution has it, else its default major), contrib,
-#   server headers, pgTAP + pg_prove, Debian's sqitch, the RUM index, PostGIS 3, pg_cron, pg_partman, pgBackRest (PITR),
+#   server headers, pgTAP + pg_prove, Debian's sqitch, the RUM index, PostGIS 3, pg_cron, pg_partman, pgBackRest (PITR), PgBouncer (the pooler tests),
 #   and pgvector 0.8.x
 #   (Debian's binary package when one exists for the server major, else built from Debian's
 #   source package without touching the machine's apt sources).
@@ -48,7 +48,7 @@ EXTDIR="/usr/share/postgresql/$MAJOR/extension"
 
 apt_install "postgresql-$MAJOR" "postgresql-client-$MAJOR" "postgresql-server-dev-$MAJOR" \
     "postgresql-$MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl sqitch \
-    "postgresql-$MAJOR-rum" "postgresql-$MAJOR-postgis-3" "postgresql-$MAJOR-cron" "postgresql-$MAJOR-partman" pgbackrest make gcc libc6-dev
+    "postgresql-$MAJOR-rum" "postgresql-$MAJOR-postgis-3" "postgresql-$MAJOR-cron" "postgresql-$MAJOR-partman" pgbackrest pgbouncer make gcc libc6-dev
 # python3 -m venv needs Debian's python3-venv unless python3 comes from elsewhere (pyenv, …)
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 # postgresql-contrib is a virtual package on newer Debian (contrib ships inside the server package)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,24 +55,40 @@ def databases(pg_admin_url: str) -> Databases:
 
 
 
-@pytest.fixture(scope="session")
-def cron_db_url() -> Iterator[str]:
-    """The embedded cluster's layout for pg_cron: a server of our own whose pg_cron keeps its jobs in
-    the project's database itself (cron.database_name = 'lokdarpan', as `cluster init` sets it), with
-    the plan deployed there. Made only for the tests that ask for it (issue 18: the deployer's
-    default privileges once reached schema cron there)."""
+@contextmanager
+def _cron_cluster(prefix: str) -> Iterator[str]:
     import psycopg
 
     from lokdarpan_db.server.cluster import _has_library
 
     if not _has_library("pg_cron"):  # pragma: no cover - postgresql-15-cron is in `make deps`
         pytest.skip("pg_cron is not installed")
-    with throwaway(prefix="lokdarpan-cron-", settings={"cron.database_name": "'lokdarpan'"}) as cluster:
+    with throwaway(prefix=prefix, settings={"cron.database_name": "'lokdarpan'"}) as cluster:
         with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
             conn.execute("create database lokdarpan")
         url = cluster.url("lokdarpan")
         deploy_plan(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+def cron_db_url() -> Iterator[str]:
+    """The embedded cluster's layout for pg_cron: a server of our own whose pg_cron keeps its jobs in
+    the project's database itself (cron.database_name = 'lokdarpan', as `cluster init` sets it), with
+    the plan deployed there. Made only for the tests that ask for it (issue 18: the deployer's
+    default privileges once reached schema cron there)."""
+    with _cron_cluster("lokdarpan-cron-") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def disposable_cron_db_url() -> Iterator[str]:
+    """The same layout on a server of the module's own, for tests that replace pg_cron's database
+    (a restore over it): pg_cron's scheduler keeps reading the database it started with until the
+    server restarts, so the session's shared server would stop running jobs for later tests."""
+    with _cron_cluster("lokdarpan-cron-own-") as url:
+        yield url
+
 
 
 @pytest.fixture(scope="module")

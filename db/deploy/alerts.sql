@@ -4,7 +4,8 @@
 -- anything; here they are jsonb with the shape the dashboards read checked on the way in, and
 -- updated_at is kept by the database rather than trusted to each writer.
 
--- Whether a jsonb value is an array of http(s) URL strings (backs alert_source_articles_urls).
+-- Whether a jsonb value is an array of http(s) URL strings. It stays in this schema change: the
+-- check constraint alert_source_articles_urls calls it.
 create function public.jsonb_is_url_array(p_value jsonb)
 returns boolean
 language sql
@@ -80,37 +81,6 @@ create index ix_alert_ward on public.alert (ward);
 create index ix_alert_severity on public.alert (severity, created_at);
 comment on index public.ix_alert_ward is 'Alerts of a ward (the dashboard''s ward filter).';
 comment on index public.ix_alert_severity is 'Alerts of a severity, newest last (the alert feed).';
-
-create function public.alert_set_updated_at()
-returns trigger
-language plpgsql
-security invoker
-set search_path = pg_catalog, public, pg_temp
-as $$
-begin
-    -- Whatever the writer said, updated_at moves only when something else changed.
-    new.updated_at := old.updated_at;
-    -- Compared as text: jsonb equality calls [1.0] and [1.00] equal, but the stored value changed.
-    if to_jsonb(new)::text is distinct from to_jsonb(old)::text then
-        new.updated_at := public.lokdarpan_now();
-    end if;
-    return new;
-end
-$$;
-
-comment on function public.alert_set_updated_at() is
-'BEFORE UPDATE trigger on alert: sets updated_at to lokdarpan_now() when any other column changed '
-'(by its text: [1.0] to [1.00] is a change) and keeps it unchanged otherwise, ignoring any value the '
-'writer gave.';
-
-revoke execute on function public.alert_set_updated_at() from public;
-
-create trigger alert_set_updated_at
-before update on public.alert
-for each row execute function public.alert_set_updated_at();
-
-comment on trigger alert_set_updated_at on public.alert is
-'Keeps alert.updated_at: the time of the last real change.';
 
 -- Seed: GRANT SELECT, INSERT, UPDATE ON … alert … TO lokdarpan_analyst. Readonly's SELECT and
 -- admin's full privileges come from the roles change's default privileges. Analysts write the

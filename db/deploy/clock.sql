@@ -1,5 +1,7 @@
 -- Deploy lokdarpan:clock to pg
 -- requires: extensions
+-- No table: this change is code only (create or replace, triggers dropped if they exist), so it is
+-- reworked like a code/ change. It keeps its name because later changes require it.
 -- The database clock. Every time-dependent LokDarpan function reads it instead of now(), so that
 -- tests can freeze time. Freezing is a privilege: only a session whose login role is a member of
 -- lokdarpan_timekeeper (superusers are members of every role) may move it, and the check reads
@@ -20,7 +22,7 @@ comment on role lokdarpan_timekeeper is
 
 -- Whether this session may freeze the clock: its login role (session_user, which SET ROLE and
 -- SECURITY DEFINER do not change) is a member of lokdarpan_timekeeper.
-create function public.lokdarpan_clock_frozen_at()
+create or replace function public.lokdarpan_clock_frozen_at()
 returns timestamptz
 language plpgsql
 stable
@@ -53,7 +55,7 @@ comment on function public.lokdarpan_clock_frozen_at() is
 'insufficient_privilege (42501) when the setting is present in a session whose login role is not a '
 'member of lokdarpan_timekeeper: a moved clock is refused loudly, never silently honoured or ignored.';
 
-create function public.lokdarpan_now()
+create or replace function public.lokdarpan_now()
 returns timestamptz
 language sql
 stable
@@ -73,7 +75,7 @@ comment on function public.lokdarpan_now() is
 'frozen instant in a session that may freeze the clock (members of lokdarpan_timekeeper, for tests). '
 'Raises 42501 when another session sets lokdarpan.frozen_now. Defaults such as created_at read it.';
 
-create function public.lokdarpan_clock_now()
+create or replace function public.lokdarpan_clock_now()
 returns timestamptz
 language sql
 volatile

@@ -14,9 +14,6 @@ select
 from public.alert
 where false;
 
-select 1 / count(*) from pg_catalog.pg_trigger
-where tgrelid = 'public.alert'::regclass and tgname = 'alert_set_updated_at';
-
 select 'public.ix_alert_ward'::regclass;
 select 'public.ix_alert_severity'::regclass;
 

@@ -36,24 +36,9 @@ where indexrelid = 'public.ix_user_email'::regclass and indisunique;
 
 select 'public.password_hash_scheme(text)'::regprocedure;
 select 'public.username_problem(text)'::regprocedure;
-select 'public.email_problem(text)'::regprocedure;
-select 1 / count(*) from pg_catalog.pg_trigger
-where tgrelid = 'public."user"'::regclass and tgname = 'user_check_row';
-select 'public.username_problem(text)'::regprocedure;
-select 'public.email_problem(text)'::regprocedure;
-select 1 / count(*) from pg_catalog.pg_trigger
-where tgrelid = 'public."user"'::regclass and tgname = 'user_check_row';
-select 'public.login_state(text)'::regprocedure;
-select 'public.login_credentials(text)'::regprocedure;
-select 'public.record_failed_login(text)'::regprocedure;
-select 'public.record_successful_login(text)'::regprocedure;
-select 'public.unlock_user(text)'::regprocedure;
 select 'public.fernet_token_problem(text)'::regprocedure;
-select 'public.user_name_for_email(bytea)'::regprocedure;
-select 'public.login_state(bytea)'::regprocedure;
-select 'public.login_credentials(bytea)'::regprocedure;
-select 'public.record_failed_login(bytea)'::regprocedure;
-select 'public.record_successful_login(bytea)'::regprocedure;
+select 'public.user_login_state'::regtype;
+
 -- The e-mail column refuses plain text.
 select 1 / count(*) from pg_catalog.pg_constraint
 where conrelid = 'public."user"'::regclass and conname = 'user_email_fernet_token';

@@ -12,9 +12,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ..errors import BadInputError
+from ..facts import TREND_DAYS as MAX_TREND_DAYS  # daily_ward_trends holds this many days
 from .errors import database_says
-
-MAX_TREND_DAYS = 90  # daily_ward_trends holds 90 days
 
 
 @dataclass

@@ -8,17 +8,18 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import errors as pg_errors
 
-from ..errors import BadInputError, LokdarpanError
+from ..errors import BadInputError, CannotRunError
 
 
-class AnalyticsNotDeployedError(LokdarpanError):
-    """The analytics changes are not deployed in this database (exit 1)."""
+class AnalyticsNotDeployedError(CannotRunError):
+    """The analytics changes are not deployed in this database (exit 3, as SQLSTATE 42P01 is)."""
 
 
 @contextmanager
 def database_says() -> Iterator[None]:
     """A 22023 from a database function (unknown ward, days out of range) is bad input (exit 2);
-    a missing relation or function means the analytics changes are not deployed (exit 1)."""
+    a missing relation or function means the analytics changes are not deployed, and a missing
+    privilege is the owner's job (both exit 3: errors.SQLSTATE_EXITS)."""
     try:
         yield
     except pg_errors.InvalidParameterValue as exc:
@@ -28,4 +29,4 @@ def database_says() -> Iterator[None]:
             f"{exc.diag.message_primary}: deploy the analytics changes first (lokdarpan-db deploy)"
         ) from exc
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise LokdarpanError(f"{exc.diag.message_primary} (the rebuild is the database owner's job)") from exc
+        raise CannotRunError(f"{exc.diag.message_primary} (the rebuild is the database owner's job)") from exc

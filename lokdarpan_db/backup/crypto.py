@@ -40,6 +40,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -57,6 +58,7 @@ DEFAULT_CHUNK = 1 << 20  # 1 MiB of plaintext per chunk
 MAX_CHUNK = 64 << 20
 KEY_ENV = "LOKDARPAN_BACKUP_KEY"
 AUTH_INFO = b"lokdarpan-backup manifest authentication v1"
+FILE_INFO = b"lokdarpan-backup file v1|"
 
 
 class IntegrityError(LokdarpanError):
@@ -199,6 +201,26 @@ def _nonce(counter: int, final: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if final else b"\x00")
 
 
+def file_key(data_key: bytes, backup_id: bytes, index: int, name: str) -> bytes:
+    """The key of one file of a directory-format backup: HKDF-SHA-256(data key, salt = backup
+    nonce id, info = FILE_INFO | index (4 bytes BE) | name). Each file's stream counts its chunks
+    from 0, so each needs its own key (a counter nonce must never repeat under a key); the index
+    and name in the derivation make a section moved to another place or name fail its tags."""
+    info = FILE_INFO + index.to_bytes(4, "big") + name.encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=backup_id, info=info).derive(data_key)
+
+
+def stream_header(backup_id: bytes, chunk_size: int) -> bytes:
+    return HEADER.pack(MAGIC, VERSION, backup_id, chunk_size)
+
+
+def seal_chunk(aead: AESGCM, header: bytes, counter: int, final: bool, plaintext: bytes) -> bytes:
+    """One chunk of the stream format (length | ciphertext), sealable out of order: what makes
+    parallel encryption possible when the number of chunks is known beforehand."""
+    ct = aead.encrypt(_nonce(counter, final), plaintext, header)
+    return LENGTH.pack(len(ct)) + ct
+
+
 def encrypt_stream(
     data_key: bytes, backup_id: bytes, plaintext: Iterator[bytes], chunk_size: int = DEFAULT_CHUNK
 ) -> Iterator[bytes]:
@@ -221,13 +243,18 @@ def encrypt_stream(
     yield LENGTH.pack(len(ct)) + ct
 
 
-class _Reader:
+class Reader:
+    """Exact reads over an iterator of blocks, counting (and, with `hasher` set, hashing) what
+    it hands out."""
+
     def __init__(self, source: Iterator[bytes]):
         self.source = source
         self.buf = bytearray()
         self.done = False
+        self.consumed = 0
+        self.hasher: Any = None
 
-    def read_exact(self, n: int) -> bytes | None:
+    def read_exact(self, n: int, what: str = "the backup") -> bytes | None:
         """n bytes; None at a clean end of input; IntegrityError for a partial read."""
         while len(self.buf) < n and not self.done:
             try:
@@ -237,39 +264,52 @@ class _Reader:
         if not self.buf and self.done:
             return None
         if len(self.buf) < n:
-            raise IntegrityError("the backup is truncated (it ends inside a chunk)")
+            raise IntegrityError(f"{what} is truncated (it ends inside a chunk)")
         out = bytes(self.buf[:n])
         del self.buf[:n]
+        self.consumed += n
+        if self.hasher is not None:
+            self.hasher.update(out)
         return out
 
 
 def decrypt_stream(data_key: bytes, backup_id: bytes, ciphertext: Iterator[bytes]) -> Iterator[bytes]:
     """Yield verified plaintext chunk by chunk; IntegrityError on anything inauthentic."""
-    reader = _Reader(ciphertext)
-    header = reader.read_exact(HEADER.size)
+    reader = Reader(ciphertext)
+    yield from decrypt_section(reader, data_key, backup_id)
+    if reader.read_exact(1) is not None:
+        raise IntegrityError("bytes after the final chunk (the backup was tampered with)")
+
+
+def decrypt_section(
+    reader: Reader, data_key: bytes, backup_id: bytes, what: str = "the backup"
+) -> Iterator[bytes]:
+    """One stream (header, chunks up to the one with the final flag) from `reader`, verified
+    chunk by chunk; stops after the final chunk, so a caller can read what follows it."""
+    header = reader.read_exact(HEADER.size, what)
     if header is None:
-        raise IntegrityError("the backup is empty")
+        raise IntegrityError(f"{what} is empty")
     magic, version, bid, chunk_size = HEADER.unpack(header)
     if magic != MAGIC:
-        raise IntegrityError("not a lokdarpan backup (bad magic)")
+        raise IntegrityError(f"{what}: not a lokdarpan backup (bad magic)")
     if version != VERSION:
-        raise IntegrityError(f"unknown backup format version {version}")
+        raise IntegrityError(f"{what}: unknown backup format version {version}")
     if bid != backup_id:
-        raise IntegrityError("the dump belongs to another backup than its manifest")
-    if not 0 < chunk_size <= MAX_CHUNK:
-        raise IntegrityError(f"implausible chunk size {chunk_size}")
+        raise IntegrityError(f"{what}: the dump belongs to another backup than its manifest")
+    if not 0 < chunk_size <= MAX_CHUNK + (MAX_CHUNK >> 7) + 4096:
+        raise IntegrityError(f"{what}: implausible chunk size {chunk_size}")
     aead = AESGCM(data_key)
     counter = 0
     while True:
-        raw = reader.read_exact(LENGTH.size)
+        raw = reader.read_exact(LENGTH.size, what)
         if raw is None:
-            raise IntegrityError("the backup is truncated (its final chunk is missing)")
+            raise IntegrityError(f"{what} is truncated (its final chunk is missing)")
         (n,) = LENGTH.unpack(raw)
         if not TAG_BYTES <= n <= chunk_size + TAG_BYTES:
-            raise IntegrityError(f"chunk {counter}: implausible length {n} (corrupted)")
-        ct = reader.read_exact(n)
+            raise IntegrityError(f"{what}: chunk {counter}: implausible length {n} (corrupted)")
+        ct = reader.read_exact(n, what)
         if ct is None:
-            raise IntegrityError("the backup is truncated (it ends inside a chunk)")
+            raise IntegrityError(f"{what} is truncated (it ends inside a chunk)")
         try:
             plain = aead.decrypt(_nonce(counter, False), ct, header)
             final = False
@@ -279,13 +319,11 @@ def decrypt_stream(data_key: bytes, backup_id: bytes, ciphertext: Iterator[bytes
                 final = True
             except InvalidTag:
                 raise IntegrityError(
-                    f"chunk {counter} does not authenticate (corrupted, reordered or wrong key)"
+                    f"{what}: chunk {counter} does not authenticate (corrupted, reordered or wrong key)"
                 ) from None
         yield plain
         counter += 1
         if final:
-            if reader.read_exact(1) is not None:
-                raise IntegrityError("bytes after the final chunk (the backup was tampered with)")
             return
 
 

@@ -14,6 +14,7 @@ both MACs). Today that is the disposable access log `ai_embedding_access`."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 import subprocess
@@ -22,13 +23,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from ..errors import BadInputError, LokdarpanError
-from . import crypto, pgtools
+from . import crypto, parallel, pgtools, spool
 from .manifest import SCOPES, Manifest, dump_name, manifest_name
 from .store import Store
 
@@ -53,6 +55,17 @@ select n.nspname || '.' || c.relname
   join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
  where c.relkind = 'r' and c.relpersistence = 'u'
 """
+
+
+MAX_JOBS = 64
+
+
+def default_jobs() -> int:
+    """`backup create`'s default --jobs: the cores this process may run on."""
+    try:
+        return max(1, min(MAX_JOBS, len(os.sched_getaffinity(0))))
+    except (AttributeError, OSError):
+        return max(1, min(MAX_JOBS, os.cpu_count() or 1))
 
 
 class BackupFailedError(LokdarpanError):
@@ -185,12 +198,22 @@ def create_backup(
     scope: str = "full",
     chunk_size: int = crypto.DEFAULT_CHUNK,
     compress: int | None = None,
+    jobs: int = 0,
+    workdir: Path | None = None,
 ) -> CreateReport:
+    """One encrypted backup. `jobs` 0: pg_dump's custom format (zlib level `compress`, 0-9)
+    streamed as one file; `jobs` N >= 1: pg_dump -Fd -j N, compressed with zstd (level `compress`,
+    1-19, default 1) and encrypted per file by N threads (module parallel), into `workdir`'s
+    private directory ($TMPDIR by default) while pg_dump runs."""
     if scope not in SCOPES:
         raise BadInputError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
     if not 4096 <= chunk_size <= crypto.MAX_CHUNK:
         raise BadInputError(f"chunk size must be 4 KiB..64 MiB, got {chunk_size}")
-    if compress is not None and not 0 <= compress <= 9:
+    if not 0 <= jobs <= MAX_JOBS:
+        raise BadInputError(f"--jobs must be 1..{MAX_JOBS}, got {jobs}")
+    if jobs and compress is not None and not 1 <= compress <= 19:
+        raise BadInputError(f"zstd compression level must be 1..19, got {compress}")
+    if not jobs and compress is not None and not 0 <= compress <= 9:
         raise BadInputError(f"compression level must be 0..9, got {compress}")
     t0 = time.perf_counter()
     started = datetime.now(UTC)
@@ -214,36 +237,29 @@ def create_backup(
                 f"no AI tables in {database} (tables named ai_* or in schema ai): "
                 "nothing for --scope ai to back up"
             )
-        args = [pgtools.program("pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--no-sync"]
-        if compress is not None:
-            args.append(f"--compress={compress}")
+        args = [pgtools.program("pg_dump"), f"--snapshot={snapshot}", "--no-sync"]
+        if jobs:
+            args += ["--format=directory", f"--jobs={jobs}", "--compress=0"]
+        else:
+            args.append("--format=custom")
+            if compress is not None:
+                args.append(f"--compress={compress}")
         if standby:
             args.append("--no-unlogged-table-data")
         if scope == "ai":
             args += [f'--table="{t.split(".", 1)[0]}"."{t.split(".", 1)[1]}"' for t in [*tables, *skipped]]
         stats = {"dump": 0, "chunks": 0}
-        with tempfile.TemporaryFile() as errfile:
-            proc = subprocess.Popen(
-                args, stdout=subprocess.PIPE, stderr=errfile, env=pgtools.env_for(conninfo)
+        files: list[dict[str, Any]] = []
+        level = parallel.DEFAULT_LEVEL if compress is None else compress
+        if jobs:
+            stored, sha256 = _directory_dump(
+                args, conninfo, store, backup_id, data_key, nonce_id, jobs, level, chunk_size, workdir, files
             )
-            assert proc.stdout is not None
-
-            def plaintext() -> Iterator[bytes]:
-                while block := proc.stdout.read(chunk_size):
-                    stats["dump"] += len(block)
-                    stats["chunks"] += 1
-                    yield block
-                if proc.wait() != 0:
-                    errfile.seek(0)
-                    raise BackupFailedError(pg_dump_failure(errfile.read().decode(errors="replace")))
-
-            hasher = _Hasher(crypto.encrypt_stream(data_key, nonce_id, plaintext(), chunk_size))
-            try:
-                stored = store.write_stream(dump_name(backup_id), iter(hasher))
-            except BaseException:
-                proc.kill()
-                proc.wait()
-                raise
+            stats = {"dump": sum(f["bytes"] for f in files), "chunks": sum(f["chunks"] for f in files)}
+        else:
+            stored, sha256 = _custom_dump(
+                args, conninfo, store, backup_id, data_key, nonce_id, chunk_size, stats
+            )
         # the snapshot was needed only while pg_dump ran: a connection lost now loses nothing
         with contextlib.suppress(psycopg.OperationalError):
             conn.execute("commit")
@@ -263,11 +279,16 @@ def create_backup(
         stored_bytes=stored,
         chunks=max(stats["chunks"], 1),
         chunk_size=chunk_size,
-        sha256=hasher.hexdigest(),
+        sha256=sha256,
         database_settings=settings,
         tables=tables,
         skipped_data=skipped,
-        compression=f"pg_dump custom format, zlib level {6 if compress is None else compress}",
+        files=files,
+        compression=(
+            f"pg_dump directory format (-j {jobs}, uncompressed), zstd level {level} per chunk"
+            if jobs
+            else f"pg_dump custom format, zlib level {6 if compress is None else compress}"
+        ),
         keys=[crypto.wrap(keyring.current, data_key, nonce_id)],
     )
     manifest.sign(data_key)
@@ -278,6 +299,86 @@ def create_backup(
         store.delete(dump_name(backup_id))
         raise
     return CreateReport(manifest, store.location, time.perf_counter() - t0)
+
+
+def _custom_dump(
+    args: list[str],
+    conninfo: str,
+    store: Store,
+    backup_id: str,
+    data_key: bytes,
+    nonce_id: bytes,
+    chunk_size: int,
+    stats: dict[str, int],
+) -> tuple[int, str]:
+    """pg_dump -Fc's stdout, sealed chunk by chunk into the store: (stored bytes, SHA-256)."""
+    with tempfile.TemporaryFile() as errfile:
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=errfile, env=pgtools.env_for(conninfo)
+        )
+        assert proc.stdout is not None
+
+        def plaintext() -> Iterator[bytes]:
+            while block := proc.stdout.read(chunk_size):
+                stats["dump"] += len(block)
+                stats["chunks"] += 1
+                yield block
+            if proc.wait() != 0:
+                errfile.seek(0)
+                raise BackupFailedError(pg_dump_failure(errfile.read().decode(errors="replace")))
+
+        hasher = _Hasher(crypto.encrypt_stream(data_key, nonce_id, plaintext(), chunk_size))
+        try:
+            stored = store.write_stream(dump_name(backup_id), iter(hasher))
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+    return stored, hasher.hexdigest()
+
+
+def _directory_dump(
+    args: list[str],
+    conninfo: str,
+    store: Store,
+    backup_id: str,
+    data_key: bytes,
+    nonce_id: bytes,
+    jobs: int,
+    level: int,
+    chunk_size: int,
+    workdir: Path | None,
+    files: list[dict[str, Any]],
+) -> tuple[int, str]:
+    """pg_dump -Fd -j N into a private working directory, then its files compressed and sealed
+    in parallel into one stored object (module parallel): (stored bytes, SHA-256)."""
+    parallel.return_freed_buffers()
+    with spool.workdir(workdir, prefix=spool.BACKUP_PREFIX) as wd, tempfile.TemporaryFile() as errfile:
+        out = wd / "dump"
+        out.mkdir(mode=0o700)  # made empty here, so pg_dump writes into it and it can be watched
+        proc = subprocess.Popen(
+            [*args, f"--file={out}"], stdout=subprocess.DEVNULL, stderr=errfile, env=pgtools.env_for(conninfo)
+        )
+
+        def failed() -> None:
+            if proc.wait() != 0:
+                errfile.seek(0)
+                said = errfile.read().decode(errors="replace")
+                hint = ""
+                if "No space left on device" in said:
+                    hint = f" (no room in {wd.parent}: set TMPDIR to a private volume with room for the dump)"
+                raise BackupFailedError(pg_dump_failure(said) + hint)
+
+        names = parallel.finished_files(out, proc, failed)
+        sealed = parallel.seal_directory(out, names, data_key, nonce_id, jobs, level, chunk_size, files)
+        hasher = _Hasher(sealed)
+        try:
+            stored = store.write_stream(dump_name(backup_id), iter(hasher))
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+    return stored, hasher.hexdigest()
 
 
 class _Hasher:

@@ -10,6 +10,11 @@ it, authenticated twice:
 - `mac`: an HMAC keyed from the backup's data key over the fields except `keys`, `mac` and
   `auth`, checked once the data key is unwrapped (restore, verify, rekey).
 
+`files` (a directory-format backup, `backup create --jobs N`) lists each file of pg_dump's
+directory in the order its encrypted section is stored in the one dump object: name, offset and
+size of the section, plaintext bytes, chunks and the section's SHA-256. Both MACs cover it; it is
+left out of their payloads when empty (a single-file custom-format backup).
+
 `skipped_data` lists the tables whose definitions are in the dump but whose rows are not: the
 unlogged tables of a backup taken from a hot standby (issue 24). Both MACs cover it; it is left
 out of their payloads only when empty, so manifests written before the field existed verify.
@@ -65,6 +70,9 @@ class Manifest:
     tables: dict[str, int]
     database_settings: list[dict[str, str | None]] = field(default_factory=list)
     skipped_data: list[str] = field(default_factory=list)  # unlogged tables dumped without rows
+    # a directory-format (parallel) backup: its files, in the order their sections are stored,
+    # each {name, offset, stored, bytes, chunks, sha256}; empty for a single-file (custom) dump
+    files: list[dict[str, Any]] = field(default_factory=list)
     cipher: str = "AES-256-GCM, chunked, counter nonce with final flag"
     compression: str = "pg_dump custom format (zlib per table)"
     keys: list[dict[str, str]] = field(default_factory=list)
@@ -81,20 +89,27 @@ class Manifest:
         return datetime.fromisoformat(self.finished)
 
     @property
+    def directory(self) -> bool:
+        """A directory-format (pg_dump -Fd -j) backup, stored as one section per file."""
+        return bool(self.files)
+
+    @property
     def key_ids(self) -> list[str]:
         return [k["key_id"] for k in self.keys]
 
     def signed_payload(self) -> bytes:
         body = {k: v for k, v in asdict(self).items() if k not in ("keys", "mac", "auth")}
-        if not body["skipped_data"]:
-            del body["skipped_data"]
+        for optional in ("skipped_data", "files"):  # absent from manifests older than the field
+            if not body[optional]:
+                del body[optional]
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def auth_payload(self) -> bytes:
         """Every field but `auth` itself, canonically: what the operator's MAC covers."""
         body = {k: v for k, v in asdict(self).items() if k != "auth"}
-        if not body["skipped_data"]:
-            del body["skipped_data"]
+        for optional in ("skipped_data", "files"):  # absent from manifests older than the field
+            if not body[optional]:
+                del body[optional]
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def sign(self, data_key: bytes) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from ..devtools.pgtap import libpq_env
+from ..connect import libpq_env
 from ..server.cluster import pg_bindir
 
 

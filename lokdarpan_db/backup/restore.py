@@ -32,7 +32,7 @@ from ..errors import BadInputError, LokdarpanError
 from ..migrate.engine import Engine
 from ..migrate.plan import Plan
 from ..migrate.registry import Committer
-from . import crypto, pgtools, spool, swap
+from . import crypto, parallel, pgtools, spool, swap
 from .catalog import Entry, find
 from .crypto import IntegrityError
 from .dump import CreateReport, create_backup
@@ -150,7 +150,10 @@ def verify_backup(store: Store, ref: str, keyring: crypto.Keyring, project: str)
     """Read every chunk, authenticate it and check size and SHA-256 against the manifest."""
     t0 = time.perf_counter()
     _, m, dk = open_manifest(store, ref, keyring, project)
-    chunks = sum(1 for _ in _plaintext(store, m, dk))
+    if m.directory:
+        chunks = parallel.verify_directory(store, m, dk)
+    else:
+        chunks = sum(1 for _ in _plaintext(store, m, dk))
     if chunks != m.chunks:
         raise IntegrityError(f"backup {m.backup_id}: {chunks} chunks, the manifest says {m.chunks}")
     return VerifyReport(m.backup_id, m.stored_bytes, chunks, time.perf_counter() - t0)
@@ -313,7 +316,21 @@ def _pg_restore(
     """pg_restore of the backup into the side database, pg_cron's entries left out. Returns them."""
     args = [pgtools.program("pg_restore"), "--exit-on-error", "--dbname", swap.dbname(side_url)]
     env = pgtools.env_for(side_url)
-    if jobs > 1:
+    if m.directory:
+        # pg_restore -Fd opens its files by name, regular files only (module parallel)
+        archive = parallel.decrypt_directory(store, m, dk, wd, jobs)
+        args.append("--format=directory")
+        listing = _toc(wd, [pgtools.program("pg_restore"), "--format=directory", "--list", str(archive)], env)
+        kept, skipped = without_pg_cron(listing)
+        if skipped:
+            (wd / "toc.list").write_text(kept)
+            args += ["--use-list", str(wd / "toc.list")]
+        child = spool.Child([*args, f"--jobs={jobs}", str(archive)], env)
+        try:
+            rc = child.wait()
+        finally:
+            child.stop()
+    elif jobs > 1:
         fd = spool.anonymous_file(wd, _plaintext(store, m, dk), need=m.dump_bytes)
         try:
             archive = f"/dev/fd/{fd}"
@@ -460,10 +477,11 @@ class DrillReport:
 def drill(
     conninfo: str, store: Store, keyring: crypto.Keyring, project: str, plan: Plan, jobs: int = 2
 ) -> DrillReport:
-    """create → restore into a scratch database on the same server → health check → drop."""
-    from ..devtools.scratch import create_database, drop_database
+    """create (parallel, `jobs`) → restore into a scratch database on the same server (pg_restore
+    -j `jobs`) → health check → drop."""
+    from ..scratch import create_database, drop_database
 
-    created = create_backup(conninfo, store, keyring, project, "full")
+    created = create_backup(conninfo, store, keyring, project, "full", jobs=jobs)
     scratch = create_database(conninfo, "lokdarpan_drill")
     try:
         restored = restore_backup(

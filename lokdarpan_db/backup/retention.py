@@ -93,6 +93,19 @@ def decide(entries: list[Entry], policy: Policy, include_unverified: bool = Fals
     return decision
 
 
+def backup_objects(entry: Entry) -> list[str]:
+    """The store objects one backup is made of, its manifest first (deleted first, a half-deleted
+    backup is no longer listed as one)."""
+    return [entry.backup_id + ".manifest.json", entry.backup_id + ".dump.enc"]
+
+
+def delete_backups(store: Store, entries: list[Entry]) -> None:
+    """Delete each backup's objects from the store (backup_objects())."""
+    for e in entries:
+        for name in backup_objects(e):
+            store.delete(name)
+
+
 @dataclass
 class Cleanup:
     removed: list[Leftover] = field(default_factory=list)  # or, in a dry run, would be
@@ -120,3 +133,23 @@ def clean_leftovers(store: Store, stale_after: timedelta = STALE_AFTER, dry_run:
         else:
             report.kept.append(x)  # came alive, or went, since it was listed
     return report
+
+
+@dataclass
+class PruneReport:
+    dry_run: bool
+    decision: Decision
+    cleanup: Cleanup
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, **self.decision.as_dict(), "leftovers": self.cleanup.as_dict()}
+
+
+def prune(store: Store, entries: list[Entry], policy: Policy, include_unverified: bool = False,
+          stale_after: timedelta = STALE_AFTER, dry_run: bool = False) -> PruneReport:
+    """`backup prune`: decide what the policy keeps, delete the rest (unless `dry_run`), and clean
+    what killed runs left (clean_leftovers())."""
+    decision = decide(entries, policy, include_unverified)
+    if not dry_run:
+        delete_backups(store, decision.delete)
+    return PruneReport(dry_run, decision, clean_leftovers(store, stale_after, dry_run))

@@ -1,6 +1,7 @@
 """Where a restore keeps what it must, and the processes it runs (issue 19, finding 9).
 
-- A private working directory per restore, `$TMPDIR/lokdarpan-restore-<pid>-<random>` (0700),
+- A private working directory per restore, `$TMPDIR/lokdarpan-restore-<pid>-<random>` (0700)
+  (per parallel backup, `lokdarpan-backup-<pid>-<random>`, holding pg_dump's directory),
   holding a lock file the running restore keeps locked (flock). It is removed on every exit the
   process lives through (errors, Ctrl-C, SIGTERM); one left by a killed run (kill -9, a power
   cut) has no live holder of its lock, and the next restore removes it before starting.
@@ -35,8 +36,9 @@ from pathlib import Path
 from ..errors import LokdarpanError
 
 PREFIX = "lokdarpan-restore-"
+BACKUP_PREFIX = "lokdarpan-backup-"  # `backup create --jobs N`: pg_dump's directory while it runs
 LOCK = ".lock"
-_DIR_RE = re.compile(rf"^{PREFIX}(\d+)-[A-Za-z0-9_]+$")
+_DIR_RE = re.compile(r"^lokdarpan-(?:restore|backup)-(\d+)-[A-Za-z0-9_]+$")
 PR_SET_PDEATHSIG = 1
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
@@ -101,12 +103,13 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def workdir(base: Path | None = None) -> Iterator[Path]:
-    """A private (0700) directory for one restore, locked while it runs, removed after."""
+def workdir(base: Path | None = None, prefix: str = PREFIX) -> Iterator[Path]:
+    """A private (0700) directory for one restore (or parallel backup), locked while it runs,
+    removed after; those of killed runs are swept first."""
     root = Path(base) if base is not None else Path(tempfile.gettempdir())
     sweep(root)
     try:
-        path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=root))
+        path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root))
         os.chmod(path, 0o700)
         fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as exc:

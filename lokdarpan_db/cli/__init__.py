@@ -2,8 +2,11 @@
 each verb is a library call that returns a report, which the command renders (rich, or JSON with
 --json). One module per domain: migrate (the Sqitch verbs), importing, refresh, cluster.
 
-Exit codes: 0 ok, 1 the operation failed, 2 bad usage or input, 130 interrupted. Errors are one
-line on stderr; LOKDARPAN_DEBUG=1 adds a traceback for internal errors.
+Exit codes (decided once, in lokdarpan_db/errors.py; the contract is docs/cli.md): 0 ok, 1 the
+check found problems (or the operation failed), 2 bad usage or input, 3 cannot run here
+(unreachable, no privilege, a standby), 130 interrupted; `health` and `integrity` keep 0/1/2/3 =
+OK/WARN/CRITICAL/UNKNOWN. Errors are one line on stderr (one JSON object with --json, failures.py);
+LOKDARPAN_DEBUG=1 adds a traceback for internal errors.
 """
 
 from __future__ import annotations
@@ -12,18 +15,14 @@ import os
 import sys
 
 import click
-import psycopg
 
 from .. import __version__
-from ..errors import LokdarpanError, redact
-from . import analytics, importing, integrity, ledger, migrate, partitions, refresh
-from . import backup as backup_cmds
+from . import analytics, failures, importing, integrity, ledger, migrate, partitions, refresh
 from . import cleanup as cleanup_cmds
 from . import cluster as cluster_cmds
-from . import keys as keys_cmds
 from .context import Context, add_global_options
 from .numbers import LOCK_TIMEOUT
-from .output import err
+from .optional import commands as optional_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -70,13 +69,15 @@ def cli(
 
 
 for command in (*migrate.COMMANDS, importing.import_group, refresh.refresh, cluster_cmds.cluster,
-                *analytics.COMMANDS, *ledger.COMMANDS, backup_cmds.backup, backup_cmds.pitr,
+                *analytics.COMMANDS, *ledger.COMMANDS, *optional_commands("backup", "backup", "pitr"),
                 *partitions.COMMANDS, *integrity.COMMANDS):
     cli.add_command(command)
 cli.add_command(cleanup_cmds.cleanup)
-cli.add_command(keys_cmds.keys)
+cli.add_command(*optional_commands("keys", "keys"))  # backup, pitr, keys: extras.py
 for command in cli.commands.values():
     add_global_options(command)
+    failures.add_exit_help(command)
+cli.epilog = failures.EXIT_HELP + " health and integrity: 0/1/2/3 = OK/WARN/CRITICAL/UNKNOWN."
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,35 +94,12 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    debug = bool(os.environ.get("LOKDARPAN_DEBUG"))
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        rc = cli.main(args=argv, prog_name="lokdarpan-db", standalone_mode=False)
-    except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-            err.print("interrupted")
-            sys.exit(130)
-        err.print("aborted")
-        sys.exit(1)
-    except click.ClickException as exc:
-        err.print(f"error: {exc.format_message()}", markup=False)
-        sys.exit(exc.exit_code)
-    except LokdarpanError as exc:
-        err.print(f"error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
-    except psycopg.Error as exc:
-        if debug:
-            raise
-        err.print(redact(f"error: database: {' '.join(str(exc).split())}"), markup=False)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:
-        if debug:
-            raise
-        err.print(
-            redact(f"error: internal: {type(exc).__name__}: {exc} (set LOKDARPAN_DEBUG=1 for a traceback)"),
-            markup=False,
-        )
-        sys.exit(1)
+        rc = cli.main(args=args, prog_name="lokdarpan-db", standalone_mode=False)
+    except (Exception, KeyboardInterrupt) as exc:  # every failure: failures.py, docs/cli.md
+        invocation = failures.scan(cli, args)
+        verb = invocation.path[0] if invocation.path else ""
+        failure = failures.classify(exc, debug=bool(os.environ.get("LOKDARPAN_DEBUG")), verb=verb)
+        sys.exit(failures.report(failure, invocation))
     return rc if isinstance(rc, int) else 0

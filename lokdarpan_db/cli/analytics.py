@@ -11,8 +11,8 @@ import click
 
 from .. import connect
 from ..analytics.dashboard import WardDashboard, ward_dashboard
-from ..analytics.schedule import schedule as schedule_jobs
 from ..analytics.watch import WardEvent, WardWatcher
+from ..maintenance.schedule import schedule as schedule_jobs
 from .context import Context, json_option, pass_ctx
 from .output import Table, err, notice, out
 

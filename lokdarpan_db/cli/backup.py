@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import click
 
 from .. import connect
 from ..backup import catalog, crypto, restore, retention
-from ..backup.dump import create_backup
+from ..backup.dump import create_backup, default_jobs
 from ..backup.pitr import BACKUP_TYPES, Pitr
 from ..backup.rekey import rekey
 from ..backup.store import STALE_AFTER, Leftover, Store, open_store
+from ..errors import PROBLEMS
 from ..server.cluster import LocalCluster
 from .context import Context, json_option, pass_ctx
 from .output import Table, notice, out
@@ -119,16 +121,24 @@ def backup(ctx: click.Context, dest: str | None, key_file: str | None) -> None:
     help="full = the whole database; ai = the AI tables (ai_* and schema ai) only.",
 )
 @click.option(
-    "--compress",
-    type=click.IntRange(0, 9),
+    "--jobs",
+    type=click.IntRange(1, 64),
     default=None,
-    metavar="0-9",
-    help="pg_dump's zlib level (default 6).",
+    metavar="N",
+    help="pg_dump -Fd -j N, and N threads compressing and encrypting its files. Default: the cores.",
+)
+@click.option(
+    "--compress",
+    type=click.IntRange(1, 19),
+    default=None,
+    metavar="1-19",
+    help="zstd level of each chunk (default 1).",
 )
 @json_option
 @pass_ctx
-def create(c: Context, scope: str, compress: int | None) -> None:
-    """Stream pg_dump through AES-256-GCM into the destination, with an authenticated manifest.
+def create(c: Context, scope: str, jobs: int | None, compress: int | None) -> None:
+    """Dump in parallel (pg_dump -Fd -j N), compress (zstd) and encrypt (AES-256-GCM) each file
+    into one object at the destination, with an authenticated manifest.
 
     \b
     Examples:
@@ -139,7 +149,9 @@ def create(c: Context, scope: str, compress: int | None) -> None:
     o = _opts()
     keyring, store = o.keyring(), o.store(c)
     target = connect.resolve(c.db, c.project_dir, notice)
-    report = create_backup(target.conninfo, store, keyring, _project(c), scope, compress=compress)
+    report = create_backup(
+        target.conninfo, store, keyring, _project(c), scope, compress=compress, jobs=jobs or default_jobs()
+    )
     m = report.manifest
     c.emit(
         report.as_dict(),
@@ -255,13 +267,9 @@ def prune(
     policy = retention.Policy(daily, weekly, monthly, yearly)
     o = _opts()
     store, keyring = o.store(c), o.keyring()
-    decision = retention.decide(catalog.list_backups(store, keyring), policy, include_unverified)
-    if not dry_run:
-        for e in decision.delete:
-            for name in (e.backup_id + ".manifest.json", e.backup_id + ".dump.enc"):
-                store.delete(name)
-    cleanup = retention.clean_leftovers(store, timedelta(minutes=stale_after), dry_run)
-    data = {"dry_run": dry_run, **decision.as_dict(), "leftovers": cleanup.as_dict()}
+    r = retention.prune(store, catalog.list_backups(store, keyring), policy, include_unverified,
+                        timedelta(minutes=stale_after), dry_run)
+    decision, cleanup = r.decision, r.cleanup
 
     def human() -> None:
         verb = "would delete" if dry_run else "deleted"
@@ -277,7 +285,7 @@ def prune(
             why = "being written now" if x.kind == "partial file" else f"active within {stale_after} min"
             out.print(f"kept   {x.kind} of {x.name} ({_size(x.size)}): {why}", markup=False)
 
-    c.emit(data, human)
+    c.emit(r.as_dict(), human)
 
 
 @backup.command("verify")
@@ -419,7 +427,26 @@ def rekey_cmd(c: Context, dry_run: bool) -> None:
 
     c.emit(r.as_dict(), human)
     if r.skipped:
-        sys.exit(1)
+        sys.exit(PROBLEMS)
+
+
+def _after_subcommand(attr: str, convert: type = str) -> Callable[..., None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:  # given after the subcommand: it wins over the group's (and $…)
+            setattr(ctx.meta["lokdarpan.backup"], attr, convert(value))
+
+    return callback
+
+
+# --dest and --key-file mean the same after the subcommand (`backup create --dest D`) as before it.
+for _sub in backup.commands.values():
+    _sub.params += [
+        click.Option(["--dest"], metavar="DIR|s3://BUCKET/PREFIX", expose_value=False,
+                     callback=_after_subcommand("dest"), help="Where backups live (as `backup --dest`)."),
+        click.Option(["--key-file"], metavar="FILE", expose_value=False,
+                     callback=_after_subcommand("key_file", Path),
+                     help="Wrapping keys file (as `backup --key-file`)."),
+    ]
 
 
 # ---------------------------------------------------------------------------------------- pitr

@@ -12,7 +12,7 @@ from .output import Table, out
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Report what would go; change nothing.")
 @click.option("--batch-size", type=int, default=cleanup_mod.DEFAULT_BATCH, show_default=True,
-              help="Rows per batch (each batch is its own transaction), 1-100000.")
+              help=f"Rows per batch (each batch is its own transaction), 1-{cleanup_mod.MAX_BATCH}.")
 @json_option
 @pass_ctx
 def cleanup(c: Context, dry_run: bool, batch_size: int) -> None:
@@ -45,6 +45,6 @@ def cleanup(c: Context, dry_run: bool, batch_size: int) -> None:
                 parts = (parts + "; " if parts else "") + "left: " + ", ".join(r.skipped)
             table.add_row(r.rule, r.table, r.action, f"{r.rows:,}", parts, r.setting)
         out.print(table)
-        out.print(f"{report.total_rows:,} rows {verb}; the periods: select * from maintenance_setting")
+        out.print(f"{report.total_rows:,} rows {verb}; the periods are in the table maintenance_setting")
 
     c.emit(report.as_dict(), human)

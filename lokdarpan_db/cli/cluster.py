@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..errors import BadInputError
+from ..errors import PROBLEMS, BadInputError
 from ..server.cluster import LocalCluster
 from .context import Context, json_option, pass_ctx
 from .output import notice, out
@@ -27,6 +27,7 @@ def cluster() -> None:
 
 
 @cluster.command("init")
+@json_option
 @pass_ctx
 def cluster_init(c: Context) -> None:
     """Create the embedded cluster (initdb) without starting it.
@@ -37,10 +38,12 @@ def cluster_init(c: Context) -> None:
     """
     lc = _local(c)
     created = lc.init()
-    out.print(f"{'created' if created else 'already exists:'} {lc.root} (port {lc.port})")
+    c.emit({"root": str(lc.root), "port": lc.port, "created": created},
+           lambda: out.print(f"{'created' if created else 'already exists:'} {lc.root} (port {lc.port})"))
 
 
 @cluster.command("start")
+@json_option
 @pass_ctx
 def cluster_start(c: Context) -> None:
     """Start the embedded cluster, creating it first if needed. A cluster made by an older
@@ -55,10 +58,12 @@ def cluster_start(c: Context) -> None:
     started = lc.start()
     for change in lc.hardened:
         notice(f"tightened the embedded PostgreSQL: {change}")
-    out.print(f"{'started' if started else 'already running:'} {lc.url()}")
+    c.emit({"root": str(lc.root), "url": lc.url(), "started": started, "hardened": list(lc.hardened)},
+           lambda: out.print(f"{'started' if started else 'already running:'} {lc.url()}"))
 
 
 @cluster.command("stop")
+@json_option
 @pass_ctx
 def cluster_stop(c: Context) -> None:
     """Stop the embedded cluster (fast shutdown).
@@ -67,7 +72,10 @@ def cluster_stop(c: Context) -> None:
     Examples:
       lokdarpan-db cluster stop
     """
-    out.print("stopped" if _local(c).stop() else "not running")
+    lc = _local(c)
+    stopped = lc.stop()
+    c.emit({"root": str(lc.root), "stopped": stopped},
+           lambda: out.print("stopped" if stopped else "not running"))
 
 
 @cluster.command("status")
@@ -100,10 +108,11 @@ def cluster_status(c: Context) -> None:
         ),
     )
     if not data["running"]:
-        sys.exit(1)
+        sys.exit(PROBLEMS)
 
 
 @cluster.command("url")
+@json_option
 @click.option("--tcp", is_flag=True,
               help="Loopback TCP URL instead of the socket URL (the password stays in the passfile).")
 @pass_ctx
@@ -118,4 +127,5 @@ def cluster_url(c: Context, tcp: bool) -> None:
     lc = _local(c)
     if not lc.initialized:
         raise BadInputError(f"no cluster at {lc.root}; run `lokdarpan-db cluster init`")
-    out.print(lc.tcp_url() if tcp else lc.url(), markup=False)
+    url = lc.tcp_url() if tcp else lc.url()
+    c.emit({"url": url}, lambda: out.print(url, markup=False))

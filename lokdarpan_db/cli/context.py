@@ -13,7 +13,8 @@ from typing import Any
 import click
 import psycopg
 
-from .. import connect, paths, replication
+from .. import connect, paths, pooler, replication
+from ..errors import ConnectionFailedError
 from ..migrate import plan as plan_mod
 from ..migrate.engine import Engine, quiet
 from .numbers import LOCK_TIMEOUT
@@ -42,14 +43,29 @@ class Context:
             plan.resolve(to)
         return plan
 
-    def refuse_on_standby(self, verb: str) -> None:
-        """Stop `verb` before it starts when --db reaches a hot standby (issue 24): StandbyError,
-        exit 3. Called by the guard `add_global_options` puts on every verb listed in WRITES (the
-        verb resolves the target again: the password warning is left to it, said once)."""
-        target = connect.resolve(
-            self.db, self.project_dir, lambda m: None if m == connect.PASSWORD_WARNING else notice(m))
-        with connect.connect(target.conninfo) as conn:
-            replication.refuse_on_standby(conn, verb, connect.describe(target.conninfo))
+    def refuse_on_standby(self, verb: str, into: str | None = None, *, standby: bool = True,
+                          pooled: bool = False) -> None:
+        """Stop `verb` before it starts when --db (or, for a verb that writes elsewhere, the DSN
+        `into`) reaches a hot standby (`standby`: StandbyError) or goes through a connection pooler
+        (`pooled`: PoolerError), exit 3 (issue 24). Called by the guard `add_global_options` puts
+        on every verb listed in WRITES or SESSIONS (the verb resolves the target again: the
+        password warning is left to it, said once)."""
+        if into is not None:
+            conninfo = connect.normalise(into)
+            try:
+                conn = connect.connect(conninfo)
+            except ConnectionFailedError:  # left to the verb, which says so in its own words
+                return
+        else:
+            conninfo = connect.resolve(
+                self.db, self.project_dir,
+                lambda m: None if m == connect.PASSWORD_WARNING else notice(m)).conninfo
+            conn = connect.connect(conninfo)
+        with conn:
+            if pooled:
+                pooler.refuse_through_pooler(conn, verb, connect.describe(conninfo))
+            if standby:
+                replication.refuse_on_standby(conn, verb, connect.describe(conninfo))
 
     def connect(self) -> psycopg.Connection:
         target = connect.resolve(self.db, self.project_dir, notice)
@@ -108,21 +124,50 @@ WRITES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "keys rotate": _always,
     "backup drill": _always,  # restores into a scratch database on the same server
     "pitr setup": _always,  # ALTER SYSTEM, a stanza on this server
+    "pitr backup": _always,  # pgBackRest's stanza is set up on the primary (pg_backup_start refuses)
+    "backup restore": _always,  # checks --into, the database it writes (INTO below)
     "watch": _always,  # NOTIFY is not replicated
 }
 
 
+# Verbs whose writes go to a database named by one of their own options, not by --db.
+INTO: dict[str, str] = {"backup restore": "into"}
+
+# The verbs that need a server session across transactions and so refuse through a transaction
+# pooler (issue 24, lokdarpan_db/pooler.py, docs/scaling.md). Same form as WRITES.
+SESSIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "deploy": lambda p: not p.get("dry_run"),  # Sqitch's session advisory lock
+    "revert": _always,
+    "watch": _always,  # LISTEN
+    "backup create": _always,  # pg_dump's session settings and exported snapshot
+    "backup restore": _always,  # the swap's advisory lock (on --into's server)
+    "backup drill": _always,
+    "pitr setup": _always,
+    "pitr backup": _always,
+}
+
+
+def _never(_params: dict[str, Any]) -> bool:
+    return False
+
+
 def _guard_writes(command: click.Command, path: str) -> None:
     rule = WRITES.get(path) or WRITES.get(path.split()[0])
-    if rule is None or command.callback is None or getattr(command, "_standby_guard", False):
+    session = SESSIONS.get(path) or SESSIONS.get(path.split()[0])
+    if (rule is None and session is None) or command.callback is None \
+            or getattr(command, "_standby_guard", False):
         return
     inner = command.callback
+    writes, sessions = rule or _never, session or _never
 
     @functools.wraps(inner)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if rule(kwargs):
+        standby, pooled = writes(kwargs), sessions(kwargs)
+        if standby or pooled:
             verb = f"{path} {kwargs['action']}" if isinstance(kwargs.get("action"), str) else path
-            click.get_current_context().find_object(Context).refuse_on_standby(verb)
+            into = kwargs.get(INTO[path]) if path in INTO else None
+            click.get_current_context().find_object(Context).refuse_on_standby(
+                verb, into, standby=standby, pooled=pooled)
         return inner(*args, **kwargs)
 
     command.callback = guarded
@@ -131,14 +176,15 @@ def _guard_writes(command: click.Command, path: str) -> None:
 
 def add_global_options(command: click.Command, path: str | None = None) -> None:
     """Accept --db, --plan, --lock-timeout and --json after the verb too (`lokdarpan-db deploy --db
-    URL`, as a DBA types it); the value given after the verb wins. Applied to every command.
-    Also puts the standby guard on the verbs listed in WRITES."""
+    URL`, as a DBA types it), and after a group (`backup --json list`); the value given last
+    wins. Applied to every command and group. Also puts the standby guard on the verbs listed in
+    WRITES."""
     path = path or command.name or ""
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
             add_global_options(sub, f"{path} {name}")
-        return
-    _guard_writes(command, path)
+    else:
+        _guard_writes(command, path)
     have = {p.name for p in command.params}
     extra = [
         click.Option(

@@ -11,8 +11,10 @@ from typing import Any
 
 import click
 
+from ..facts import ELECTION_TYPES
 from .context import Context, json_option, pass_ctx
-from .output import Progress, out, problems
+from .numbers import Finite
+from .output import Progress, notice, out, problems
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 dry_run_option = click.option("--dry-run", is_flag=True, help="Load inside a transaction, report, roll back.")
@@ -166,7 +168,7 @@ def constituencies(
 @click.option(
     "--type",
     "election_type",
-    type=click.Choice(["ASSEMBLY", "LOKSABHA", "GHMC"]),
+    type=click.Choice(ELECTION_TYPES),
     default="ASSEMBLY",
     show_default=True,
     help="Election type.",
@@ -184,7 +186,28 @@ def constituencies(
 )
 @click.option("--delimiter", default=None, help="Field separator (default: sniffed).")
 @click.option(
-    "--pc", "parliamentary", is_flag=True, help="Rows are parliamentary, not assembly, constituencies."
+    "--level",
+    type=click.Choice(["AC", "PC"], case_sensitive=False),
+    default="AC",
+    show_default=True,
+    help="What a row's constituency is: AC = an assembly constituency (a Lok Sabha election's "
+    "assembly segment too), PC = a parliamentary constituency.",
+)
+@click.option("--pc", "parliamentary", is_flag=True, hidden=True,
+              help="Deprecated spelling of --level PC (--pc is a PC number, as in import form20).")
+@click.option(
+    "--match-by",
+    type=click.Choice(["number", "name"]),
+    default=None,
+    help="How rows find their constituency: number, or name (pg_trgm against the registry; the number "
+    "column is not read). Default: number when the file has the number column, else name.",
+)
+@click.option(
+    "--min-similarity",
+    type=Finite(0.3, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Matching by name, below this trigram similarity a constituency name matches nothing (refused).",
 )
 @click.option("--no-recompute", is_flag=True, help="Do not recompute ward aggregates, profiles and features.")
 @replace_option
@@ -200,7 +223,10 @@ def results(
     round_: str | None,
     mapping: Path | None,
     delimiter: str | None,
+    level: str,
     parliamentary: bool,
+    match_by: str | None,
+    min_similarity: float,
     no_recompute: bool,
     replace: bool,
     dry_run: bool,
@@ -218,6 +244,9 @@ def results(
     """
     from ..importers.electoral import load_results as loader
 
+    if parliamentary:
+        notice("warning: `import results --pc` is deprecated: use --level PC (--pc is a parliamentary "
+               "constituency number, as in import form20)")
     report = _run(
         c,
         "results",
@@ -229,7 +258,9 @@ def results(
         round=round_,
         mapping=mapping,
         delimiter=delimiter,
-        constituency_type="PC" if parliamentary else "AC",
+        constituency_type="PC" if parliamentary else level.upper(),
+        match_by=match_by or "auto",
+        min_similarity=min_similarity,
         recompute=not no_recompute,
         dry_run=dry_run,
         replace=replace,
@@ -244,6 +275,16 @@ def results(
             f"{'would be removed' if report.dry_run else 'removed'} ({report.votes_removed} votes)",
             f"shares: {report.shares_checked} checked against the published percent, "
             f"{len(report.share_differences)} differ",
+            *(
+                [f"constituencies matched by name: {len(report.matches)} not exactly (listed below)"]
+                if report.match_by == "name"
+                else []
+            ),
+            *(
+                [f"parties: {len(report.party_matches)} matched by another spelling (listed below)"]
+                if report.party_matches
+                else []
+            ),
             *(f"recomputed {step}: {rows} rows" for step, rows in report.recomputed.items()),
         ],
     )
@@ -258,7 +299,7 @@ def results(
 @click.option(
     "--type",
     "election_type",
-    type=click.Choice(["ASSEMBLY", "LOKSABHA", "GHMC"]),
+    type=click.Choice(ELECTION_TYPES),
     default="LOKSABHA",
     show_default=True,
     help="Election type.",
@@ -266,10 +307,12 @@ def results(
 @click.option("--year", type=int, default=2014, show_default=True, help="Election year.")
 @click.option("--state-code", default="S06", show_default=True, help="ECI state code of the constituencies.")
 @click.option(
-    "--ac", "ac_no", type=int, default=None, help="Assembly segment number (default: from the file)."
+    "--ac", "ac_no", type=click.IntRange(1), default=None, metavar="N",
+    help="Assembly constituency (segment) number (AC_NO). Default: from the file."
 )
 @click.option(
-    "--pc", "pc_no", type=int, default=None, help="Parliamentary constituency (default: from the candidates)."
+    "--pc", "pc_no", type=click.IntRange(1), default=None, metavar="N",
+    help="Parliamentary constituency number (PC_NO) of the segments. Default: from the candidates."
 )
 @click.option(
     "--min-similarity",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import fieldkeys
+from ..errors import PROBLEMS
 from ..fieldcrypt import FieldKeys
 from .context import Context, json_option, pass_ctx
 from .output import Table, out
@@ -63,7 +64,7 @@ def check(c: Context) -> None:
 
     c.emit(report.as_dict(), human)
     if report.undecryptable or report.under_old_keys:
-        raise SystemExit(1)
+        raise SystemExit(PROBLEMS)
 
 
 @keys.command("rotate")
@@ -98,7 +99,7 @@ def rotate(c: Context, batch_size: int) -> None:
 
     c.emit(report.as_dict(), human)
     if report.under_old_keys:
-        raise SystemExit(1)
+        raise SystemExit(PROBLEMS)
 
 
 COMMANDS = (keys,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..facts import REPORT_MAX_LIMIT
 from ..ledger import health as health_mod
 from ..ledger import reports
 from .context import Context, json_option, pass_ctx
@@ -22,19 +23,21 @@ def _num(value: float | None) -> str:
 @json_option
 @pass_ctx
 def health(c: Context) -> None:
-    """Check the configured thresholds: OK, WARNING or CRITICAL, exit 0, 1 or 2.
+    """Check the configured thresholds: OK, WARNING or CRITICAL, exit 0, 1 or 2; 3 when it cannot run.
 
     Runs check_performance_thresholds(): ward query and vector search latency (the latest samples in
     ai_system_metrics), AI budget utilisation, cache hit ratio, AI error rate, mean statement time,
     active connections, and the execution partitions (default partition empty, months ahead).
-    UNKNOWN (no recent value) is shown but does not change the exit code. Also the role (primary
+    A metric UNKNOWN (no recent value) is shown but does not change the exit code; exit 3
+    (UNKNOWN) means the check itself could not run: the database unreachable, no privilege, any
+    error, a mistyped option (never 2, which means CRITICAL). Also the role (primary
     or standby): a standby's replication lag in bytes and seconds, a primary's connected standbys
     and their lag, and the WAL replication slots retain (docs/scaling.md).
 
     \b
     Examples:
       lokdarpan-db health
-      lokdarpan-db health --json     # for a monitoring system; exit 0 OK, 1 WARNING, 2 CRITICAL
+      lokdarpan-db health --json     # for monitoring: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
     """
     with c.connect() as conn:
         report = health_mod.check_health(conn)
@@ -86,7 +89,7 @@ def _render(c: Context, rep: reports.TableReport) -> None:
     "--min-mean-ms", type=MILLISECONDS, default=100.0, show_default=True,
     help="Report statements slower than this on average."
 )
-@click.option("--limit", default=20, show_default=True, help="At most this many (1-1000).")
+@click.option("--limit", default=20, show_default=True, help=f"At most this many (1-{REPORT_MAX_LIMIT}).")
 @json_option
 @pass_ctx
 def slow_queries(c: Context, min_mean_ms: float, limit: int) -> None:

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from .. import connect
-from ..errors import BadInputError, LokdarpanError
+from .. import connect, paths
+from ..errors import BadInputError, DriftError
 from ..migrate.engine import (
     DEFAULT_DDL_LOCK_TIMEOUT,
     DEFAULT_MODE,
@@ -82,6 +82,7 @@ def deploy(c: Context, to: str | None, mode: str, verify: bool, ddl_lock_timeout
       lokdarpan-db deploy --to electoral/results --dry-run
       lokdarpan-db deploy --ddl-lock-timeout 0.5 --retry-for 600 --refuse-if-busy 30
     """
+    _say_plan(c)
     with c.engine(to) as engine:
         if dry_run:
             _show_pending(c, engine, to, refuse_if_busy)
@@ -108,8 +109,16 @@ def plan_cmd(c: Context, to: str | None, refuse_if_busy: float | None) -> None:
       lokdarpan-db --json plan --to audit
       lokdarpan-db plan --refuse-if-busy 30   # exit 3 if a transaction is open for over 30 s
     """
+    _say_plan(c)
     with c.engine(to) as engine:
         _show_pending(c, engine, to, refuse_if_busy)
+
+
+def _say_plan(c: Context) -> None:
+    """Which plan deploy and plan use (a project's, or the one packaged with lokdarpan-db): the first
+    line of their human output (stdout; stderr keeps errors to one line)."""
+    if not c.as_json:
+        out.print(paths.describe_plan(c.plan_path), markup=False, style="dim")
 
 
 def _show_pending(c: Context, engine: Engine, to: str | None, refuse_if_busy: float | None) -> None:
@@ -302,7 +311,7 @@ def check(c: Context) -> None:
 
     c.emit(res.as_dict(), human)
     if not res.clean:
-        raise LokdarpanError("check found drift")
+        raise DriftError("check found drift")
 
 
 COMMANDS = (deploy, plan_cmd, revert, verify, status, log, check)

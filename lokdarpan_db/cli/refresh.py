@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from ..analytics.refresh import refresh_ward_analytics
+from ..analytics import refresh as refresh_mod
 from .context import Context, json_option, pass_ctx
 from .output import Table, out
 
-WHAT = ("analytics", "electoral")
-
 
 @click.command()
-@click.argument("what", type=click.Choice(["all", *WHAT]), default="all")
+@click.argument("what", type=click.Choice(["all", *refresh_mod.PARTS]), default="all")
 @json_option
 @pass_ctx
 def refresh(c: Context, what: str) -> None:
@@ -31,15 +27,8 @@ def refresh(c: Context, what: str) -> None:
       lokdarpan-db refresh analytics
       lokdarpan-db --json refresh electoral
     """
-    result: dict[str, dict] = {}
     with c.connect() as conn:
-        if what in ("all", "electoral"):
-            started = time.perf_counter()
-            rows = conn.execute("select step, rows from public.recompute_electoral()").fetchall()
-            result["electoral"] = {"seconds": round(time.perf_counter() - started, 3),
-                                   "tables": {step: {"rows": n} for step, n in rows}}
-        if what in ("all", "analytics"):
-            result["analytics"] = refresh_ward_analytics(conn).as_dict()
+        result = {part: report.as_dict() for part, report in refresh_mod.refresh(conn, what).items()}
 
     def human() -> None:
         table = Table(title=f"refreshed {what if what != 'all' else ', '.join(result)}")

@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import connect
-from ..analytics.demo import show_analytics
 from ..maintenance.partitions import prepare_backfill
 from ..paths import PROJECT
-from ..vectors.show import show_vectors
+from .demos.analytics import show_analytics
+from .demos.vectors import show_vectors
 from .synthetic import news as synthetic_news
 from .synthetic import polling as synthetic_polling
 
@@ -225,13 +225,13 @@ def main() -> None:
         show_search(conn, "water supply", None)
         show_search(conn, "roads", ward)
         show_electoral(conn, ward)
-        from ..ledger.demo import show_ledger
+        from .demos.ledger import show_ledger
 
         show_ledger(conn, console)
     step("status")
     show_vectors(console)
     show_analytics("Jubilee Hills")
-    from ..backup.demo import show_backup
+    from .demos.backup import show_backup
 
     show_backup(target.conninfo, console)
 

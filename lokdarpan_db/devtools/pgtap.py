@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
+from ..connect import libpq_env
 from ..errors import BadInputError
 from ..migrate import scripts
 
@@ -28,15 +28,6 @@ class ProveResult:
     @property
     def ok(self) -> bool:
         return self.returncode == 0
-
-
-def libpq_env(conninfo: str) -> dict[str, str]:
-    """PG* variables equivalent to a conninfo, for client programs such as pg_prove and psql."""
-    params = conninfo_to_dict(conninfo)
-    mapping = {"host": "PGHOST", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER",
-               "password": "PGPASSWORD", "passfile": "PGPASSFILE", "service": "PGSERVICE",
-               "sslmode": "PGSSLMODE"}
-    return {env: str(params[key]) for key, env in mapping.items() if params.get(key)}
 
 
 def install_helpers(conn: psycopg.Connection, tests_dir: Path) -> None:

@@ -15,9 +15,12 @@ from typing import Any
 
 import psycopg
 
+from ..errors import MONITOR_CRITICAL, MONITOR_OK, MONITOR_WARN
 from ..replication import Replication, replication_status
 
-SEVERITY = {"OK": 0, "UNKNOWN": 0, "WARNING": 1, "CRITICAL": 2}
+# A metric UNKNOWN (no recent value) does not raise the exit code; the check not running at all is
+# MONITOR_UNKNOWN (3), said by cli/failures.py.
+SEVERITY = {"OK": MONITOR_OK, "UNKNOWN": MONITOR_OK, "WARNING": MONITOR_WARN, "CRITICAL": MONITOR_CRITICAL}
 
 MIB = 1024 * 1024
 # (warning, critical): a standby behind by this much serves stale dashboards.

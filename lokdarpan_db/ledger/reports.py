@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from ..errors import BadInputError
+from ..facts import REPORT_MAX_LIMIT
 
 
 @dataclass
@@ -31,8 +32,8 @@ class TableReport:
 def slow_queries(conn: psycopg.Connection, min_mean_ms: float = 100.0, limit: int = 20) -> TableReport:
     if min_mean_ms < 0:
         raise BadInputError(f"--min-mean-ms must be >= 0, got {min_mean_ms}")
-    if not 1 <= limit <= 1000:
-        raise BadInputError(f"--limit must be between 1 and 1000, got {limit}")
+    if not 1 <= limit <= REPORT_MAX_LIMIT:  # the database's bound (facts), said before connecting
+        raise BadInputError(f"--limit must be between 1 and {REPORT_MAX_LIMIT}, got {limit}")
     cur = conn.execute(
         """select query, calls, round(total_exec_time_ms::numeric, 1), round(mean_exec_time_ms::numeric, 2),
                   round(max_exec_time_ms::numeric, 2), round(stddev_exec_time_ms::numeric, 2), rows

@@ -1,6 +1,7 @@
 """`lokdarpan-db cleanup`: ai_cleanup_expired_data()'s rules driven one batch per transaction.
 
-The database holds the rules, the settings and the run record (db/deploy/maintenance/cleanup.sql);
+The database holds the settings and the run record (db/deploy/maintenance/cleanup.sql) and the rules
+(the code changes db/deploy/code/maintenance/cleanup/*.sql);
 this module starts a run with ai_cleanup_start(), calls ai_cleanup_step() in its own transaction
 until it returns false (so no row lock and no partition lock outlives one batch), and reads the
 per-rule result with ai_cleanup_report().
@@ -16,9 +17,8 @@ from typing import Any
 import psycopg
 
 from ..errors import BadInputError
-
-MAX_BATCH = 100_000
-DEFAULT_BATCH = 5_000
+from ..facts import CLEANUP_DEFAULT_BATCH as DEFAULT_BATCH
+from ..facts import CLEANUP_MAX_BATCH as MAX_BATCH
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import Any
 
 import psycopg
 
-from ..errors import LokdarpanError
+from ..errors import MONITOR_CRITICAL, MONITOR_OK, MONITOR_UNKNOWN, MONITOR_WARN, LokdarpanError
 
-SEVERITY = {"PASS": 0, "WARN": 1, "FAIL": 2}
-UNKNOWN_EXIT = 3
+SEVERITY = {"PASS": MONITOR_OK, "WARN": MONITOR_WARN, "FAIL": MONITOR_CRITICAL}
+UNKNOWN_EXIT = MONITOR_UNKNOWN
 
 
 class IntegrityUnavailableError(LokdarpanError):

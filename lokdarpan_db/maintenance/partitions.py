@@ -8,7 +8,7 @@ from datetime import datetime
 
 import psycopg
 
-from ..errors import LokdarpanError
+from ..errors import CannotRunError
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,12 @@ def partition_state(conn: psycopg.Connection, maintain: bool = False) -> Partiti
                 for parent, *_ in rows
             }
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise LokdarpanError(
+        raise CannotRunError(
             "partition maintenance needs the tables' owner (the role that deploys): "
             f"{exc.diag.message_primary}"
         ) from exc
     except psycopg.errors.UndefinedTable as exc:
-        raise LokdarpanError(
+        raise CannotRunError(
             "pg_partman is not set up here: deploy the plan (maintenance/partitions) first"
         ) from exc
     # Rows moved out of a default partition leave dead tuples that every newest-first scan of it

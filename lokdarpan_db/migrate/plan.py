@@ -5,7 +5,7 @@ tag lines, dependency checks at each tag and at the end), so a plan Sqitch refus
 too, at the same line, and a plan it accepts gets the same change ids, tag ids and script paths.
 A change id is the SHA-1 of ``"change <len>\\0" + info`` where *info* lists the project,
 canonical URI, change name, parent (the change before it), planner, date, dependencies and note.
-tests/test_sqitch_conformance.py checks all of this against Debian's `sqitch plan`.
+tests/migrate/test_sqitch_conformance.py checks all of this against Debian's `sqitch plan`.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""The vector store (ai_embedding_store): loading embeddings (loader) and the demo's view (show)."""
+"""The vector store (ai_embedding_store): loading embeddings (loader); the demo's
+view is devtools/demos/vectors.py."""

@@ -9,8 +9,8 @@ import json
 import psycopg
 import pytest
 
-from lokdarpan_db.analytics.schedule import JOBS, pg_cron_database
 from lokdarpan_db.cli import run
+from lokdarpan_db.maintenance.schedule import JOBS, pg_cron_database
 
 
 def json_of(capsys: pytest.CaptureFixture[str]) -> object:

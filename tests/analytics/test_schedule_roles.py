@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from lokdarpan_db.analytics.schedule import JOB_ROLE, JOBS, schedule
+from lokdarpan_db.maintenance.schedule import JOB_ROLE, JOBS, schedule
 
 PASSWORD = "cron-test-" + uuid.uuid4().hex
 DENIED = "permission denied for schema cron"
@@ -80,14 +80,14 @@ def test_an_admin_cannot_wipe_the_schedule(installed: str, logins: dict[str, str
 
 def test_the_jobs_run_as_the_maintenance_role_and_succeed(installed: str):
     """pg_cron 1.4 (Debian's) knows no seconds schedules: every job is set to every minute, and the
-    test waits for one run of each (at most about two minutes)."""
+    test waits for one run of each (usually about a minute; up to four on a loaded machine)."""
     with psycopg.connect(installed, autocommit=True) as conn:
         jobs = dict(conn.execute("select jobid, jobname from cron.job").fetchall())
         started = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
         for jobid in jobs:
             conn.execute("select cron.alter_job(%s, schedule := '* * * * *')", (jobid,))
         try:
-            deadline = time.monotonic() + 150
+            deadline = time.monotonic() + 240
             runs: dict[int, tuple[str, str, str]] = {}
             while time.monotonic() < deadline and len(runs) < len(jobs):
                 time.sleep(3)
@@ -100,7 +100,7 @@ def test_the_jobs_run_as_the_maintenance_role_and_succeed(installed: str):
             assert {jobs[j]: r for j, r in runs.items()} == {
                 name: ("succeeded", JOB_ROLE, runs[j][2]) for j, name in jobs.items() if j in runs
             }, runs
-            assert len(runs) == len(jobs), f"not every job ran within 150 s: {runs}"
+            assert len(runs) == len(jobs), f"not every job ran within 240 s: {runs}"
             # The cleanup records its login: the job's session was lokdarpan_maintenance's.
             assert conn.execute(
                 "select run_by from maintenance_run where started_at >= %s order by id limit 1", (started,)

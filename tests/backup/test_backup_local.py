@@ -292,7 +292,7 @@ def test_rotation_new_key_reads_old_backups(source_db, tmp_path, keyfile, capsys
 def test_the_demo_shows_a_drill(source_db):
     from rich.console import Console
 
-    from lokdarpan_db.backup.demo import show_backup
+    from lokdarpan_db.devtools.demos.backup import show_backup
 
     console = Console(record=True, width=200)
     show_backup(source_db, console)

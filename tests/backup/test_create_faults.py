@@ -4,6 +4,7 @@ mid-dump, and a destination that does not exist."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -62,6 +63,15 @@ def wait_for(what: str, probe: Callable[[], bool], proc: subprocess.Popen, timeo
 
 def partial_files(dest: Path) -> list[Path]:
     return sorted(dest.glob(".*.partial")) if dest.is_dir() else []
+
+
+def dumped_bytes(tmpdir: Path) -> int:
+    """What pg_dump -Fd has written so far into a parallel backup's working directory."""
+    total = 0
+    for path in tmpdir.glob("lokdarpan-backup-*/dump/*"):
+        with contextlib.suppress(FileNotFoundError):  # sealed and unlinked meanwhile
+            total += path.stat().st_size
+    return total
 
 
 def one_error_line(capsys) -> str:
@@ -189,12 +199,11 @@ def test_a_server_stopped_immediately_mid_dump_is_one_line_and_stores_nothing(tm
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("create table public.ai_crash_blob (id int primary key, b bytea)")
             conn.execute(BLOB_SQL.format(t="ai_crash_blob", n=400_000))
-        proc = spawn_create(dest, keyfile, url)
-        wait_for(
-            "the dump to be half written",
-            lambda: any(p.stat().st_size > 1 << 20 for p in partial_files(dest)),
-            proc,
-        )
+        tmpdir = tmp_path / "tmp"
+        tmpdir.mkdir(mode=0o700)
+        proc = spawn_create(dest, keyfile, url, {"TMPDIR": str(tmpdir)})
+        # pg_dump -Fd -j N writes into the working directory first (issue 23): stop the server then
+        wait_for("pg_dump to be half way", lambda: dumped_bytes(tmpdir) > 1 << 20, proc)
         stop = cluster._run_as_owner(["pg_ctl", "stop", "-D", str(cluster.datadir), "-m", "immediate", "-w"])
         assert stop.returncode == 0, stop.stderr
         out, err = proc.communicate(timeout=60)
@@ -203,7 +212,8 @@ def test_a_server_stopped_immediately_mid_dump_is_one_line_and_stores_nothing(tm
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert err.startswith("error: the server closed the connection during the dump (pg_dump: "), err
     assert err.endswith("; nothing was stored") and "Command was" not in err, err
-    assert list(dest.iterdir()) == []  # no dump, no manifest, no hidden partial file
+    assert not dest.exists() or list(dest.iterdir()) == []  # no dump, manifest or partial file
+    assert list(tmpdir.iterdir()) == []  # nor pg_dump's working directory
 
 
 def test_a_destination_that_does_not_exist_is_an_error(tmp_path, keyfile, capsys):

@@ -357,9 +357,10 @@ def test_pg_cron_entries_are_left_out():
     assert "TABLE public t " in kept and "TABLE public cron " in kept and "TABLE DATA public t" in kept
 
 
-def test_restore_and_drill_with_pg_cron_installed(cron_db_url, tmp_path):
+def test_restore_and_drill_with_pg_cron_installed(disposable_cron_db_url, tmp_path):
     """Finding 10: the database pg_cron lives in (cron.database_name), with the project's jobs."""
-    from lokdarpan_db.analytics.schedule import schedule
+    cron_db_url = disposable_cron_db_url  # it replaces pg_cron's database: a server of its own
+    from lokdarpan_db.maintenance.schedule import schedule
 
     with psycopg.connect(cron_db_url, autocommit=True) as conn:
         schedule(conn, "install")
@@ -398,10 +399,11 @@ def test_restore_and_drill_with_pg_cron_installed(cron_db_url, tmp_path):
         assert conn.execute("select count(*) from cron.job").fetchone()[0] == jobs
 
 
-def test_overwriting_pg_crons_own_database_keeps_its_jobs(cron_db_url, tmp_path):
+def test_overwriting_pg_crons_own_database_keeps_its_jobs(disposable_cron_db_url, tmp_path):
     """The embedded cluster's case: the project database is cron.database_name. Restoring over it
     keeps the replaced database (pg_cron's jobs live there) and says how to put the jobs back."""
-    from lokdarpan_db.analytics.schedule import schedule
+    cron_db_url = disposable_cron_db_url  # it replaces pg_cron's database: a server of its own
+    from lokdarpan_db.maintenance.schedule import schedule
 
     with psycopg.connect(cron_db_url, autocommit=True) as conn:
         schedule(conn, "install")

@@ -71,3 +71,21 @@ def test_the_cli_has_the_commands_the_docs_promise():
         ("import", "results"),
         ("cluster", "url"),
     } <= set(LEAVES)
+
+
+@pytest.mark.parametrize(("path", "cmd"), ALL, ids=[" ".join(p) for p, _ in ALL])
+def test_help_says_the_exit_codes(path: tuple[str, ...], cmd: click.Command):
+    text = cmd.get_help(click.Context(cmd, info_name=" ".join(path)))
+    flat = " ".join(text.split())
+    if path[0] in ("health", "integrity"):
+        assert "0 OK; 1 WARN; 2 CRITICAL; 3 UNKNOWN" in flat, text
+    else:
+        assert "Exit codes: 0 ok; 1 the check found problems" in flat and "3 cannot run here" in flat, text
+
+
+def test_the_readme_links_the_cli_contract():
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/cli.md)" in readme
+    contract = (ROOT / "docs" / "cli.md").read_text()
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
+        assert code in contract

@@ -192,7 +192,7 @@ def test_no_project_role_writes_outside_the_projects_own_tables(db_url: str):
 def test_no_project_role_writes_outside_its_tables_where_pg_cron_lives_in_the_database(cron_db_url: str):
     """The embedded cluster's layout: pg_cron's schema is in the project's database. After
     `schedule install` (which creates the extension there) the cron schema is walked too."""
-    from lokdarpan_db.analytics.schedule import schedule
+    from lokdarpan_db.maintenance.schedule import schedule
 
     with psycopg.connect(cron_db_url, autocommit=True) as conn:
         schedule(conn, "install")

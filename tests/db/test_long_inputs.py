@@ -80,7 +80,7 @@ def test_no_message_echoes_a_long_input(db_url: str):
          "analysis depth must be quick, standard or deep, got "
          "'ZZZZZZZZZZZZZZZZZZZZ'... (10000000 characters)"),
         ("select public.maintenance_interval(%s)",
-         'maintenance setting "ZZZZZZZZZZZZZZZZZZZZ... (10000000 characters)" has no period'),
+         "maintenance setting 'ZZZZZZZZZZZZZZZZZZZZ'... (10000000 characters) has no period"),
     ],
 )
 def test_the_functions_that_echoed_40_or_64_characters(db_url: str, call: str, message: str):

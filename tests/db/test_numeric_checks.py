@@ -160,6 +160,18 @@ CALLS: dict[str, list[str]] = {
     "ward_constituency_name_check(real,boolean,text)": [
         "select * from ward_constituency_name_check({v})",
     ],
+    "constituency_result_merge(text,integer,text,text,text,text,jsonb,boolean,real,integer)": [
+        "select constituency_result_merge('LOKSABHA', 2019, 'S29', null, 'PC', 'name', '{{}}', false, {v})",
+    ],
+    "constituency_result_match_by_name(text,text,real)": [
+        "select constituency_result_match_by_name('S29', 'PC', {v})",
+    ],
+    "ward_constituency_recompute_report(numeric)": [
+        "select ward_constituency_recompute_report({v})",
+    ],
+    "constituency_merge(text,text,text,boolean,numeric,boolean,integer)": [
+        "select constituency_merge('S29', 'x.geojson', null, false, {v})",
+    ],
     "report_slow_queries(double precision,integer)": [
         "select * from report_slow_queries({v}, 10)",
     ],

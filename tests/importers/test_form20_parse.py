@@ -385,16 +385,170 @@ def test_read_candidates_refuses_a_bad_code(tmp_path: Path) -> None:
     assert str(err.value) == f"{p}: line 3: candidate code 'S6-PC1' is not like S06PC01CA01"
 
 
-def test_read_parties_reports_the_windows_1252_file() -> None:
+def test_read_parties_reads_the_shipped_file_as_utf8_without_a_warning() -> None:
+    # Issue 21: the file was Windows-1252 (an en dash 0x96 on line 98, curly apostrophes 0x92 on
+    # lines 293, 660, 697, 849, an en dash on 1500); it was converted to UTF-8 once.
     parties = read_parties(FORM20 / "political-parties.csv")
     assert len(parties.parties) == 1666
-    assert parties.encoding == "cp1252"
-    assert [str(p) for p in parties.problems] == [
-        "line 98: not UTF-8 (byte 0x96 at offset 6199): the file was read as cp1252"
-    ]
+    assert parties.encoding == "utf-8"
+    assert parties.problems == []
     by_code = {p.code: p for p in parties.parties}
     assert by_code["U0044"].name == "Akhil Bharatiya Bharat Mata – Putra Paksha"
+    assert by_code["U0239"].name == "Bharat Pensioner’s Front"
+    assert by_code["U1446"].name == "Swaraj Party – Yes (Subhash Chandra Bosh)"
     assert by_code["N0002"].symbol == "Lotus"
     assert by_code["N1001"].symbol is None
     assert by_code["S0001"].states == ("U05",)
     assert by_code["N0000"].name == "None of the above"
+
+
+def test_read_parties_still_reads_a_windows_1252_file_and_says_so(tmp_path: Path) -> None:
+    p = tmp_path / "parties.csv"
+    p.write_bytes(
+        b"Party_Code,Party_name,Res_Symbol,Status\r\n"
+        b"N0002,Party One,NA,National\r\n"
+        b"U0044,Akhil Bharatiya Bharat Mata \x96 Putra Paksha,NA,Unrecognised\r\n"
+    )
+    parties = read_parties(p)
+    assert parties.encoding == "cp1252"
+    assert [str(x) for x in parties.problems] == [
+        "line 3: not UTF-8 (byte 0x96 at offset 104): the file was read as cp1252"
+    ]
+    assert parties.parties[1].name == "Akhil Bharatiya Bharat Mata – Putra Paksha"
+
+
+def test_every_shipped_data_file_is_utf8() -> None:
+    data = FORM20.parents[1]
+    checked = 0
+    for f in sorted(data.rglob("*")):
+        if f.is_file() and f.suffix in (".csv", ".geojson", ".json", ".md", ".txt"):
+            f.read_bytes().decode("utf-8")  # raises, naming the byte, when a file is not UTF-8
+            checked += 1
+    assert checked >= 12
+
+
+# --- PDF page furniture (issue 21, part 3) ------------------------------------------------------
+
+SMALL = (
+    "Serial,A B,C D,Total valid,Rejected,NOTA,Total,Tendered\n"
+    "1,10,5,15,1,2,18,0\n"
+    "2,3,4,7,0,1,8,0\n"
+    "3,6,1,7,0,0,7,1\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("footer", "column"),
+    [
+        (" Page 10", 3),  # a candidate's votes
+        (" Page: 10", 3),
+        (" Page 10 of 12", 3),
+        (" - page no. 10", 3),
+        (" Pg 3/12", 3),
+        (" Page 10", 4),  # total valid (both sums check it)
+        (" PAGE 10", 7),  # Total
+    ],
+)
+def test_a_page_footer_merged_into_a_cell_is_taken_when_the_sums_prove_it(
+    tmp_path: Path, footer: str, column: int
+) -> None:
+    row = ["2", "3", "4", "7", "0", "1", "8", "0"]
+    value = row[column - 1]
+    cell = row[column - 1] = value + footer
+    f = parse_form20(write(tmp_path, SMALL.replace("2,3,4,7,0,1,8,0", ",".join(row))))
+    assert f.rows[1].votes == [3, 4] and f.rows[1].total == 8
+    assert len(f.rows[1].footers) == 1
+    name = {3: "'C D'", 4: "total_valid", 7: "total"}[column]
+    assert [str(p) for p in f.problems] == [
+        f"line 3: polling station 2: {name} (column {column}) is {cell!r}: a page footer merged into the "
+        f"cell; {value} taken (the station's sums hold with it)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "why"),
+    [
+        ("70 Page 10", 3, "the row's sums do not add up with it"),  # 70 is not proven: the sum says 4
+        ("0 Page 3", 8, "no sum of the row checks this column"),  # tendered: outside every sum
+    ],
+)
+def test_a_page_footer_the_sums_do_not_prove_refuses_the_file_naming_the_line(
+    tmp_path: Path, cell: str, column: int, why: str
+) -> None:
+    row = ["2", "3", "4", "7", "0", "1", "8", "0"]
+    row[column - 1] = cell
+    path = write(tmp_path, SMALL.replace("2,3,4,7,0,1,8,0", ",".join(row)))
+    with pytest.raises(ElectoralFileError) as err:
+        parse_form20(path)
+    name = {3: "'C D'", 8: "tendered"}[column]
+    assert str(err.value) == (
+        f"{path}: line 3: polling station 2: {name} (column {column}) is {cell!r}: a vote count with a "
+        f"page footer merged in, and {why}: cannot tell the count"
+    )
+
+
+def test_a_page_footer_alone_in_a_vote_cell_refuses_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, SMALL.replace("2,3,4,7,0,1,8,0", "2,3,Page 10 of 12,7,0,1,8,0"))
+    with pytest.raises(ElectoralFileError) as err:
+        parse_form20(path)
+    assert str(err.value) == (
+        f"{path}: line 3: polling station 2: 'C D' (column 3) is 'Page 10 of 12': a page footer and no "
+        "vote count"
+    )
+
+
+def test_a_page_footer_in_a_page_total_is_taken_when_it_is_the_pages_sum(tmp_path: Path) -> None:
+    text = SMALL + "Total,19 Page 1,10,29,1,3,33,1\n"
+    f = parse_form20(write(tmp_path, text))
+    assert [str(p) for p in f.problems] == [
+        "line 5: Total: 'A B' (column 2) is '19 Page 1': a page footer merged into the cell; 19 taken "
+        "(it is the sum of the 3 polling stations on lines 2-4)"
+    ]
+    path = write(tmp_path, SMALL + "Total,18 Page 1,10,29,1,3,33,1\n", "bad.csv")
+    with pytest.raises(ElectoralFileError, match=r"line 5: Total: 'A B' \(column 2\) is '18 Page 1': a vote "
+                       r"count with a page footer merged in, and the sum of the 3 polling stations on "
+                       r"lines 2-4 is 19: cannot tell the count"):
+        parse_form20(path)
+
+
+def test_unlabelled_rows_at_the_end_are_checked_reported_and_not_loaded(tmp_path: Path) -> None:
+    # The PDF's grand total, a row of zeros, the total again: no serial, no label.
+    text = SMALL + ",19,10,29,1,3,33,1\n,0,0,0,0,0,0,0\n,19,10,29 Page 4,1,3,33,1\n"
+    f = parse_form20(write(tmp_path, text))
+    assert len(f.rows) == 3
+    assert [s.kind for s in f.summaries] == []
+    assert [str(p) for p in f.problems] == [
+        "line 5: a row without serial or label equals the sums of all 3 polling stations: a grand total, "
+        "checked and not loaded",
+        "line 6: a row without serial or label, all zeros: ignored (not loaded)",
+        "line 7: row without serial or label: total_valid (column 4) is '29 Page 4': a page footer merged "
+        "into the cell; 29 taken (it is the sum of all 3 stations)",
+        "line 7: a row without serial or label equals the sums of all 3 polling stations: a grand total, "
+        "checked and not loaded",
+    ]
+
+
+def test_an_unlabelled_row_that_is_not_the_sums_is_still_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, SMALL + ",19,11,30,1,3,34,1\n")
+    with pytest.raises(ElectoralFileError) as err:
+        parse_form20(path)
+    assert str(err.value) == (
+        f"{path}: line 5: cannot tell what this line is: a row of numbers without serial or label that is "
+        "neither the sums of all 3 polling stations (stated vs sum: C D 11 vs 10, total_valid 30 vs 29, "
+        "total 34 vs 33) nor all zero"
+    )
+    path = write(tmp_path, SMALL + ",19,10,29,1,3,33,1\n4,1,1,2,0,0,2,0\n", "mid.csv")
+    with pytest.raises(ElectoralFileError, match="line 5: cannot tell what this line is: a row of numbers "
+                       "without serial or label, and polling stations follow it"):
+        parse_form20(path)
+
+
+def test_a_warning_on_many_stations_is_one_line_with_count_and_ranges(tmp_path: Path) -> None:
+    rows = [f"{i},1,2,3,,0,3,0" for i in range(1, 241)]
+    rows.insert(100, "Total,100,200,300,0,0,300,0")  # a page Total does not break the run
+    rows[150] = "150,1,2,3,0,0,3,0"  # station 150 has its rejected count: two runs
+    text = "Serial,A,B,Total valid,Rejected,NOTA,Total,Tendered\n" + "\n".join(rows) + "\n"
+    f = parse_form20(write(tmp_path, text))
+    assert [str(p) for p in f.problems] == ["rejected is empty on 239 lines (2-151, 153-242)"]
+    one = parse_form20(write(tmp_path, SMALL.replace("2,3,4,7,0,1,8,0", "2,3,4,7,,1,8,0"), "one.csv"))
+    assert [str(p) for p in one.problems] == ["line 3: polling station 2: rejected is empty"]

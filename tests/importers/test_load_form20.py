@@ -196,3 +196,82 @@ def test_a_station_whose_sums_are_wrong_refuses_the_file(conn: psycopg.Connectio
     ):
         import_form20(conn, path, year=2019)
     assert table_counts(conn) == before
+
+
+# --- PDF page furniture (issue 21, part 3) ------------------------------------------------------
+
+
+def test_page_footers_and_unlabelled_total_rows_load_with_warnings(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    from lokdarpan_db.importers.electoral import parse_form20
+
+    stations = parse_form20(FORM20_DIR / "AC002.csv").rows
+    sums = [sum(r.votes[i] for r in stations) for i in range(5)]
+    valid, nota = sum(r.total_valid or 0 for r in stations), sum(r.nota or 0 for r in stations)
+    total = sum(r.total or 0 for r in stations)
+    grand = ",".join(str(v) for v in [*sums, valid, 0, nota, total, 0])
+    text = (FORM20_DIR / "AC002.csv").read_text(encoding="utf-8")
+    text = text.replace("\n2,7,275,78,2,74,436,0,13,449,0", "\n2,7,275 Page 1,78,2,74,436,0,13,449,0", 1)
+    text += f",{grand}\n,0,0,0,0,0,0,0,0,0,0\n,{grand}\n"
+    path = tmp_path / "AC002.csv"
+    path.write_text(text, encoding="utf-8")
+    before = table_counts(conn)
+    r = import_form20(conn, path, year=2009)
+    assert (r.stations_read, r.results_inserted) == (278, 278 * 5)
+    assert (
+        "AC002.csv line 4: polling station 2: 'Chavda Vinod Lakhamashi' (column 3) is '275 Page 1': a "
+        "page footer merged into the cell; 275 taken (the station's sums hold with it)"
+    ) in r.problems
+    assert [p for p in r.problems if "without serial or label" in p] == [
+        "AC002.csv line 281: a row without serial or label equals the sums of all 278 polling stations: a "
+        "grand total, checked and not loaded",
+        "AC002.csv line 282: a row without serial or label, all zeros: ignored (not loaded)",
+        "AC002.csv line 283: a row without serial or label equals the sums of all 278 polling stations: a "
+        "grand total, checked and not loaded",
+    ]
+    assert not any("cp1252" in p or "not UTF-8" in p for p in r.problems)  # the parties list is UTF-8
+    votes = one(
+        conn,
+        "select r.votes from result_ps r join polling_station s on s.id = r.polling_station_id "
+        "join election e on e.id = r.election_id where e.year = 2009 and s.ps_id = 'S06-AC002-2' "
+        "and r.candidate = 'CHAVDA VINOD LAKHAMASHI'",
+    )
+    assert votes == 275
+    after = table_counts(conn)
+    assert after[2] - before[2] == 278 * 5
+    again = import_form20(conn, path, year=2009)
+    assert (again.results_inserted, again.results_updated, again.results_unchanged) == (0, 0, 278 * 5)
+    assert table_counts(conn) == after
+
+
+def test_an_unproven_footer_refuses_the_file_and_loads_nothing(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    row = "\n2,7,275,78,2,74,436,0,13,449,0"
+    path = _copy(tmp_path, "AC002", row, row.replace("275", "27 Page 5"))
+    before = table_counts(conn)
+    with pytest.raises(ElectoralFileError) as err:
+        import_form20(conn, path, year=2008)
+    assert str(err.value) == (
+        f"{path}: line 4: polling station 2: 'Chavda Vinod Lakhamashi' (column 3) is '27 Page 5': a vote "
+        "count with a page footer merged in, and the row's sums do not add up with it: cannot tell the count"
+    )
+    assert table_counts(conn) == before
+
+
+def test_empty_total_valid_on_many_stations_is_one_warning_with_ranges(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    lines = (FORM20_DIR / "AC002.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    for i in range(2, 280):  # every station: no total valid, no rejected
+        cells = lines[i].split(",")
+        cells[6] = cells[7] = ""
+        lines[i] = ",".join(cells)
+    path = tmp_path / "AC002.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    r = import_form20(conn, path, year=2004, dry_run=True)
+    assert "AC002.csv: total valid empty, taken as the candidates' sum on 278 lines (3-280)" in r.problems
+    assert "AC002.csv: total_valid is empty on 278 lines (3-280)" in r.problems
+    assert "AC002.csv: rejected is empty on 278 lines (3-280)" in r.problems
+    assert not any("polling station 5:" in p for p in r.problems)

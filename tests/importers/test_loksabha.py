@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from lokdarpan_db.cli import run
+from lokdarpan_db.importers.electoral import ElectoralFileError
 from lokdarpan_db.importers.electoral.load_constituencies import import_constituencies
 from lokdarpan_db.importers.electoral.load_results import import_results
 from lokdarpan_db.importers.wards import import_wards
@@ -101,7 +102,7 @@ def base(db_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def pc_loaded(base: str) -> Iterator[str]:
-    assert run(["--db", base, "import", "results", str(PC_FILE), "--pc", "--type", "LOKSABHA",
+    assert run(["--db", base, "import", "results", str(PC_FILE), "--level", "PC", "--type", "LOKSABHA",
                 "--year", "2024", "--mapping", str(PC_MAP)]) == 0
     yield base
 
@@ -270,3 +271,138 @@ def test_ward_shows_assembly_and_lok_sabha_side_by_side(
     assert "vote share in the ward, %" in out
     assert "ASSEMBLY 2023 (areal)" in out and "LOKSABHA 2024 (areal_pc)" in out
     assert "areal_pc = estimated from parliamentary-constituency results" in out
+
+
+# --- Issue 21, part 2: another publisher's PC file, matched by name ------------------------------
+# ls2024-pc-other-TEST.csv: `;`, every field quoted, CRLF, a BOM, no percentages, state id S29, the
+# 17 PCs of Telangana named the publisher's way, its "PC No" column "1" on every PC but 1 and 9.
+OTHER_FILE, OTHER_MAP = DATA / "ls2024-pc-other-TEST.csv", DATA / "ls2024-pc-other-TEST.mapping"
+LS19 = "(select id from election where type = 'LOKSABHA' and year = 2019 and round is null)"
+OTHER_NAMES = {  # the publisher's name -> the registry's PC number (ECI's)
+    "ADILABAD (ST)": 1, "Peddapalli (SC)": 2, "Karim Nagar": 3, "Nizamabad": 4, "Zaheerabad": 5, "Medak": 6,
+    "Malkajigiri": 7, "Secunderabad": 8, "Hyderabad": 9, "Chevella": 10, "Mahabubnagar": 11,
+    "Nagar Kurnool (SC)": 12, "Nalgonda": 13, "Bhuvanagiri": 14, "Warangal (SC)": 15, "Mahabubabad (ST)": 16,
+    "Khammam": 17,
+}
+
+
+def other_votes() -> dict[int, int]:
+    """{PC number: total votes} of the other publisher's file, read here independently of the loader."""
+    out: dict[int, int] = defaultdict(int)
+    with OTHER_FILE.open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f, delimiter=";"):
+            out[OTHER_NAMES[row["Constituency"]]] += int(row["Total Votes"])
+    return dict(out)
+
+
+def ls19_votes(conn: psycopg.Connection) -> dict[int, int]:
+    rows = conn.execute(
+        "select c.number, sum(r.total_votes)::int from constituency_result r join constituency c "
+        f"using (constituency_id) where r.election_id = {LS19} group by c.number"
+    ).fetchall()
+    conn.commit()
+    return dict(rows)
+
+
+def load_other(conn: psycopg.Connection, path: Path = OTHER_FILE, **kwargs: object):
+    return import_results(conn, path, election_type="LOKSABHA", year=2019, constituency_type="PC",
+                          recompute=False, **({"mapping": OTHER_MAP} | kwargs))  # type: ignore[arg-type]
+
+
+def test_another_publishers_file_loads_by_name_and_every_fuzzy_match_is_reported(base: str) -> None:
+    with psycopg.connect(base) as conn:
+        parties = conn.execute("select count(*) from party").fetchone()
+        report = load_other(conn)
+        assert report.match_by == "name"
+        assert (report.rows_read, report.constituencies) == (68, 17)
+        assert (report.inserted, report.updated, report.unchanged, report.removed) == (68, 0, 0, 0)
+        assert ls19_votes(conn) == other_votes()
+        f = OTHER_FILE.name
+        assert report.matches == [
+            f"{f} line 6: PC 'Peddapalli (SC)' matched by its normalised name to PC 2 'Peddapalle'",
+            f"{f} line 10: PC 'Karim Nagar' matched by its normalised name to PC 3 'Karimnagar'",
+            f"{f} line 18: PC 'Zaheerabad' matched by trigram to PC 5 'Zahirabad' (similarity 0.50)",
+            f"{f} line 26: PC 'Malkajigiri' matched by trigram to PC 7 'Malkajgiri' (similarity 0.64)",
+            f"{f} line 42: PC 'Mahabubnagar' matched by trigram to PC 11 'Mahbubnagar' (similarity 0.67)",
+            f"{f} line 46: PC 'Nagar Kurnool (SC)' matched by its normalised name to PC 12 'Nagarkurnool'",
+            f"{f} line 54: PC 'Bhuvanagiri' matched by a recorded alias to PC 14 'Bhongir'",
+        ]
+        assert report.name_mismatches == []
+        # Parties registered under another spelling resolve to their row, never a second one.
+        assert report.parties_created == []
+        assert conn.execute("select count(*) from party").fetchone() == parties
+        assert report.party_matches == [
+            f"{f} line 6: party 'Bharatiya Janta Party' matched by trigram to 'Bharatiya Janata Party' "
+            "(similarity 0.44)",
+            f"{f} line 7: party 'I.N.C.' matched normalised to 'Indian National Congress'",
+            f"{f} line 8: party 'Bharat Rashtra Samithi (BRS)' matched normalised to "
+            "'Bharat Rashtra Samithi'",
+        ]
+        assert set(report.matches + report.party_matches) <= set(report.problems)
+        conn.commit()
+        again = load_other(conn, match_by="name")
+        assert (again.inserted, again.updated, again.unchanged, again.removed) == (0, 0, 68, 0)
+
+
+def test_the_wrong_number_column_is_still_refused_when_mapped(base: str, tmp_path: Path) -> None:
+    mapping = tmp_path / "with-number.mapping"
+    mapping.write_text(OTHER_MAP.read_text() + "constituency_no = PC No\n")
+    with psycopg.connect(base) as conn:
+        before = ls19_votes(conn)
+        with pytest.raises(ElectoralFileError) as err:
+            load_other(conn, mapping=mapping)
+        assert "line 6: constituency 1 is named 'Peddapalli (SC)' here but 'ADILABAD (ST)' on line 2" in str(
+            err.value
+        )
+        assert ls19_votes(conn) == before
+        # --match-by name: the number column is not read at all.
+        by_name = load_other(conn, mapping=mapping, match_by="name")
+        assert by_name.match_by == "name" and by_name.constituencies == 17
+
+
+def _other_copy(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = OTHER_FILE.read_bytes().decode("utf-8-sig")  # CRLF kept
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "other.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    return path
+
+
+def test_ambiguous_or_weak_names_and_parties_are_refused_naming_lines_and_candidates(
+    base: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _other_copy(
+        tmp_path,
+        ('"Mahabubnagar"', '"Mahabubnagarabad"'),  # between PC 11 and PC 16
+        ('"Chevella"', '"Xyzpur"'),  # like no PC
+        ('"Nalgonda"', '"Khamam"'),  # a second name of Khammam
+        ('"Test Candidate 17A";"Bharatiya Janta Party"', '"Test Candidate 17A";"CPl"'),  # CPI or CPM?
+    )
+    with psycopg.connect(base) as conn:
+        before = ls19_votes(conn)
+        with pytest.raises(ElectoralFileError) as err:
+            load_other(conn, path)
+        assert ls19_votes(conn) == before
+    assert [str(p) for p in err.value.problems] == [
+        "line 38: PC 'Xyzpur' matches no PC of state S29 closely enough (similarity at least 0.50): no "
+        "constituency is similar (are the constituencies of this state and kind loaded?)",
+        "line 42: PC 'Mahabubnagarabad' is ambiguous: it matches PC 16 'Mahabubabad' (similarity 0.53), "
+        "PC 11 'Mahbubnagar' (similarity 0.45); give the constituency number or write the name as the "
+        "registry does",
+        "line 66: PC 'Khammam' and 'Khamam' (line 50) both resolve to PC 17 'Khammam'",
+        "line 66: party 'CPl' is a weak match: it only resembles 'Communist Party of India' "
+        "(similarity 0.33), 'Communist Party of India (Marxist)' (similarity 0.33); register the spelling "
+        "as an alias of its party (party_alias) or correct the file",
+    ]
+    # The CLI: one line, exit 2.
+    assert run(["--db", base, "import", "results", str(path), "--level", "PC", "--type", "LOKSABHA",
+                "--year", "2019", "--mapping", str(OTHER_MAP), "--no-recompute"]) == 2
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(err_lines) == 1 and err_lines[0].startswith(f"error: {path}: 4 problems: line 38: PC 'Xyzpur'")
+    # A lower --min-similarity does not make a name between two PCs any less ambiguous.
+    assert run(["--db", base, "import", "results", str(path), "--level", "PC", "--type", "LOKSABHA",
+                "--year", "2019", "--mapping", str(OTHER_MAP), "--match-by", "name", "--min-similarity",
+                "nan"]) == 2
+    assert "nan is not a number from 0.3 to 1" in capsys.readouterr().err

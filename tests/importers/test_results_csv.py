@@ -249,3 +249,37 @@ def test_a_file_whose_last_line_has_no_line_end_is_refused_as_cut(tmp_path: Path
         f"{p}: line 3: the last line ('1,A,Y,Q,1') has no line end: the file looks cut short (an interrupted "
         "copy or download); nothing imported. If the file is complete, end its last line with a newline"
     )
+
+
+OTHER_PC = Path(__file__).resolve().parent / "data" / "ls2024-pc-other-TEST.csv"
+
+
+def test_without_the_number_column_rows_are_keyed_by_name(tmp_path: Path) -> None:
+    """Issue 21: the number column left out of the mapping, the file reads for matching by name (the
+    loader resolves the names); its checks per constituency hold per name."""
+    mapping = OTHER_PC.with_suffix(".mapping")
+    f = read_results_csv(OTHER_PC, mapping=mapping, constituency_type="PC")
+    assert f.delimiter == ";" and "constituency_no" not in f.columns
+    assert len(f.rows) == 68 and {r.constituency_no for r in f.rows} == {None}
+    assert len(f.constituencies) == 17 and f.constituencies["bhuvanagiri"] == "Bhuvanagiri"
+    # asked to match by number, the file without the column is refused
+    with pytest.raises(ElectoralFileError, match=r"missing column constituency_no \(header 'pc_no'\)"):
+        read_results_csv(OTHER_PC, mapping=mapping, constituency_type="PC", match_by="number")
+    # mapped, the publisher's wrong numbers are refused; match_by='name' does not read them
+    with_number = write(tmp_path, "m", mapping.read_text() + "constituency_no = PC No\n")
+    with pytest.raises(ElectoralFileError, match=r"line 6: constituency 1 is named 'Peddapalli \(SC\)' here"):
+        read_results_csv(OTHER_PC, mapping=with_number, constituency_type="PC")
+    by_name = read_results_csv(OTHER_PC, mapping=with_number, constituency_type="PC", match_by="name")
+    assert len(by_name.rows) == 68
+    # a candidate twice in one constituency is found per name (case-blind, as the names are)
+    twice = write(
+        tmp_path,
+        "twice.csv",
+        "st_code,pc_name,candidate,party,total_votes,percent_votes\n"
+        "S29,Khammam,A,BJP,10,50\nS29,Khammam,B,INC,10,40\nS29,KHAMMAM,a,BJP,1,\n",
+    )
+    with pytest.raises(ElectoralFileError) as err:
+        read_results_csv(twice, constituency_type="PC")
+    assert [str(p) for p in err.value.problems] == [
+        "line 4: duplicate candidate 'a' in constituency 'KHAMMAM' (first on line 2)"
+    ]

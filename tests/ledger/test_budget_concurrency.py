@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from lokdarpan_db import cli
-from lokdarpan_db.ledger import workload
+from lokdarpan_db.devtools import ledger_workload as workload
 
 RESERVE = "public.ai_budget_reserve(bigint, numeric, text, text, integer, boolean, interval)"
-LOCK = "where bt.id = p_budget_id for update;"
+LOCK = "where bt.id = p_budget_id for no key update;"
 PAUSE = "\n    perform pg_catalog.pg_sleep(0.002);"
 
 

@@ -7,7 +7,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from lokdarpan_db import fieldcrypt
-from lokdarpan_db.ledger import workload
+from lokdarpan_db.devtools import ledger_workload as workload
 
 
 def test_workers_never_share_a_report(db_url: str):

@@ -148,9 +148,9 @@ def test_unknown_target_is_exit_2(run_cli, empty_db):
     assert_one_clean_line(res, 2, 'unknown change "no_such_change"')
 
 
-def test_unreachable_database_is_exit_2(run_cli):
+def test_unreachable_database_is_exit_3(run_cli):
     res = run_cli("--db", "postgresql://postgres@127.0.0.1:1/nowhere", "status")
-    assert_one_clean_line(res, 2, "cannot connect to nowhere at 127.0.0.1:1")
+    assert_one_clean_line(res, 3, "cannot connect to nowhere at 127.0.0.1:1")
 
 
 def test_malformed_plan_line_names_file_and_line(run_cli, empty_db, project: Project):

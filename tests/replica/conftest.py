@@ -10,7 +10,6 @@ with `passfile=` (pg_basebackup -R copies the connection's parameters into it).
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -22,9 +21,9 @@ import psycopg
 import pytest
 from support import deploy_plan
 
-from lokdarpan_db.errors import ClusterError
+from lokdarpan_db.devtools.bench.replica import make_standby
 from lokdarpan_db.importers.wards import import_wards
-from lokdarpan_db.server.cluster import LocalCluster, free_port, throwaway
+from lokdarpan_db.server.cluster import LocalCluster, throwaway
 
 DB = "lokdarpan"
 SLOT = "lokdarpan_test_standby"
@@ -55,36 +54,6 @@ class Replica:
                     return
                 time.sleep(0.1)
         raise AssertionError(f"the standby did not replay up to {target} within {timeout}s")
-
-
-def make_standby(primary: LocalCluster, root: Path, slot: str) -> LocalCluster:
-    """A hot standby of `primary` in `root`/pg, started; `slot` is created on the primary."""
-    os.chmod(root, 0o755)  # the postgres OS user must reach the socket directory
-    standby = LocalCluster(root / "pg", database="postgres")
-    standby.root.mkdir()
-    standby.sockdir.mkdir()
-    for p in (standby.root, standby.sockdir):
-        standby._chown(p)
-        os.chmod(p, 0o700)
-    # Same catalog, same password: the standby's own URLs read it from its own copies.
-    shutil.copy(primary.password_file, standby.password_file)
-    os.chmod(standby.password_file, 0o600)
-    standby._write_private(standby.pgpass_file, primary.pgpass_file.read_text(), server_owned=True)
-    conninfo = (f"host={primary.sockdir} port={primary.port} user=postgres "
-                f"passfile={primary.pgpass_file} application_name=lokdarpan_test_standby")
-    res = standby._run_as_owner(["pg_basebackup", "-D", str(standby.datadir), "-d", conninfo,
-                                 "-R", "-C", "-S", slot, "-X", "stream", "-c", "fast", "--no-sync"])
-    if res.returncode != 0:
-        raise ClusterError(f"pg_basebackup failed: {res.stderr.strip()}")
-    conf = standby.datadir / "postgresql.auto.conf"
-    keep = [ln for ln in conf.read_text().splitlines()
-            if not ln.startswith(("port = ", "unix_socket_directories = "))]
-    conf.write_text("\n".join([*keep, f"port = {free_port()}",
-                               f"unix_socket_directories = '{standby.sockdir}'",
-                               "hot_standby_feedback = on"]) + "\n")
-    standby._write_private(standby.logfile, "", server_owned=True)
-    standby.start()
-    return standby
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ WRITING = [
     ["import", "wards", "--dry-run"],
     ["backup", "drill"],
     ["pitr", "setup"],
+    ["pitr", "backup"],
 ]
 
 
@@ -56,6 +57,15 @@ def test_writing_verb_refuses_on_the_standby(replica, csv, capsys, argv) -> None
     assert line.startswith(f"error: {verb}: lokdarpan at ") and "is a hot standby" in line, line
     assert "point --db at the primary" in line
     assert "CONTEXT" not in line and "read-only transaction" not in line
+
+
+def test_backup_restore_into_the_standby_refuses(replica, tmp_path, capsys) -> None:
+    """The database restore writes is --into's, not --db's: --db may name the primary."""
+    argv = ["--db", replica.primary_url, "backup", "--dest", str(tmp_path), "restore", "latest",
+            "--into", replica.standby_url]
+    assert run(argv) == 3
+    line = _stderr_line(capsys)
+    assert line.startswith("error: backup restore: lokdarpan at ") and "is a hot standby" in line, line
 
 
 def test_writing_verb_refuses_with_db_after_the_verb(replica, capsys) -> None:

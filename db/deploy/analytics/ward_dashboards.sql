@@ -1,11 +1,13 @@
 -- Deploy lokdarpan:analytics/ward_dashboards to pg
--- requires: analytics/ward_rollups
+-- requires: analytics/ward_rollups code/analytics/ward_rollups/triggers code/wards/lookup
+-- No table: this change is code only (create or replace, triggers dropped if they exist), so it is
+-- reworked like a code/ change. It keeps its name because later changes require it.
 -- The seed's dashboard relations under the seed's names, as views over the rollups: every ward
 -- has a summary row (a quiet ward shows zeros), windows such as "last 7 days" are relative to
 -- the moment of reading, not to a refresh, and a post counts as soon as it commits. And the
 -- seed's competitive analysis, by ward id, name or number, working for any period.
 
-create view public.ward_analytics_summary as
+create or replace view public.ward_analytics_summary as
 with today as (
     select public.ward_post_day(public.lokdarpan_now()) as day
 )
@@ -125,7 +127,7 @@ comment on column public.ward_analytics_summary.activity_level is
 comment on column public.ward_analytics_summary.last_updated is
 'When a write last changed the ward''s counts (the seed: when the view was refreshed); null when it has no posts.';
 
-create view public.daily_ward_trends as
+create or replace view public.daily_ward_trends as
 with today as (
     select public.ward_post_day(public.lokdarpan_now()) as day
 ),
@@ -208,7 +210,7 @@ comment on column public.daily_ward_trends.posts_7d_avg is
 'Mean daily posts over the 7 calendar days ending that day (days without posts count as 0), 2 decimals.';
 comment on column public.daily_ward_trends.latest_post_time is 'created_at of the day''s newest post; null when none.';
 
-create function public.get_ward_competitive_analysis(p_ward text, p_days integer default 30)
+create or replace function public.get_ward_competitive_analysis(p_ward text, p_days integer default 30)
 returns table (
     party text,
     mention_count bigint,

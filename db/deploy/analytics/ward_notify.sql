@@ -1,6 +1,9 @@
 -- Deploy lokdarpan:analytics/ward_notify to pg
 -- requires: analytics/ward_rollups
 -- requires: alerts
+-- requires: code/wards/lookup
+-- No table: this change is code only (create or replace, triggers dropped if they exist), so it is
+-- reworked like a code/ change. It keeps its name because later changes require it.
 -- Live ward updates without polling: when a transaction that inserted posts or alerts commits,
 -- every ward it touched gets a NOTIFY on its own channel (ward_channel()) whose payload is only the
 -- kind of row, {"kind": "post"} or {"kind": "alert"}: no ids, no data. Anyone who can log in may
@@ -8,7 +11,7 @@
 -- notification must neither reveal rows nor be trusted: `lokdarpan-db watch` and applications take
 -- it as a hint and read what is new with their own privileges.
 
-create function public.ward_channel(p_ward_id text)
+create or replace function public.ward_channel(p_ward_id text)
 returns text
 language sql
 immutable
@@ -27,7 +30,7 @@ comment on function public.ward_channel(text) is
 'NOTIFY: treat a notification as a hint and read the new rows with your own privileges. Anyone may '
 'call it.';
 
-create function public.ward_notify_new_rows()
+create or replace function public.ward_notify_new_rows()
 returns trigger
 language plpgsql
 volatile
@@ -68,12 +71,14 @@ comment on function public.ward_notify_new_rows() is
 
 revoke execute on function public.ward_notify_new_rows() from public;
 
+drop trigger if exists post_notify_ward on public.post;
 create trigger post_notify_ward
 after insert on public.post
 referencing new table as new_rows
 for each statement
 execute function public.ward_notify_new_rows();
 
+drop trigger if exists alert_notify_ward on public.alert;
 create trigger alert_notify_ward
 after insert on public.alert
 referencing new table as new_rows

@@ -16,6 +16,7 @@ revoke execute on function public.st_estimatedextent(text, text) from public;
 revoke insert, update, delete, truncate, references, trigger on public.spatial_ref_sys, public.geometry_columns,
 public.geography_columns from lokdarpan_admin;
 
+-- Kept in this schema change: index ix_ward_geometry below is on geojson_geometry(boundary).
 create function public.geojson_geometry(p_geojson jsonb)
 returns public.geometry
 language sql

@@ -34,6 +34,7 @@ comment on column public.party.eci_code is 'ECI party-list code (N0002 = Bharati
 comment on column public.party.kind is 'party, independent (all independent candidates) or nota (None of the Above).';
 comment on column public.party.created_at is 'When the party was registered here.';
 
+-- Kept in this schema change: check constraint chk_party_alias_normalised calls it.
 -- How a name is compared: case, punctuation and spacing do not matter.
 create function public.party_normalise(p_name text)
 returns text
@@ -75,6 +76,7 @@ comment on column public.party_alias.note is 'Why this alias exists (e.g. rename
 create index ix_party_alias_party on public.party_alias (party_id);
 comment on index public.ix_party_alias_party is 'The aliases of a party (and the foreign key''s cascade).';
 
+-- Kept in this schema change with its trigger: the seed rows below get their aliases from it.
 -- A party's own name, code and ECI code are always aliases of it.
 create function public.party_keep_aliases()
 returns trigger
@@ -108,30 +110,6 @@ comment on function public.party_keep_aliases() is
 create trigger party_keep_aliases
 after insert or update of name, code, eci_code on public.party
 for each row execute function public.party_keep_aliases();
-
-create function public.party_resolve(p_name text)
-returns integer
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    found_id integer;
-begin
-    if length(p_name) > 200 then
-        raise exception 'party_resolve: the name is % characters long; at most 200', length(p_name)
-            using errcode = '22023';
-    end if;
-    select pa.party_id into found_id from public.party_alias as pa where pa.alias = public.party_normalise(p_name);
-    return found_id;
-end
-$$;
-
-comment on function public.party_resolve(text) is
-'The party_id a spelling names (full name, former name, abbreviation, ECI code, any case and '
-'punctuation), or null when no alias matches; raises 22023 for a name over 200 characters.';
 
 insert into public.party (code, name, eci_code, kind) values
 ('BRS', 'Bharat Rashtra Samithi', null, 'party'),
@@ -171,6 +149,4 @@ inner join public.party as p on a.code = p.code
 on conflict (alias) do nothing;
 
 revoke execute on function public.party_normalise(text) from public;
-revoke execute on function public.party_resolve(text) from public;
 grant execute on function public.party_normalise(text) to lokdarpan_readonly;
-grant execute on function public.party_resolve(text) to lokdarpan_readonly;

@@ -1,6 +1,5 @@
 -- Revert lokdarpan:electoral/parties from pg
 
-drop function public.party_resolve(text);
 drop table public.party_alias;
 drop table public.party;
 drop function public.party_keep_aliases();

@@ -3,8 +3,6 @@
 -- ai_model_execution gets back the ledger's own default partition, with ai_execution_ensure_partitions()
 -- alone making its months.
 
-drop function public.maintain_partitions(timestamptz);
-
 select public.table_rebuild(
     'public.post', null, array['id'],
     'Political content: social-media posts and e-paper articles, each placed in a city or ward, with '
@@ -37,6 +35,5 @@ begin
 end
 $$;
 
-drop function public.table_rebuild(regclass, text, text [], text);
 drop extension pg_partman;
 drop schema partman;

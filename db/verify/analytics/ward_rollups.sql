@@ -34,14 +34,5 @@ select
     posts
 from public.ward_author_rollup
 where false;
-select 'public.refresh_ward_analytics()'::regprocedure;
-select
-    ward_id,
-    day,
-    posts,
-    no_party
-from public.ward_day_recount
-where false;
-select 'public.post_rollup_maintain()'::regprocedure;
-select 1 / count(*) from pg_catalog.pg_trigger
-where tgrelid = 'public.post'::regclass and tgname = 'post_rollup_insert';
+select 'public.ward_post_delta'::regtype;
+select 'public.ward_post_change'::regtype;

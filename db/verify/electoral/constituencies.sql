@@ -32,12 +32,8 @@ select
     source
 from public.ward_constituency_override
 where false;
-select 'public.compute_ward_constituency(numeric)'::regprocedure;
 select
     id,
     sliver_threshold
 from public.electoral_setting
 where false;
-select 'public.electoral_recompute_lock(text)'::regprocedure;
-select 'public.constituency_name_key(text)'::regprocedure;
-select 'public.ward_constituency_name_check(real, boolean, text)'::regprocedure;

@@ -16,4 +16,3 @@ select
     note
 from public.party_alias
 where false;
-select 1 / (public.party_resolve('TRS') = public.party_resolve('Bharat Rashtra Samithi'))::integer;

@@ -16,18 +16,6 @@ from public.constituency_result
 where false;
 select
     id,
-    election_id,
-    constituency_id,
-    candidate,
-    party_id,
-    total_votes,
-    valid_votes,
-    vote_share,
-    position
-from public.constituency_result_share
-where false;
-select
-    id,
     ps_id,
     delimitation,
     constituency_id,
@@ -64,9 +52,3 @@ select
     created_at
 from public.result_ps
 where false;
-select 1 / count(*) from pg_catalog.pg_trigger
-where tgname = 'chk_polling_station_result_votes_add_up' and tgdeferrable and tginitdeferred;
-select 'public.place_polling_stations()'::regprocedure;
-select 'public.result_ps_check_truncate()'::regprocedure;
-select 1 / count(*) from pg_catalog.pg_trigger
-where tgname = 'result_ps_touch_stations_update' and tgoldtable = 'changed_old';

@@ -51,5 +51,3 @@ select
     updated_at
 from public.ward_features
 where false;
-select 'public.recompute_electoral()'::regprocedure;
-select 'public.ward_election_shares(text)'::regprocedure;

@@ -19,11 +19,6 @@ select
     over_budget_usd
 from public.ai_budget_reservation
 where false;
-select 'public.ai_budget_reserve(bigint, numeric, text, text, integer, boolean, interval)'::regprocedure;
-select 'public.ai_budget_settle(bigint, bigint)'::regprocedure;
-select 'public.ai_budget_release(bigint)'::regprocedure;
-select 'public.ai_budget_expire_reservations(bigint)'::regprocedure;
-select 'public.ai_budget_consistency()'::regprocedure;
 select
     budget_id,
     provider,
@@ -34,4 +29,3 @@ select
     archived_at
 from public.ai_budget_settled_archive
 where false;
-select 'public.ai_budget_utilisation'::regclass;

@@ -13,6 +13,3 @@ from public.ai_model_execution
 where false;
 select 'public.ai_model_execution_default'::regclass;
 select 'public.ai_execution_ensure_partitions(integer, timestamptz)'::regprocedure;
-select 'public.ai_cost_by_provider(timestamptz, timestamptz)'::regprocedure;
-select 'public.ai_cost_by_provider_24h'::regclass;
-select 'public.ai_cache_efficiency_7d'::regclass;

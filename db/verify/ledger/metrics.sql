@@ -12,6 +12,3 @@ select
 from public.ai_system_metrics
 where false;
 select 1 / count(*) from public.ai_metric_threshold;
-select 'public.check_performance_thresholds()'::regprocedure;
-select 'public.report_slow_queries(double precision, integer)'::regprocedure;
-select 'public.report_index_usage(boolean)'::regprocedure;

@@ -22,8 +22,3 @@ select
     results
 from public.maintenance_run
 where false;
-select 'public.ai_cleanup_expired_data(boolean, integer)'::regprocedure;
-select 'public.ai_cleanup_start(boolean, integer)'::regprocedure;
-select 'public.ai_cleanup_step(bigint)'::regprocedure;
-select 'public.ai_cleanup_report(bigint)'::regprocedure;
-select 'public.maintenance_drop_partition(text)'::regprocedure;

@@ -8,5 +8,3 @@ select 'public.post_default'::regclass;
 select 1 / count(*)::integer from partman.part_config
 where parent_table in ('public.post', 'public.ai_model_execution') and infinite_time_partitions
 having count(*) = 2;
-select 'public.maintain_partitions(timestamptz)'::regprocedure;
-select 'public.table_rebuild(regclass, text, text [], text)'::regprocedure;

@@ -29,9 +29,5 @@ select
     accessed_at
 from public.ai_embedding_access
 where false;
-select 1 / (public.embedding_model_dimensions('text-embedding-3-small', public.l2_normalize(
-    array_fill(1, array[1536])::public.vector
-)) = 1536)::integer;
 select 1 / count(*)::integer from pg_catalog.pg_indexes
 where schemaname = 'public' and indexname = 'ix_embedding_hnsw_te3_large';
-select 'public.find_similar_content(public.vector, text, integer, double precision, text, boolean)'::regprocedure;

@@ -93,14 +93,22 @@ class LocalStore:
             raise
         return written
 
-    def read_stream(self, name: str) -> Iterator[bytes]:
+    def read_stream(self, name: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """The file's bytes, or `length` bytes of it from `start` (fewer if it is shorter)."""
         path = self._path(name)
         try:
             fh = path.open("rb")
         except FileNotFoundError:
             raise StoreError(f"{path} does not exist") from None
         with fh:
-            while block := fh.read(READ_BLOCK):
+            fh.seek(start)
+            left = length
+            while left is None or left > 0:
+                block = fh.read(READ_BLOCK if left is None else min(READ_BLOCK, left))
+                if not block:
+                    return
+                if left is not None:
+                    left -= len(block)
                 yield block
 
     def put(self, name: str, data: bytes) -> None:

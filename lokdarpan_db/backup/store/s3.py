@@ -25,6 +25,8 @@ from typing import Any
 
 from . import STALE_AFTER, Leftover, StoredObject, StoreError
 
+IN_MEMORY_PARTS = 2  # parts read ahead of the `concurrency` uploads in flight
+
 MB = 1 << 20
 READ_BLOCK = MB
 
@@ -132,8 +134,9 @@ class S3Store:
             use_threads=True,
         )
         # boto3 does not take this in its constructor; s3transfer reads it: parts buffered from a
-        # non-seekable stream, which bounds memory to about part size x (this + concurrency).
-        config.max_in_memory_upload_chunks = self.concurrency
+        # non-seekable stream, which bounds memory to about part size x (this + concurrency). Two:
+        # a parallel backup (issue 23) outruns the upload, so the buffer is always full: 6 x 16 MB.
+        config.max_in_memory_upload_chunks = IN_MEMORY_PARTS
         reader = _IterReader(chunks)
         try:
             self.client.upload_fileobj(
@@ -158,11 +161,19 @@ class S3Store:
         except Exception:
             pass
 
-    def read_stream(self, name: str) -> Iterator[bytes]:
+    def read_stream(self, name: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """The object's bytes, or `length` bytes of it from `start` (a ranged GET: a restore of a
+        directory-format backup reads each file's section on its own)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        extra: dict[str, str] = {}
+        if start or length is not None:
+            if length == 0:
+                return
+            end = "" if length is None else str(start + length - 1)
+            extra["Range"] = f"bytes={start}-{end}"
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"]
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(name), **extra)["Body"]
         except (BotoCoreError, ClientError) as exc:
             raise self._fail(f"read of {name}", exc) from None
         try:

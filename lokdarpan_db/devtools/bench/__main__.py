@@ -81,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["deploy", "search", "electoral", "analytics", "ledger", "backup",
                                        "vectors", "partitions", "cleanup",
-                                       "integrity", "importers", "locks", "keys"], help="run one section")
+                                       "integrity", "importers", "locks", "keys", "online", "replica"],
+                    help="run one section")
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes everywhere (a smoke test: 1,000 posts, 1 round, ~2,000 Form 20 rows)")
-    ap.add_argument("--posts", type=int, default=None, help="posts for the search bench (1,000,000)")
+    ap.add_argument("--posts", type=int, default=None,
+                    help="posts for the post benches (1,000,000); search measures 1M and 3M, "
+                         "and N when larger (--posts 10000000)")
     ap.add_argument("--rounds", type=int, default=None, help="deploy rounds per tool (5)")
-    ap.add_argument("--chunks", type=int, default=20_000, help="3072-d chunks for the vectors bench")
+    ap.add_argument("--chunks", type=int, default=100_000,
+                    help="3072-d chunks for the vectors bench (100,000, the target's size; --quick: 2,000)")
     ap.add_argument("--queries", type=int, default=200, help="queries for the vectors bench")
     ap.add_argument("--stations", type=int, default=None,
                     help="polling stations for the electoral bench (25,000, in segments of 250)")
@@ -123,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             results += deploy.run(admin_url, rounds=args.rounds)
         if args.only in (None, "search"):
             from . import search_setup
+            from .search import stages
 
-            console.print(f"[bold]search[/bold]: {args.posts:,} posts over 150 wards …")
+            sizes = ", ".join(f"{n:,}" for n in stages(args.posts))
+            console.print(f"[bold]search[/bold]: {sizes} posts over 150 wards …")
             results += search_setup.run(admin_url, posts=args.posts)
         if args.only in (None, "electoral"):
             from . import electoral
@@ -184,6 +190,19 @@ def main(argv: list[str] | None = None) -> int:
             console.print("[bold]locks[/bold]: writers' longest wait while a metadata-only change "
                           "deploys behind an open report, before and after lock retries …")
             results += deploy_locks.run(admin_url, quick=args.quick)
+        if args.only in (None, "online"):
+            from . import online_migration
+
+            console.print(f"[bold]online[/bold]: writers' longest wait while {args.posts:,} posts move to "
+                          "monthly partitions, in place and online …")
+            results += online_migration.run(admin_url, posts=args.posts, quick=args.quick)
+        if args.only in (None, "replica"):
+            from . import replica
+
+            console.print(f"[bold]replica[/bold]: reads on a hot standby beside its primary ({args.posts:,} "
+                          "posts), lag during the electoral load …")
+            results += replica.run(posts=args.posts, quick=args.quick, calls=50 if args.quick else 1000,
+                                   say=lambda text: console.print(text, markup=False))
         if args.only in (None, "keys"):
             from . import keys
 

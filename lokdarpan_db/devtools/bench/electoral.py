@@ -15,7 +15,10 @@ On a scratch database (the whole plan, the 150 GHMC wards, Telangana's constitue
    the station checks) and the database (each SQL statement the loader sends, timed at the client,
    the COPYs, the commit). When the server runs on this machine the CPU seconds of the client and
    of its server backend are read too: on a busy machine they say what the load costs, where the
-   wall time also says how long it waited for a core.
+   wall time also says how long it waited for a core. The database's part is the set-based merges
+   of code/electoral/form20_merge/* (form20_merge_stations, form20_merge_results, ...), timed by name.
+   Then, in the same run, the limit: the rows the load wrote are COPYed again into an unindexed
+   table without constraints or triggers (rows/s and rows per CPU-second, client + server).
 3. The stations are placed in wards: a random point inside the ward ∩ AC the generator chose
    (PostGIS st_generatepoints; inside the ward alone for a segment that overlaps no ward), then
    place_polling_stations() sets ward_id by point in polygon, so every election is counted
@@ -76,13 +79,14 @@ class TimedConnection(psycopg.Connection):
 
 
 _KINDS: tuple[tuple[str, str], ...] = (  # first match wins
-    (r"^\s*(drop table|create temporary table \w+ \()", "staging_tables"),
+    (r"form20_merge_results", "merge_results"),  # polling_station_result + result_ps, set-based
+    (r"form20_merge_stations|form20_repeats", "merge_stations"),
+    (r"form20_station_problems", "station_checks"),
+    (r"form20_removals", "removals_check"),
+    (r"form20_stage\(|^\s*(drop table|create temporary table \w+ \()", "staging_tables"),
     (r"^\s*lock table|set_config\(", "other_sql"),
     (r"set constraints", "deferred_check"),
-    (r"insert into public\.result_ps|delete from public\.result_ps", "result_ps_upsert"),
-    (r"stg_f20_similarity|stg_f20_candidate", "trigram_matching"),
-    (r"public\.polling_station_result", "station_result_upsert"),
-    (r"public\.polling_station\b|stg_f20_station_id", "station_upsert"),
+    (r"stg_f20_similarity|stg_f20_candidate|stg_f20_column", "trigram_matching"),
     (r"public\.party|stg_f20_party", "parties"),
     (r"public\.constituency|public\.election", "constituencies_election"),
 )
@@ -294,6 +298,70 @@ def _electors_and_totals(conn: psycopg.Connection) -> None:
 # --- the section ---------------------------------------------------------------------------------
 
 
+def _limit(load: _LoadTiming, bare: _CopyTiming) -> list[Measurement]:
+    """The bare COPY beside the load, measured in the same run: how far the load is from the limit."""
+    rate = bare.rows / bare.seconds
+    load_rate = load.rows / load.seconds
+    out = [
+        Measurement(
+            SECTION, f"the limit: bare COPY of the same {bare.rows:,} rows into an unindexed table",
+            round(rate), "rows/s",
+            note=(f"{bare.seconds:.2f} s wall, same run; the load reaches "
+                  f"{100 * load_rate / rate:.0f} % of it ({load_rate:,.0f} rows/s)"),
+            details={"seconds": round(bare.seconds, 2), "rows": float(bare.rows)},
+        )
+    ]
+    if bare.server_cpu is not None and load.server_cpu is not None:
+        cpu = bare.client_cpu + bare.server_cpu
+        per_cpu = bare.rows / max(cpu, 1e-9)
+        load_per_cpu = load.rows / max(load.client_cpu + load.server_cpu, 1e-9)
+        out.append(
+            Measurement(
+                SECTION, "the limit in CPU time: bare COPY rows per CPU-second (client + server backend)",
+                round(per_cpu), "rows/s",
+                note=(f"client {bare.client_cpu:.2f} s + server backend {bare.server_cpu:.2f} s CPU; "
+                      f"the load costs {per_cpu / max(load_per_cpu, 1e-9):.1f}x the CPU a row of it"),
+                details={"client_cpu_s": round(bare.client_cpu, 2),
+                         "server_cpu_s": round(bare.server_cpu, 2)},
+            )
+        )
+    return out
+
+
+@dataclass
+class _CopyTiming:
+    seconds: float
+    rows: int
+    client_cpu: float
+    server_cpu: float | None
+
+
+def _bare_copy(url: str) -> _CopyTiming:
+    """The limit: the rows the load wrote to result_ps, COPYed again into an unindexed table
+    without constraints or triggers (read out first, untimed; the same columns the merge writes)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        buffer = bytearray()
+        with conn.cursor() as cur, cur.copy(
+            "copy (select election_id, polling_station_id, candidate, party_id, votes, created_at "
+            "from public.result_ps) to stdout"
+        ) as copy:
+            for chunk in copy:
+                buffer += chunk
+        conn.execute("create table bench_bare_copy (election_id integer, polling_station_id integer, "
+                     "candidate varchar(256), party_id integer, votes integer, created_at timestamptz)")
+        cpu_before, cpu_started, started = _backend_cpu(conn), time.process_time(), time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur, cur.copy("copy bench_bare_copy from stdin") as copy:
+            view = memoryview(buffer)
+            for at in range(0, len(view), 1 << 20):
+                copy.write(view[at:at + (1 << 20)])
+        seconds, client = time.perf_counter() - started, time.process_time() - cpu_started
+        cpu_after = _backend_cpu(conn)
+        row = conn.execute("select count(*) from bench_bare_copy").fetchone()
+        conn.execute("drop table bench_bare_copy")
+    server = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    return _CopyTiming(seconds, int(row[0]) if row else 0, client, server)
+
+
 def _timed_call(conn: psycopg.Connection, sql: str) -> tuple[float, list[tuple]]:
     started = time.perf_counter()
     rows = conn.execute(sql).fetchall()
@@ -322,7 +390,9 @@ def run(
             say(f"  {len(data.files)} SYNTHETIC Form 20 files, {data.stations:,} stations, "
                 f"{data.result_rows:,} result_ps rows; loading …")
             load = _load(url, data, say)
-        return _measure_rest(url, data, load, seed, say)
+        say("  the limit: a bare COPY of the same rows into an unindexed table …")
+        bare = _bare_copy(url)
+        return _measure_rest(url, data, load, seed, say) + _limit(load, bare)
     finally:
         drop_database(admin_url, url)
 
@@ -361,6 +431,8 @@ def _measure_rest(
         Measurement(
             SECTION, "Form 20 load in CPU time: rows per CPU-second (client + server backend)",
             round(load.rows / (load.client_cpu + load.server_cpu)), "rows/s",
+            target=f">= {TARGET_ROWS_PER_S:,} rows per CPU-second",
+            met=load.rows / (load.client_cpu + load.server_cpu) >= TARGET_ROWS_PER_S,
             note=(f"client (Python) {load.client_cpu:.1f} s + server backend {load.server_cpu:.1f} s CPU: "
                   "what one loader would do on an otherwise idle machine "
                   "(autovacuum, WAL writer not counted)"),

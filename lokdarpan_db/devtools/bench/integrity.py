@@ -18,13 +18,13 @@ import psycopg
 from pgvector.psycopg import register_vector
 
 from ...importers.wards import import_wards
-from ...ledger import demo_data
 from ...maintenance.integrity import IntegrityReport, run_checks
 from ...migrate import plan as plan_mod
 from ...migrate.engine import Engine
 from ...migrate.registry import Committer
 from ..scratch import create_database, drop_database
 from ..synthetic import embeddings as synth
+from ..synthetic import ledger as demo_data
 from . import search
 from .deploy import ROOT
 from .report import Measurement

@@ -1,8 +1,9 @@
 """AI ledger benchmark, on a fresh database with the whole plan deployed:
 
-- budget reservations: 16 clients reserve, record the call and settle against one budget that runs
-  out mid-run; reservation cycles per second (target >= 2,000/s) and the overspend against the
-  execution rows (target exactly 0);
+- budget reservations: pgbench runs the reserve / record / settle cycle in 16 clients against a sliced
+  budget sized to run out exactly at the end, and against a one-row budget; cycles per second
+  (target >= 2,000/s and >= 0.5 x pgbench simple-update, measured before and after in the same run)
+  and the overspend against the execution rows (target exactly 0);
 - report claiming: 8 workers drain 10,000 queued reports; none claimed twice; reports per second;
 - cost views: `rows` executions (default 5M) over 12 monthly partitions; p95 of the 24-hour
   provider/model cost view (target <= 50 ms) and the partitions its plan reads.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import re
 import statistics
+import subprocess
+import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -20,11 +23,13 @@ import psycopg
 
 from ... import fieldcrypt
 from ...devtools.scratch import create_database, drop_database
-from ...ledger import demo_data, workload
 from ...migrate import plan as plan_mod
 from ...migrate.engine import Engine
 from ...migrate.registry import Committer
 from ...paths import PROJECT
+from ...server.cluster import pg_bindir
+from .. import ledger_workload as workload
+from ..synthetic import ledger as demo_data
 from .report import Measurement
 
 SECTION = "ledger"
@@ -47,40 +52,114 @@ def run(admin_url: str, rows: int = 5_000_000, quick: bool = False) -> list[Meas
         drop_database(admin_url, url)
 
 
-def _budgets(url: str, quick: bool) -> list[Measurement]:
-    total = Decimal("10.00") if quick else Decimal("60.00")  # 1,000 or 6,000 reservations of 0.01
+# One reservation cycle as the application runs it: reserve, then record the call and settle it in
+# one transaction (3 statements and a commit, each a round trip).
+CYCLE = """\
+select reservation_id as rid from public.ai_budget_reserve(:budget, 0.01, 'openai', 'retrieval') \\gset
+begin;
+insert into public.ai_model_execution (request_id, operation_type, provider, model_name, input_tokens, \
+output_tokens, cost_usd, success_status) values ('bench-' || :rid, 'retrieval', 'openai', 'gpt-4o-mini', \
+1000, 100, 0.01, 'success') returning id as eid \\gset
+select 1 from public.ai_budget_settle(:rid, :eid);
+end;
+"""
+CLIENTS = 16
+SLICES = 16
+
+
+def _pgbench(url: str, *args: str) -> float:
+    """Runs pgbench against `url`; its tps (without the initial connection time)."""
+    done = subprocess.run(
+        [str(pg_bindir() / "pgbench"), "-n", "-c", str(CLIENTS), "-j", "4", "-M", "prepared", *args, url],
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
+    if done.returncode != 0 or not found:
+        said = (done.stderr or done.stdout).strip()[-400:]
+        raise RuntimeError(f"pgbench failed ({done.returncode}): {said}")
+    return float(found.group(1))
+
+
+def _cycles(url: str, ident: str, slices: int, per_client: int) -> tuple[float, dict[str, float | str]]:
+    """pgbench runs the cycle `per_client` times in each of 16 clients against a budget of exactly
+    that many reservations of 0.01: cycles/s, and what the books say afterwards (spent, overspend
+    against the execution rows, consistency rows, and the refusal of one more reservation)."""
+    total = Decimal("0.01") * CLIENTS * per_client
     with psycopg.connect(url, autocommit=True) as conn:
-        budget = workload.create_budget(conn, "bench", total)
-    res = workload.reserve_and_settle(url, budget, clients=16, estimate_usd=Decimal("0.01"), tag="bench")
-    if res.errors:
-        raise RuntimeError(res.errors[0])
-    with psycopg.connect(url) as conn:
-        inconsistent = len(conn.execute("select * from public.ai_budget_consistency()").fetchall())
-    details: dict[str, float | str] = {
-        "reservations": res.reserved,
-        "refused": res.refused,
-        "budget_usd": str(res.budget_usd),
-        "spent_usd": str(res.spent_usd),
+        budget = workload.create_budget(conn, ident, total, slices=slices)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(CYCLE)
+        script.flush()
+        tps = _pgbench(url, "-t", str(per_client), "-D", f"budget={budget}", "-f", script.name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        spent = conn.execute(
+            """select coalesce(sum(e.cost_usd), 0) from public.ai_budget_reservation as r
+               inner join public.ai_model_execution as e on e.id = r.execution_id and e.created_at =
+                   r.execution_created_at
+               where r.budget_id = %s""",
+            (budget,),
+        ).fetchone()[0]
+        inconsistent = conn.execute(
+            "select count(*) from public.ai_budget_consistency() where budget_id = %s", (budget,)
+        ).fetchone()[0]
+        try:
+            conn.execute("select public.ai_budget_reserve(%s, 0.01, 'openai', 'retrieval')", (budget,))
+            refused = "accepted"
+        except psycopg.Error as exc:
+            refused = exc.sqlstate or "?"
+    return tps, {
+        "cycles": CLIENTS * per_client,
+        "slices": slices,
+        "budget_usd": str(total),
+        "spent_usd": f"{spent:f}",
+        "overspend_usd": f"{max(spent - total, Decimal(0)):f}",
         "consistency_rows": inconsistent,
+        "one_more_reservation": refused,
     }
+
+
+def _budgets(url: str, quick: bool) -> list[Measurement]:
+    """The cycle on a sliced budget, the same cycle on a one-row budget, and pgbench's simple-update
+    before and after them against the same server (the anchor of the issue 23 target)."""
+    seconds = "3" if quick else "10"
+    subprocess.run(
+        [str(pg_bindir() / "pgbench"), "-i", "-q", "-s", "1", url], capture_output=True, text=True, check=True
+    )
+    anchor = [_pgbench(url, "-b", "simple-update", "-T", seconds)]
+    sliced, details = _cycles(url, "bench-sliced", SLICES, 60 if quick else 600)
+    anchor.append(_pgbench(url, "-b", "simple-update", "-T", seconds))
+    one_row, row_details = _cycles(url, "bench-one-row", 0, 10 if quick else 40)
+    simple = statistics.mean(anchor)
+    ratio = sliced / simple
+    ok = (
+        Decimal(str(details["overspend_usd"])) == 0
+        and Decimal(str(details["spent_usd"])) == Decimal(str(details["budget_usd"]))
+        and details["consistency_rows"] == 0
+        and details["one_more_reservation"] in workload.REFUSED
+    )
     return [
         Measurement(
             SECTION,
-            "reserve+record+settle cycles, 16 clients",
-            res.per_second,
+            f"reserve+record+settle cycles, 16 clients, {SLICES} slices",
+            sliced,
             "/s",
-            ">= 2,000/s",
-            res.per_second >= 2000,
-            "each cycle: reserve, insert execution, settle (3 round trips)",
-            details,
+            ">= 2,000/s and >= 0.5 x simple-update",
+            sliced >= 2000 and ratio >= 0.5,
+            f"pgbench simple-update {anchor[0]:,.0f} / {anchor[1]:,.0f} tps in the same run "
+            f"(ratio {ratio:.2f}); one-row budget {one_row:,.0f}/s",
+            {**details, "simple_update_tps": f"{anchor[0]:.0f}/{anchor[1]:.0f}", "ratio": round(ratio, 3),
+             "one_row_cycles_per_s": round(one_row, 1)},
         ),
         Measurement(
             SECTION,
             "overspend vs execution rows",
-            float(res.overspend_usd),
+            float(Decimal(str(details["overspend_usd"]))),
             "USD",
             "exactly 0",
-            res.overspend_usd == 0 and inconsistent == 0,
+            ok and Decimal(str(row_details["overspend_usd"])) == 0 and row_details["consistency_rows"] == 0,
+            "budget spent exactly, books consistent, one more reservation refused",
+            {"one_row_spent_usd": row_details["spent_usd"], "one_row_budget_usd": row_details["budget_usd"]},
         ),
     ]
 

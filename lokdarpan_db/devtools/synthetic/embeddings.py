@@ -44,9 +44,18 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def corpus(
-    dims: int = 3072, seed: int = 11, topics: int = 60, subtopics: int = 8, per_ward: int = 6
+    dims: int = 3072,
+    seed: int = 11,
+    topics: int = 60,
+    subtopics: int = 8,
+    per_ward: int = 6,
+    big_ward_share: float | None = None,
 ) -> Corpus:
-    """The topic structure of a synthetic city (deterministic from `seed`)."""
+    """The topic structure of a synthetic city (deterministic from `seed`).
+
+    `big_ward_share` gives the largest ward that share of the chunks (e.g. 0.2: one ward writes a
+    fifth of the corpus, the others keep their proportions); None keeps the Zipf-like sizes, where
+    the largest ward holds about 6 %."""
     rng = np.random.default_rng(seed)
     t = _unit(rng.standard_normal((topics, dims)))
     s = _unit(rng.standard_normal((topics, subtopics, dims)))
@@ -54,7 +63,14 @@ def corpus(
     ward_topics = np.stack([rng.choice(topics, size=per_ward, replace=False) for _ in WARD_IDS])
     sizes = 1.0 / np.arange(1, len(WARD_IDS) + 1) ** 0.6  # a few large wards, a long tail
     rng.shuffle(sizes)
-    return Corpus(dims, t, s, w, ward_topics, sizes / sizes.sum(), seed)
+    weights = sizes / sizes.sum()
+    if big_ward_share is not None:
+        if not 0 < big_ward_share < 1:
+            raise ValueError(f"big_ward_share must be between 0 and 1, not {big_ward_share}")
+        big = int(np.argmax(weights))
+        weights = weights * (1 - big_ward_share) / (1 - weights[big])
+        weights[big] = big_ward_share
+    return Corpus(dims, t, s, w, ward_topics, weights, seed)
 
 
 def _draw(c: Corpus, rng: np.random.Generator, n: int, wards: np.ndarray) -> np.ndarray:
@@ -99,6 +115,13 @@ def queries(c: Corpus, n: int) -> list[tuple[str, np.ndarray]]:
     wards = rng.choice(len(WARD_IDS), size=n, p=c.ward_weights)
     v = _draw(c, rng, n, wards)
     return [(WARD_IDS[wards[i]], v[i]) for i in range(n)]
+
+
+def queries_about(c: Corpus, ward_id: str, n: int, seed_offset: int = 3) -> list[tuple[str, np.ndarray]]:
+    """n query vectors all about one ward (e.g. to time a small and a large ward apart)."""
+    rng = np.random.default_rng(c.seed + seed_offset + WARD_IDS.index(ward_id))
+    v = _draw(c, rng, n, np.full(n, WARD_IDS.index(ward_id)))
+    return [(ward_id, v[i]) for i in range(n)]
 
 
 def vector_text(v: np.ndarray) -> str:

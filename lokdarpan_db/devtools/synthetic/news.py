@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import psycopg
 
+from ... import facts
+
 IST = timezone(timedelta(hours=5, minutes=30))
 CHUNK = 10_000  # posts per reseed of the generator; slices of whole chunks are independent
 
@@ -30,8 +32,6 @@ CHUNK = 10_000  # posts per reseed of the generator; slices of whole chunks are 
 COMMON_TERMS: tuple[str, ...] = ("water", "road", "residents", "ghmc", "officials")
 RARE_TERMS: tuple[str, ...] = ("dengue", "encroachment", "footpath", "borewell", "stray dogs", "flyover")
 
-PARTIES: tuple[str, ...] = ("BJP", "INC", "BRS", "AIMIM", "Independent", "Other")
-_PARTY_WEIGHTS = (0.21, 0.24, 0.22, 0.1, 0.04, 0.03)  # remaining ~16 % of posts mention no party
 _PARTY_NAMES: dict[str, tuple[str, ...]] = {
     "BJP": ("BJP", "the BJP", "BJP leaders"),
     "INC": ("Congress", "the Congress government", "INC leaders"),
@@ -40,6 +40,10 @@ _PARTY_NAMES: dict[str, tuple[str, ...]] = {
     "Independent": ("an independent candidate", "independent corporator"),
     "Other": ("the BSP", "CPI(M) activists", "Jana Sena"),
 }
+# The parties posts are about: those of the database's set (facts.POST_PARTIES) the generator names.
+PARTIES: tuple[str, ...] = tuple(p for p in facts.POST_PARTIES if p in _PARTY_NAMES)
+assert len(PARTIES) == len(_PARTY_NAMES), "every synthetic party must be one the database accepts"
+_PARTY_WEIGHTS = (0.21, 0.24, 0.22, 0.1, 0.04, 0.03)  # remaining ~16 % of posts mention no party
 EMOTIONS: tuple[str, ...] = ("negative", "neutral", "positive", "mixed")
 _EMOTION_WEIGHTS = (0.45, 0.25, 0.2, 0.1)
 

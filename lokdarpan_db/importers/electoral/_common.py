@@ -108,6 +108,8 @@ _GROUPED_INT = re.compile(r"\d{1,3}(?:,\d{2,3})+")
 
 def parse_count(text: str) -> int | None:
     """A vote count as typed ('1234', ' 1,234 ', '12,34,567'), or None when it is not one."""
+    if text.isdigit() and text.isascii():
+        return int(text)
     s = text.strip().replace(" ", "")
     if _INT.fullmatch(s):
         return int(s)
@@ -205,3 +207,49 @@ def open_text(path: Path | str) -> Any:
     """The file opened for csv.reader (UTF-8, a leading BOM dropped, line ends as written);
     scan_text it first. Its `.buffer.tell()` tells how far the reading is (for progress)."""
     return Path(path).open(encoding="utf-8-sig", newline="")
+
+
+# --- a warning repeated on many rows: one line with the count and the line ranges -------------
+
+# Ranges a repeated warning shows before "and N more ranges".
+SHOWN_RANGES = 10
+
+
+class LineRuns:
+    """The lines one warning was given on, kept as runs of consecutive rows (bounded).
+
+    `add(line, row)` takes the file line and the row's ordinal among the rows the warning could be
+    given on (polling stations): a run goes on while the ordinals are consecutive, so page Totals
+    or footers between two stations do not break it. `text(what)` is one line:
+    "rejected is empty on 240 lines (12-251)".
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.runs: list[list[int]] = []  # [first line, last line]
+        self.omitted_runs = 0
+        self._last_row = -2
+
+    def add(self, line: int, row: int) -> None:
+        self.count += 1
+        if row == self._last_row + 1 and (self.runs or self.omitted_runs):
+            if not self.omitted_runs:
+                self.runs[-1][1] = line
+        elif len(self.runs) < MAX_LISTED:
+            self.runs.append([line, line])
+        else:
+            self.omitted_runs += 1
+        self._last_row = row
+
+    @property
+    def first_line(self) -> int | None:
+        return self.runs[0][0] if self.runs else None
+
+    def ranges(self) -> str:
+        shown = [f"{a}" if a == b else f"{a}-{b}" for a, b in self.runs[:SHOWN_RANGES]]
+        more = len(self.runs) - len(shown) + self.omitted_runs
+        return ", ".join(shown) + (f" and {more:,} more ranges" if more else "")
+
+    def text(self, what: str) -> str:
+        noun = "line" if self.count == 1 else "lines"
+        return f"{what} on {self.count:,} {noun} ({self.ranges()})"

@@ -5,9 +5,10 @@ The code `S06PC01CA01` is state S06, parliamentary constituency 1, candidate 1. 
 `likely_religion*` columns are the source repository's guesses from the name, not ECI data: they
 are deliberately not read (a guessed religion of a person has no place in the platform).
 
-political-parties.csv: Party_Code, Party_name, Res_Symbol, Status, State_1..State_4. The shipped
-file is Windows-1252, not UTF-8 (six names with an en dash or a curly apostrophe): it is read
-as Windows-1252 with a warning. Res_Symbol `NA` (no reserved symbol) becomes None.
+political-parties.csv: Party_Code, Party_name, Res_Symbol, Status, State_1..State_4. ECI
+publishes it in Windows-1252 (six names with an en dash or a curly apostrophe); the shipped copy
+was converted to UTF-8 (issue 21), and a file that is not UTF-8 is read as Windows-1252 with a
+warning. Res_Symbol `NA` (no reserved symbol) becomes None.
 
 Both readers refuse (ElectoralFileError) a missing column, a malformed code, an empty name or a
 repeated code, collecting every bad row first.

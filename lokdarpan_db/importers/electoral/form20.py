@@ -42,6 +42,15 @@ reported.
 A file cut short is refused: a last line without a line end (the other lines have one), or a last
 row of numbers with fewer fields than the file's rows.
 
+PDF page furniture (issue 21; form20_furniture.py): a page footer merged into a numeric cell
+(`7 Page 10`, `7 Page: 10`, `7 Page 10 of 12`) is taken as its leading number when the row's sums
+prove it (a station: a sum it takes part in holds; a totals row: it equals the sum it states) and
+warned with the line; otherwise the file is refused naming the line. Rows after the last station
+with no serial and no label (a grand total, a row of zeros, the total again) are checked against
+the stations' column sums (or all zero), reported and not loaded; one that matches neither, or
+one followed by more stations, is refused. A warning given on many stations ("rejected is
+empty") is one line with the count and the line ranges: "rejected is empty on 240 lines (12-251)".
+
 Errors and warnings. A file is refused (ElectoralFileError, a BadInputError naming file, line and
 reason; every error is collected first, and `.problems` holds them all) when it cannot be
 understood: not readable as UTF-8 CSV, no header above the first station, no polling-station
@@ -60,15 +69,16 @@ from __future__ import annotations
 import csv
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from ..safety import cut_message
 from ._common import (
     MAX_LISTED,
     ElectoralFileError,
+    LineRuns,
     Problem,
     open_text,
     parse_count,
@@ -77,6 +87,7 @@ from ._common import (
     squeeze,
 )
 from .eci_lists import Candidate, CandidateList, Party, PartyList, read_candidates, read_parties
+from .form20_furniture import Footer, split_footer, station_sums, taken, unproven, verdict
 from .names import name_key, normalise_name
 
 __all__ = [
@@ -98,7 +109,7 @@ __all__ = [
 
 TotalKind = Literal["total_valid", "rejected", "nota", "total", "tendered"]
 TOTAL_KINDS: tuple[TotalKind, ...] = ("total_valid", "rejected", "nota", "total", "tendered")
-SummaryKind = Literal["page_total", "recorded_at_stations", "postal", "polled"]
+SummaryKind = Literal["page_total", "recorded_at_stations", "postal", "polled", "unlabelled"]
 NoteKind = Literal["numbering", "constituency", "text"]
 
 
@@ -116,11 +127,13 @@ class PollingStationRow:
     tendered: int | None
     occurrence: int = 1  # 2 for the second row of its serial that differs from the first, ...
     first_line: int = 0  # the line of the first row of its serial (its own line when occurrence is 1)
+    footers: tuple[Footer, ...] = ()  # cells with a page footer merged in (their counts proven)
 
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """A totals row of the file as stated: a page Total, recorded at stations, postal, polled."""
+    """A totals row of the file as stated: a page Total, recorded at stations, postal, polled, or
+    a row with no serial and no label at the end (unlabelled: a grand total or a row of zeros)."""
 
     kind: SummaryKind
     line: int
@@ -131,6 +144,7 @@ class SummaryRow:
     nota: int | None
     total: int | None
     tendered: int | None
+    footers: tuple[Footer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -454,6 +468,33 @@ _SERIAL_CODES = 10_000 * 27
 MAX_VARIANTS = 4
 
 
+class _SerialTable:
+    """The fixed arrays of the repeat detection (per serial code: up to MAX_VARIANTS row lines and
+    digests, and how many distinct rows), about 17 MB. They are reused from pass to pass, not
+    allocated for each (that cost more CPU than reading a file of 250 stations): a pass takes one
+    from the pool and gives it back cleared (only the codes it touched)."""
+
+    _pool: ClassVar[list[_SerialTable]] = []
+
+    def __init__(self) -> None:
+        self.lines = [array("l", bytes(8 * _SERIAL_CODES)) for _ in range(MAX_VARIANTS)]
+        self.digests = [array("q", bytes(8 * _SERIAL_CODES)) for _ in range(MAX_VARIANTS)]
+        self.found = bytearray(_SERIAL_CODES)  # distinct rows of each serial (capped at MAX_VARIANTS + 1)
+        self.touched = array("l")  # the codes whose count is not 0
+
+    @classmethod
+    def take(cls) -> _SerialTable:
+        return cls._pool.pop() if cls._pool else cls()
+
+    def give_back(self) -> None:
+        found = self.found
+        for code in self.touched:
+            found[code] = 0
+        self.touched = array("l")
+        if not self._pool:  # one table kept: a process reads one file at a time
+            self._pool.append(self)
+
+
 def _serial_code(serial: str) -> int:
     letter = serial[-1] if serial[-1].isalpha() else ""
     number = int(serial[: len(serial) - len(letter)])
@@ -525,9 +566,24 @@ class Form20Reader:
         """Each station row of the body not identical to an earlier one, with its occurrence (1 for
         the first row of its serial, 2 for a second, different row ...); every other line is
         classified into `out` (summaries, notes, problems) and `errors`."""
-        lines = [array("l", bytes(8 * _SERIAL_CODES)) for _ in range(MAX_VARIANTS)]
-        digests = [array("q", bytes(8 * _SERIAL_CODES)) for _ in range(MAX_VARIANTS)]
-        found = bytearray(_SERIAL_CODES)  # distinct rows of each serial (capped at MAX_VARIANTS + 1)
+        table = _SerialTable.take()
+        lines, digests, found, touched = table.lines, table.digests, table.found, table.touched
+        self._errors = errors
+        try:
+            yield from self._station_rows_of(out, errors, lines, digests, found, touched)
+            self._serials = sorted({code // 27 for code in touched if code % 27 == 0})
+        finally:
+            table.give_back()
+
+    def _station_rows_of(
+        self,
+        out: Form20File,
+        errors: list[Problem],
+        lines: list[array],
+        digests: list[array],
+        found: bytearray,
+        touched: array,
+    ) -> Iterator[PollingStationRow]:
         for line, cells in self._body():
             row = _classify(line, cells, self.lay, out, errors, self)
             if row is None:
@@ -537,6 +593,8 @@ class Form20Reader:
                 (tuple(row.votes), row.total_valid, row.rejected, row.nota, row.total, row.tendered)
             )
             n = found[code]
+            if not n:
+                touched.append(code)
             first = next((k for k in range(min(n, MAX_VARIANTS)) if digests[k][code] == digest), None)
             if first is not None:
                 yield _Repeat(row, lines[first][code])  # type: ignore[misc]
@@ -548,8 +606,8 @@ class Form20Reader:
             yield PollingStationRow(
                 row.line, row.serial, row.votes, row.total_valid, row.rejected, row.nota, row.total,
                 row.tendered, occurrence=n + 1, first_line=lines[0][code] if n else line,
+                footers=row.footers,
             )
-        self._serials = (found, lines[0])
 
     def _decide_nota(self) -> None:
         """The second pass, when it matters: does the arithmetic show NOTA inside total valid?"""
@@ -601,6 +659,20 @@ class Form20Reader:
                     "collapse",
                 )
                 continue
+            if self._pending:
+                for u in self._pending:
+                    self._error(
+                        errors,
+                        Problem(
+                            u.line,
+                            "cannot tell what this line is: a row of numbers without serial or label, "
+                            "and polling stations follow it",
+                            "error",
+                        ),
+                    )
+                self._pending = []
+            if r.footers and not self._station_footers(r, errors, nota_in_valid):
+                continue
             self.stations += 1
             if r.occurrence > 1:
                 warn(
@@ -639,15 +711,20 @@ class Form20Reader:
                     )
             self._add(r)
             yield r
+        self._check_unlabelled(errors)
+        self._check_finals()
         if errors or self.omitted_errors:
+            errors.sort(key=lambda e: e.line or 0)
             raise ElectoralFileError(self.path, errors, self.omitted_errors)
         if result.constituency is None:
             result.constituency = self.first_constituency
         w = self._warnings
+        for what, (runs, single) in self._tallies.items():
+            result.problems.append(Problem(runs.first_line, single) if runs.count == 1 else Problem(
+                None, runs.text(what)))
         result.problems.extend([*w["collapse"], *w["arithmetic"], *w["again"]])
         self._check_serials()
-        result.problems.extend(w["totals"])
-        self._check_finals()
+        result.problems.extend([*w["totals"], *w["finals"]])
         if self.omitted:
             result.problems.append(
                 Problem(None, f"and {self.omitted:,} more problems, notes or repeated rows not listed")
@@ -667,8 +744,11 @@ class Form20Reader:
         self.first_constituency: str | None = None
         self.omitted_errors = 0
         self._warnings: dict[str, list[Problem]] = {
-            "collapse": [], "arithmetic": [], "again": [], "totals": []
+            "collapse": [], "arithmetic": [], "again": [], "totals": [], "finals": []
         }
+        self._tallies: dict[str, tuple[LineRuns, str]] = {}
+        self._station_rows = 0  # station lines met (for the runs of a repeated warning)
+        self._pending: list[SummaryRow] = []  # rows without serial or label since the last station
 
     def _add(self, r: PollingStationRow) -> None:
         for i, v in enumerate(_vector(self.form, r)):
@@ -683,6 +763,114 @@ class Form20Reader:
             errors.append(problem)
         else:
             self.omitted_errors += 1
+
+    def _tally(self, what: str, line: int, single: str) -> None:
+        """A warning given on many station rows: one line at the end, with the count and the line
+        ranges (`single`, the warning as one row's, when it was given once)."""
+        runs = self._tallies.get(what)
+        if runs is None:
+            runs = self._tallies[what] = (LineRuns(), single)
+        runs[0].add(line, self._station_rows)
+
+    def _station_footers(self, r: PollingStationRow, errors: list[Problem], nota_in_valid: bool) -> bool:
+        """Whether the station's sums prove the counts in front of its page footers (warned, taken);
+        else an error for each footer not proven."""
+        form = self.form
+        kinds = [k for k in TOTAL_KINDS if k in form.total_columns]
+        sums = station_sums(
+            r.votes, r.total_valid, r.rejected, r.nota, r.total,
+            n_candidates=len(form.candidates),
+            slots={k: len(form.candidates) + i for i, k in enumerate(kinds)},
+            nota_in_valid=nota_in_valid,
+            has_rejected="rejected" in form.total_columns,
+        )
+        where = f"polling station {r.serial}"
+        bad = [(f, why) for f in r.footers if (why := verdict(f, sums)) is not None]
+        for f, why in bad:
+            self._error(errors, Problem(r.line, unproven(where, f, why), "error"))
+        if bad:
+            return False
+        for f in r.footers:
+            self._warn(Problem(r.line, taken(where, f, "the station's sums hold with it")))
+        return True
+
+    def _summary_footers(
+        self, s: SummaryRow, computed: list[int], what: str, kind: str = "line"
+    ) -> set[int]:
+        """A totals row's page footers: a leading count equal to `computed` is taken (warned), one
+        that is not refuses the file; a footer alone is ignored (warned). The slots refused."""
+        bad: set[int] = set()
+        where = "row without serial or label" if s.kind == "unlabelled" else s.label
+        for f in s.footers:
+            if f.count is None:
+                self._warn(Problem(s.line, f"{where}: {f.name} is {f.text!r}: a page footer, ignored"), kind)
+            elif f.count == computed[f.slot]:
+                self._warn(Problem(s.line, taken(where, f, f"it is the sum of {what}")), kind)
+            else:
+                bad.add(f.slot)
+                self._error(
+                    self._errors,
+                    Problem(s.line, unproven(where, f, f"the sum of {what} is {computed[f.slot]}"), "error"),
+                )
+        return bad
+
+    def _unlabelled(self, s: SummaryRow) -> None:
+        """A row without serial or label: checked at the end (or refused when stations follow)."""
+        self._list(self._pending, s)
+
+    def _check_unlabelled(self, errors: list[Problem]) -> None:
+        """The rows without serial or label after the last station: the sums of all stations (a
+        grand total; with the postal ballots, the votes polled) or all zero, reported and not
+        loaded; any other is refused."""
+        result, everything = self.form, self._everything
+        postal = [f for f in self._finals if f.kind == "postal"]
+        polled = (
+            [a + (b or 0) for a, b in zip(everything, _vector(result, postal[0]), strict=True)]
+            if postal
+            else None
+        )
+        n = self.stations
+        for s in self._pending:
+            stated = _vector(result, s)
+            if all(v in (None, 0) for v in stated):
+                self._warn(
+                    Problem(s.line, "a row without serial or label, all zeros: ignored (not loaded)"),
+                    "finals",
+                )
+                continue
+            diff = _differences(result, stated, everything)
+            if not diff:
+                self._summary_footers(s, everything, f"all {n} stations", "finals")
+                self._warn(
+                    Problem(
+                        s.line,
+                        f"a row without serial or label equals the sums of all {n} polling stations: "
+                        "a grand total, checked and not loaded",
+                    ),
+                    "finals",
+                )
+            elif polled is not None and not _differences(result, stated, polled):
+                self._summary_footers(s, polled, "all stations + postal ballots", "finals")
+                self._warn(
+                    Problem(
+                        s.line,
+                        f"a row without serial or label equals the sums of all {n} polling stations "
+                        "and the postal ballots: the votes polled, checked and not loaded",
+                    ),
+                    "finals",
+                )
+            else:
+                self._error(
+                    errors,
+                    Problem(
+                        s.line,
+                        "cannot tell what this line is: a row of numbers without serial or label that "
+                        f"is neither the sums of all {n} polling stations (stated vs sum: "
+                        f"{', '.join(diff)}) nor all zero",
+                        "error",
+                    ),
+                )
+        self._pending = []
 
     def _summary(self, s: SummaryRow) -> None:
         """A totals row met in the file: a page Total is checked against the stations since the
@@ -701,7 +889,8 @@ class Form20Reader:
                 "totals",
             )
             return
-        diff = _differences(self.form, _vector(self.form, s), page)
+        bad = self._summary_footers(s, page, f"the {n} polling stations on lines {first}-{last}")
+        diff = _differences(self.form, _vector(self.form, s), page, skip=bad)
         if diff:
             self._warn(
                 Problem(
@@ -713,8 +902,7 @@ class Form20Reader:
             )
 
     def _check_serials(self) -> None:
-        found, _ = self._serials
-        numbers = [code // 27 for code in range(0, _SERIAL_CODES, 27) if found[code]]
+        numbers = self._serials
         if numbers:
             top = max(numbers)
             have = set(numbers)
@@ -726,9 +914,10 @@ class Form20Reader:
                 )
 
     def _check_finals(self) -> None:
-        result, everything, warn = self.form, self._everything, self.form.problems.append
+        result, everything, warn = self.form, self._everything, self._warnings["finals"].append
         for s in (f for f in self._finals if f.kind == "recorded_at_stations"):
-            diff = _differences(result, _vector(result, s), everything)
+            bad = self._summary_footers(s, everything, f"all {self.stations} stations", "finals")
+            diff = _differences(result, _vector(result, s), everything, skip=bad)
             if diff:
                 warn(
                     Problem(
@@ -741,7 +930,8 @@ class Form20Reader:
         postal_values = [v or 0 for v in _vector(result, postal[0])] if postal else [0] * len(everything)
         for s in (f for f in self._finals if f.kind == "polled"):
             expected = [a + b for a, b in zip(everything, postal_values, strict=True)]
-            diff = _differences(result, _vector(result, s), expected)
+            bad = self._summary_footers(s, expected, "all stations + postal ballots", "finals")
+            diff = _differences(result, _vector(result, s), expected, skip=bad)
             if diff:
                 warn(
                     Problem(
@@ -770,14 +960,24 @@ def _classify(
     label = cells[first]
     serial = _serial(label) if first <= lay.serial_column else None
     if serial is not None:
+        reader._station_rows += 1
         return _station(line, serial, cells, lay, out, errors, reader)
     numbers = any(parse_count(c) is not None for c in cells[first + 1 :] if c)
     kind = _summary_kind(label)
     if kind is not None:
         values = _values(line, cells, lay, errors, label, reader)
         if values is not None:
-            votes, totals = values
-            reader._summary(SummaryRow(kind, line, label, votes, *totals))
+            votes, totals, footers = values
+            reader._summary(SummaryRow(kind, line, label, votes, *totals, footers=footers))
+        return None
+    if first > lay.serial_column and all(
+        parse_count(c) is not None or split_footer(c) is not None for c in cells[first:] if c
+    ):
+        # No serial and no label: a grand total, a row of zeros, ... (checked at the end)
+        values = _values(line, cells, lay, errors, "row without serial or label", reader)
+        if values is not None:
+            votes, totals, footers = values
+            reader._unlabelled(SummaryRow("unlabelled", line, "", votes, *totals, footers=footers))
         return None
     m = _CONSTITUENCY.match(label)
     if m and not numbers:
@@ -803,25 +1003,43 @@ def _classify(
 
 def _values(
     line: int, cells: list[str], lay: _Layout, errors: list[Problem], what: str, reader: Form20Reader
-) -> tuple[list[int | None], list[int | None]] | None:
-    """The counts in the candidate and totals columns; None (and errors) when one is not a count."""
+) -> tuple[list[int | None], list[int | None], tuple[Footer, ...]] | None:
+    """The counts in the candidate and totals columns, and the cells with a page footer merged in
+    (their leading counts stand in the counts, to be proven by the caller); None (and errors) when
+    a cell is not a count."""
     bad: list[str] = []
+    footers: list[Footer] = []
 
-    def count(c: int, name: str) -> int | None:
+    def count(c: int, name: Callable[[], str], slot: int) -> int | None:
         text = cells[c]
+        if text.isdigit() and text.isascii():  # the common case, without a regular expression
+            return int(text)
         if not text:
             return None
         value = parse_count(text)
         if value is None:
-            bad.append(f"{name} (column {c + 1}) is {text!r}, not a vote count")
+            footer = split_footer(text)
+            if footer is None:
+                bad.append(f"{name()} (column {c + 1}) is {text!r}, not a vote count")
+                return None
+            value = footer[0]
+            footers.append(Footer(slot, f"{name()} (column {c + 1})", text, value))
         return value
 
-    votes = [count(c, _column_name(lay, c)) for c in lay.candidate_columns]
-    totals = [count(lay.total_columns[k], k) if k in lay.total_columns else None for k in TOTAL_KINDS]
+    votes = [
+        count(c, lambda c=c: _column_name(lay, c), i)  # type: ignore[misc]
+        for i, c in enumerate(lay.candidate_columns)
+    ]
+    kinds = [k for k in TOTAL_KINDS if k in lay.total_columns]
+    slot = {k: len(votes) + i for i, k in enumerate(kinds)}
+    totals = [
+        count(lay.total_columns[k], lambda k=k: k, slot[k]) if k in slot else None  # type: ignore[misc]
+        for k in TOTAL_KINDS
+    ]
     if bad:
         reader._error(errors, Problem(line, f"{what}: {'; '.join(bad)}", "error"))
         return None
-    return votes, totals
+    return votes, totals, tuple(footers)
 
 
 def _column_name(lay: _Layout, column: int) -> str:
@@ -847,11 +1065,18 @@ def _station(
     values = _values(line, cells, lay, errors, f"polling station {serial}", reader)
     if values is None:
         return None
-    votes, totals = values
+    votes, totals, footers = values
+    bare = [f for f in footers if f.count is None]
+    if bare:
+        for f in bare:
+            reader._error(errors, Problem(line, unproven(f"polling station {serial}", f, ""), "error"))
+        return None
     for kind, value in zip(TOTAL_KINDS, totals, strict=True):
         if value is None and kind in lay.total_columns:
-            reader._warn(Problem(line, f"polling station {serial}: {kind} is empty"))
-    return PollingStationRow(line, serial, [v for v in votes if v is not None], *totals)
+            reader._tally(f"{kind} is empty", line, f"polling station {serial}: {kind} is empty")
+    return PollingStationRow(
+        line, serial, [v for v in votes if v is not None], *totals, footers=footers
+    )
 
 
 def _columns(result: Form20File) -> list[str]:
@@ -864,9 +1089,12 @@ def _vector(result: Form20File, row: PollingStationRow | SummaryRow) -> list[int
     return [*row.votes, *totals]
 
 
-def _differences(result: Form20File, stated: list[int | None], computed: list[int]) -> list[str]:
+def _differences(
+    result: Form20File, stated: list[int | None], computed: list[int], skip: set[int] | None = None
+) -> list[str]:
+    """'name stated vs computed' for each column that differs (the slots in `skip` left out)."""
     return [
         f"{name} {s} vs {c}"
-        for name, s, c in zip(_columns(result), stated, computed, strict=True)
-        if s is not None and s != c
+        for i, (name, s, c) in enumerate(zip(_columns(result), stated, computed, strict=True))
+        if s is not None and s != c and not (skip and i in skip)
     ]

@@ -21,8 +21,12 @@ fractions must add up to 1. Then compute_ward_constituency(sliver) recomputes wa
 and the report lists the wards split between constituencies, the slivers dropped, the wards
 without any constituency and the overrides applied.
 
-Both files stream into staging tables as they are read (read_boundaries, stage_overrides): memory
-does not grow with them (docs/electoral.md, "Memory").
+Both files stream into the database's staging tables as they are read (read_boundaries,
+stage_overrides): memory does not grow with them (docs/electoral.md, "Memory"). This module parses and
+checks lines; the database resolves, checks, upserts and recomputes in one call, constituency_merge()
+(db/deploy/code/electoral/constituencies/{staging,merge,load}.sql, pgTAP beside them in db/tests/), which
+reports what was inserted, updated, unchanged and removed. Then the name-anchor check
+(ward_constituency_name_check) runs.
 
 Wards must be loaded first (`lokdarpan-db import wards`): with an empty ward table the load is
 refused unless require_wards=False (then constituencies load and nothing is computed for wards).
@@ -49,12 +53,10 @@ from .load_common import (
     ElectoralLoadError,
     Progress,
     ReportMixin,
-    counts,
     db_error_line,
     load_transaction,
     refuse_lines,
     split_reservation,
-    temp_table,
     title_case,
     where,
 )
@@ -62,7 +64,6 @@ from .load_common import (
 DEFAULT_BOUNDARIES = DATA_DIR / "telangana-assembly-constituencies.geojson"
 DEFAULT_OVERRIDES = DATA_DIR / "ward-constituency-overrides.csv"
 BOUNDARY_ATTRIBUTION = "datta07/INDIAN-SHAPEFILES, MIT licence, Copyright (c) 2022"
-FRACTION_TOLERANCE = Decimal("0.0005")  # as compute_ward_constituency() checks it
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _int(value: Any) -> int | None:
     return None
 
 
-# The columns of the staging table of features (pg_temp.stg_ac_feature), in a staged row's order.
+# The columns of the staging table of features (pg_temp.constituency_boundary_stage), in a row's order.
 FEATURE_COLUMNS = (
     "feature", "ac_no", "name", "reserved_for", "district", "pc_no", "pc_name", "pc_reserved", "geometry",
 )
@@ -251,19 +252,19 @@ def _check_feature(
 
 
 def stage_overrides(conn: psycopg.Connection, path: Path) -> int:
-    """Read the reviewed overrides CSV (`#` lines are comments) into pg_temp.stg_override, checked;
-    the number of rows. Refuses the file on any bad row (ElectoralFileError naming every line).
+    """Read the reviewed overrides CSV (`#` lines are comments) into the database's staging table
+    (ward_constituency_override_stage()), checked; the number of rows. Refuses the file on any bad row
+    (ElectoralFileError naming every line).
 
     The file streams (memory bounded whatever its size): scan_text checks it (text, not cut short),
     then its rows go to staging in COPY batches as they are read; a pair given twice and the sum of
-    each ward's fractions are asked of the staging table. At most MAX_LISTED errors are listed.
+    each ward's fractions are asked of the database (ward_constituency_override_stage_problems()).
+    At most MAX_LISTED errors are listed.
     """
     scan = scan_text(path)
     if scan.cut is not None:
         raise refuse(path, scan.cut[0], cut_message(scan.cut[1]))
-    temp_table(
-        conn, "stg_override", "line integer, ward text, ac_no integer, ward_fraction numeric, reason text"
-    )
+    conn.execute("select public.ward_constituency_override_stage()")
     errors: list[tuple[int | None, str]] = []
     omitted = 0
     header: list[str] | None = None
@@ -271,7 +272,7 @@ def stage_overrides(conn: psycopg.Connection, path: Path) -> int:
     at: dict[str, int] = {}
     rows = 0
     columns = ("line", "ward", "ac_no", "ward_fraction", "reason")
-    with open_text(path) as fh, CopyBatches(conn, "pg_temp.stg_override", columns) as out:
+    with open_text(path) as fh, CopyBatches(conn, "pg_temp.ward_constituency_override_stage", columns) as out:
         for line, raw in enumerate(fh, start=1):
             if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
@@ -297,38 +298,11 @@ def stage_overrides(conn: psycopg.Connection, path: Path) -> int:
             rows += 1
     if header is None:
         raise refuse(path, None, "no header: expected ward_id (or ward_no), ac_no, ward_fraction, reason")
-    # A (ward, AC) given again, and the sum of each ward's fractions (the first row of each AC).
     found = conn.execute(
-        """
-        select line, ward, ac_no, first, count(*) over () from (
-            select line, ward, ac_no, min(line) over (partition by upper(ward), ac_no) as first
-            from pg_temp.stg_override) as o
-        where line <> first order by line limit %s
-        """,
-        (MAX_LISTED,),
+        "select line, message, total from public.ward_constituency_override_stage_problems(%s)", (MAX_LISTED,)
     ).fetchall()
-    errors.extend(
-        (line, f"ward {ward} and AC {ac_no} again (first on line {first})")
-        for line, ward, ac_no, first, _ in found
-    )
-    omitted += max(0, found[0][-1] - MAX_LISTED) if found else 0  # the window counts all; MAX_LISTED listed
-    found = conn.execute(
-        """
-        select min(line), upper(ward), string_agg(line::text, ', ' order by line), sum(ward_fraction),
-            count(*) over ()
-        from (select distinct on (upper(ward), ac_no) * from pg_temp.stg_override
-              order by upper(ward), ac_no, line) as o
-        group by upper(ward)
-        having abs(sum(ward_fraction) - 1) > %s
-        order by 1 limit %s
-        """,
-        (FRACTION_TOLERANCE, MAX_LISTED),
-    ).fetchall()
-    errors.extend(
-        (first, f"the fractions of ward {ward} (lines {lines}) add up to {total}, not 1")
-        for first, ward, lines, total, _ in found
-    )
-    omitted += max(0, found[0][-1] - MAX_LISTED) if found else 0
+    errors.extend((line, message) for line, message, _ in found)
+    omitted += max(0, found[0][-1] - MAX_LISTED) if found else 0  # the total counts all; MAX_LISTED listed
     if errors or omitted:
         errors.sort(key=lambda e: e[0] or 0)
         listed = [Problem(line, message, "error") for line, message in errors[:MAX_LISTED]]
@@ -398,281 +372,123 @@ def import_constituencies(
     with load_transaction(conn, dry_run):
         # The files stream into staging as they are read (memory bounded whatever their size); a
         # bad file raises here and the transaction writes nothing.
-        temp_table(
-            conn,
-            "stg_ac_feature",
-            "feature integer, ac_no integer, name text, reserved_for text, district text, pc_no integer, "
-            "pc_name text, pc_reserved text, geometry jsonb",
-        )
-        with CopyBatches(conn, "pg_temp.stg_ac_feature", FEATURE_COLUMNS) as staging:
+        conn.execute("select public.constituency_boundary_stage()")
+        with CopyBatches(conn, "pg_temp.constituency_boundary_stage", FEATURE_COLUMNS) as staging:
             report.features_read = read_boundaries(
                 boundaries, report.problems, lambda row: staging.add(row, len(row[-1])), progress
             )
         if overrides_path is not None:
             report.overrides_read = stage_overrides(conn, overrides_path)
-        wards = conn.execute("select count(*) from public.ward").fetchone()
-        report.wards = wards[0] if wards else 0
-        if report.wards == 0 and require_wards:
-            raise ElectoralLoadError(
-                "the ward registry is empty: load the wards first (`lokdarpan-db import wards`), "
-                "then import constituencies; nothing imported"
+        # The database does the rest in one call (code/electoral/constituencies/load).
+        merged = _merge(conn, report, require_wards)
+        _fill(report, merged)
+        if merged["recompute"] is not None:
+            _name_anchor_check(conn, report)
+        if report.wards_without_constituency:
+            report.problems.append(
+                f"{len(report.wards_without_constituency)} ward(s) lie in no constituency: "
+                + ", ".join(report.wards_without_constituency)
             )
-        # One loader at a time; readers go on reading.
-        conn.execute("lock table public.constituency in share row exclusive mode")
-        _load_constituencies(conn, boundaries, state_code, report)
-        if report.wards:
-            if overrides_path is not None:
-                _load_overrides(conn, overrides_path, state_code, report)
-            _compute(conn, sliver, report)
-        elif report.overrides_read:
+        if not report.wards and report.overrides_read:
             report.problems.append(f"{overrides_path}: the ward registry is empty; overrides not loaded")
     return report
 
 
-def _load_constituencies(
-    conn: psycopg.Connection,
-    path: Path,
-    state_code: str,
-    report: ConstituencyImportReport,
-) -> None:
-    """Constituencies from the staged features (pg_temp.stg_ac_feature)."""
-    source = f"{path.name} ({BOUNDARY_ATTRIBUTION})"
-    # One geometry per AC: the feature's own, or the union of its pieces.
-    conn.execute("drop table if exists pg_temp.stg_ac")
-    conn.execute(
-        """
-        create temporary table stg_ac on commit drop as
-        select
-            s.ac_no, min(s.name) as name, min(s.reserved_for) as reserved_for, min(s.district) as district,
-            min(s.pc_no) as pc_no, count(*) as pieces, array_agg(s.feature order by s.feature) as features,
-            case when count(*) = 1 then (array_agg(public.geojson_geometry(s.geometry)))[1]
-                else public.st_multi(public.st_collectionextract(public.st_makevalid(
-                    public.st_union(public.geojson_geometry(s.geometry))), 3))
-            end::public.geometry(multipolygon, 4326) as boundary
-        from pg_temp.stg_ac_feature as s
-        group by s.ac_no
-        """
-    )
-    for ac_no, name, reserved, pieces, feats in conn.execute(
-        "select ac_no, name, reserved_for, pieces, features from pg_temp.stg_ac "
-        "where pieces > 1 order by ac_no"
-    ).fetchall():
-        suffix = f" ({reserved})" if reserved else ""
-        report.multi_part.append(
-            f"AC {ac_no} {name}{suffix}: {pieces} features ({', '.join(f'#{f}' for f in feats)}) "
-            "loaded as one MultiPolygon"
-        )
+def _merge(conn: psycopg.Connection, report: ConstituencyImportReport, require_wards: bool) -> dict[str, Any]:
+    """constituency_merge()'s report; its refusals as this import's errors: LDI01 the overrides file's
+    problems with their lines, LDI02 overrides it would remove without --replace, 55000 no wards yet,
+    a constituency the table refuses, a --sliver that only an admin may set."""
+    boundaries, overrides = report.boundaries_file, report.overrides_file
     try:
-        pc_rows = conn.execute(
-            """
-            insert into public.constituency as c
-                (state_code, kind, number, name, reserved_for, boundary, source)
-            select %(state)s, 'PC', p.pc_no, p.pc_name, p.pc_reserved,
-                (select public.st_multi(public.st_collectionextract(
-                    public.st_makevalid(public.st_union(a.boundary)), 3))
-                 from pg_temp.stg_ac as a where a.pc_no = p.pc_no)::public.geometry(multipolygon, 4326),
-                %(source)s || '; boundary: the union of its assembly segments'
-            from (select distinct pc_no, pc_name, pc_reserved from pg_temp.stg_ac_feature) as p
-            order by p.pc_no
-            on conflict (state_code, kind, number) do update set
-                name = excluded.name, reserved_for = excluded.reserved_for,
-                boundary = excluded.boundary, source = excluded.source
-            where (c.name, c.reserved_for, c.source) is distinct from
-                (excluded.name, excluded.reserved_for, excluded.source)
-                or not public.st_orderingequals(c.boundary, excluded.boundary)
-                or (c.boundary is null)
-            returning (xmax = 0)
-            """,
-            {"state": state_code, "source": source},
-        ).fetchall()
-        n_pc = conn.execute("select count(distinct pc_no) from pg_temp.stg_ac_feature").fetchone()
-        report.pcs = n_pc[0] if n_pc else 0
-        report.pc_inserted, report.pc_updated, report.pc_unchanged = counts(pc_rows, report.pcs)
-        ac_rows = conn.execute(
-            """
-            insert into public.constituency as c
-                (state_code, kind, number, name, reserved_for, district, pc_id, boundary, source)
-            select %(state)s, 'AC', a.ac_no, a.name, a.reserved_for, a.district, pc.constituency_id,
-                a.boundary,
-                %(source)s || case when a.pieces > 1
-                    then '; features ' || array_to_string(a.features, ', ') || ' joined' else '' end
-            from pg_temp.stg_ac as a
-            inner join public.constituency as pc
-                on pc.state_code = %(state)s and pc.kind = 'PC' and pc.number = a.pc_no
-            order by a.ac_no
-            on conflict (state_code, kind, number) do update set
-                name = excluded.name, reserved_for = excluded.reserved_for, district = excluded.district,
-                pc_id = excluded.pc_id, boundary = excluded.boundary, source = excluded.source
-            where (c.name, c.reserved_for, c.district, c.pc_id, c.source) is distinct from
-                (excluded.name, excluded.reserved_for, excluded.district, excluded.pc_id, excluded.source)
-                or c.boundary is null
-                or not public.st_orderingequals(c.boundary, excluded.boundary)
-            returning (xmax = 0)
-            """,
-            {"state": state_code, "source": source},
-        ).fetchall()
-    except psycopg.errors.IntegrityError as exc:
-        raise ElectoralLoadError(f"{path}: {db_error_line(exc)}; nothing imported") from None
-    n_ac = conn.execute("select count(*) from pg_temp.stg_ac").fetchone()
-    report.acs = n_ac[0] if n_ac else 0
-    report.ac_inserted, report.ac_updated, report.ac_unchanged = counts(ac_rows, report.acs)
+        row = conn.execute(
+            "select public.constituency_merge(%s, %s, %s, %s, %s, %s, %s)",
+            (
+                report.state_code,
+                f"{boundaries.name} ({BOUNDARY_ATTRIBUTION})",
+                overrides.name if overrides is not None else None,
+                report.replace or report.dry_run,
+                report.sliver,
+                require_wards,
+                MAX_LISTED,
+            ),
+        ).fetchone()
+    except psycopg.Error as exc:
+        _refusal(exc, report)
+        raise
+    assert row is not None
+    merged: dict[str, Any] = row[0]
+    gone = merged["overrides"] or {}
+    _check_override_removals(report, int(gone.get("removed", 0)), gone.get("removed_wards", []))
+    return merged
 
 
-def _load_overrides(
-    conn: psycopg.Connection,
-    path: Path,
-    state_code: str,
-    report: ConstituencyImportReport,
-) -> None:
-    """The staged overrides (stage_overrides) resolved, checked and made the registry's set."""
-    conn.execute("drop table if exists pg_temp.stg_override_resolved")
-    conn.execute(
-        """
-        create temporary table stg_override_resolved on commit drop as
-        select o.*, public.ward_resolve(o.ward) as ward_id, c.constituency_id
-        from pg_temp.stg_override as o
-        left join public.constituency as c on c.state_code = %s and c.kind = 'AC' and c.number = o.ac_no
-        """,
-        (state_code,),
-    )
-    bad = conn.execute(
-        """
-        select line, case when ward_id is null then format('no ward %%s in the registry', ward)
-            else format('no assembly constituency %%s in state %%s', ac_no, %s::text) end
-        from pg_temp.stg_override_resolved
-        where ward_id is null or constituency_id is null
-        order by line
-        """,
-        (state_code,),
-    ).fetchall()
-    if bad:
-        raise refuse_lines(path, [(line, msg) for line, msg in bad])
-    doubled = conn.execute(
-        """
-        select min(line), ward_id, count(*) from pg_temp.stg_override_resolved
-        group by ward_id, constituency_id having count(*) > 1 order by 1 limit 1
-        """
-    ).fetchone()
-    if doubled:
-        raise refuse_lines(path, [(doubled[0], f"ward {doubled[1]} and its AC appear {doubled[2]} times")])
-    gone = conn.execute(
-        """
-        select count(*), array_agg(distinct v.ward_id order by v.ward_id)
-        from public.ward_constituency_override as v
-        where not exists (select from pg_temp.stg_override_resolved as o
-                          where o.ward_id = v.ward_id and o.constituency_id = v.constituency_id)
-        """
-    ).fetchone()
-    assert gone is not None
-    report.overrides_removed = int(gone[0])
-    wards = gone[1] or []
+def _refusal(exc: psycopg.Error, report: ConstituencyImportReport) -> None:
+    """Raise the import's own error for a refusal of constituency_merge(); return for any other."""
+    code = exc.sqlstate or ""
+    message = exc.diag.message_primary or ""
+    detail = json.loads(exc.diag.message_detail or "{}") if code in ("LDI01", "LDI02") else {}
+    if code == "LDI01" and report.overrides_file is not None:
+        problems = [Problem(p["line"], p["message"], "error") for p in detail.get("problems", [])]
+        raise ElectoralFileError(
+            report.overrides_file, problems, int(detail.get("total", 0)) - len(problems)
+        ) from None
+    if code == "LDI02":
+        _check_override_removals(report, int(detail.get("removed", 0)), detail.get("wards", []))
+    if code == "55000" and "ward registry is empty" in message:
+        raise ElectoralLoadError(f"{message}; nothing imported") from None
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege) and report.sliver is not None:
+        raise ElectoralLoadError(f"--sliver changes the shared threshold: {db_error_line(exc)}") from None
+    if isinstance(exc, psycopg.errors.IntegrityError):
+        if "compute_ward_constituency" in (exc.diag.context or ""):
+            raise ElectoralLoadError(f"compute_ward_constituency: {db_error_line(exc)}") from None
+        where_ = report.boundaries_file
+        raise ElectoralLoadError(f"{where_}: {db_error_line(exc)}; nothing imported") from None
+
+
+def _check_override_removals(report: ConstituencyImportReport, removed: int, wards: list[str]) -> None:
+    """Overrides the file no longer has: refused without --replace (RemovalRefusedError), reported
+    with it and in a dry run."""
+    report.overrides_removed = removed
     shown = ", ".join(wards[:10]) + (f" and {len(wards) - 10} more" if len(wards) > 10 else "")
     check_removals(
-        path.name,
-        f"{amount(report.overrides_removed, 'override')} (ward {shown})" if report.overrides_removed else "",
+        report.overrides_file.name if report.overrides_file is not None else "overrides",
+        f"{amount(removed, 'override')} (ward {shown})" if removed else "",
         "that earlier imports loaded and this file no longer has",
         replace=report.replace,
         dry_run=report.dry_run,
         problems=report.problems,
     )
-    conn.execute(
-        """
-        delete from public.ward_constituency_override as v
-        where not exists (select from pg_temp.stg_override_resolved as o
-                          where o.ward_id = v.ward_id and o.constituency_id = v.constituency_id)
-        """
-    )
-    rows_back = conn.execute(
-        """
-        insert into public.ward_constituency_override as v
-            (ward_id, constituency_id, ward_fraction, reason, source)
-        select o.ward_id, o.constituency_id, o.ward_fraction, o.reason, %s || ' line ' || o.line
-        from pg_temp.stg_override_resolved as o
-        on conflict (ward_id, constituency_id) do update set
-            ward_fraction = excluded.ward_fraction, reason = excluded.reason, source = excluded.source
-        where (v.ward_fraction, v.reason, v.source) is distinct from
-            (excluded.ward_fraction, excluded.reason, excluded.source)
-        returning (xmax = 0)
-        """,
-        (path.name,),
-    ).fetchall()
-    report.overrides_inserted, report.overrides_updated, report.overrides_unchanged = counts(
-        rows_back, report.overrides_read
-    )
 
 
-def _compute(conn: psycopg.Connection, sliver: float | None, report: ConstituencyImportReport) -> None:
-    # The threshold is shared by everybody who recomputes: giving one changes the setting, which
-    # only admins may (an analyst gets permission denied, issue 18).
-    if sliver is not None:
-        try:
-            conn.execute("update public.electoral_setting set sliver_threshold = %s", (sliver,))
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise ElectoralLoadError(f"--sliver changes the shared threshold: {db_error_line(exc)}") from None
-    row = conn.execute("select sliver_threshold from public.electoral_setting").fetchone()
-    report.sliver = float(row[0]) if row else None
-    conn.execute("drop table if exists pg_temp.wc_before")
-    conn.execute(
-        "create temporary table wc_before on commit drop as "
-        "select ward_id, constituency_id, ward_fraction, method from public.ward_constituency"
-    )
-    try:
-        result = conn.execute(
-            """
-            select r.ward_id, r.constituencies, r.dropped_slivers, r.method
-            from public.compute_ward_constituency() as r
-            order by r.ward_id
-            """
-        ).fetchall()
-    except psycopg.errors.CheckViolation as exc:
-        raise ElectoralLoadError(f"compute_ward_constituency: {db_error_line(exc)}") from None
-    report.wards_assigned = len(result)
-    # The constituencies of each ward, largest share first (a statement after the computation:
-    # the one that calls it sees the table as it was before).
-    acs_of = dict(
-        conn.execute(
-            """
-            select wc.ward_id, array_agg(c.number order by wc.ward_fraction desc, c.number)
-            from public.ward_constituency as wc
-            inner join public.constituency as c on c.constituency_id = wc.constituency_id
-            group by wc.ward_id
-            """
-        ).fetchall()
-    )
-    for ward_id, n, dropped, method in result:
-        if n > 1:
-            report.wards_split[ward_id] = list(acs_of.get(ward_id, []))
-        if dropped:
-            report.slivers_dropped += dropped
-            report.wards_with_slivers[ward_id] = dropped
-        if method == "override":
-            report.overrides_applied.append(ward_id)
-    report.wards_without_constituency = [
-        f"{ward_id} {name}" + ("" if has_boundary else " (no boundary)")
-        for ward_id, name, has_boundary in conn.execute(
-            """
-            select w.ward_id, w.name, w.boundary is not null from public.ward as w
-            where not exists (select from public.ward_constituency as wc where wc.ward_id = w.ward_id)
-            order by w.ward_id
-            """
-        ).fetchall()
-    ]
-    changed = conn.execute(
-        """
-        select count(distinct coalesce(a.ward_id, b.ward_id))
-        from public.ward_constituency as a
-        full join pg_temp.wc_before as b on a.ward_id = b.ward_id and a.constituency_id = b.constituency_id
-        where a.ward_id is null or b.ward_id is null
-            or (a.ward_fraction, a.method) is distinct from (b.ward_fraction, b.method)
-        """
-    ).fetchone()
-    report.assignments_changed = changed[0] if changed else 0
-    _name_anchor_check(conn, report)
-    if report.wards_without_constituency:
-        report.problems.append(
-            f"{len(report.wards_without_constituency)} ward(s) lie in no constituency: "
-            + ", ".join(report.wards_without_constituency)
+CHANGES = ("inserted", "updated", "unchanged")
+
+
+def _fill(report: ConstituencyImportReport, merged: dict[str, Any]) -> None:
+    """The report's counts from constituency_merge()'s JSON."""
+    report.wards = int(merged["wards"])
+    b = merged["boundaries"]
+    report.acs, report.pcs = b["acs"], b["pcs"]
+    report.ac_inserted, report.ac_updated, report.ac_unchanged = (b[f"ac_{k}"] for k in CHANGES)
+    report.pc_inserted, report.pc_updated, report.pc_unchanged = (b[f"pc_{k}"] for k in CHANGES)
+    for m in b["multi_part"]:
+        suffix = f" ({m['reserved_for']})" if m["reserved_for"] else ""
+        features = ", ".join(f"#{f}" for f in m["features"])
+        report.multi_part.append(
+            f"AC {m['ac_no']} {m['name']}{suffix}: {m['pieces']} features ({features}) "
+            "loaded as one MultiPolygon"
         )
+    if (o := merged["overrides"]) is not None:
+        report.overrides_inserted, report.overrides_updated = o["inserted"], o["updated"]
+        report.overrides_unchanged = o["unchanged"]
+    if (r := merged["recompute"]) is not None:
+        report.sliver = float(r["sliver"])
+        report.wards_assigned = r["wards_assigned"]
+        report.wards_split = {ward: list(acs) for ward, acs in r["wards_split"].items()}
+        report.slivers_dropped = r["slivers_dropped"]
+        report.wards_with_slivers = dict(r["wards_with_slivers"])
+        report.overrides_applied = list(r["overrides_applied"])
+        report.wards_without_constituency = list(r["wards_without_constituency"])
+        report.assignments_changed = r["assignments_changed"]
 
 
 def _name_anchor_check(conn: psycopg.Connection, report: ConstituencyImportReport) -> None:

@@ -14,13 +14,18 @@ ward_demographics.source is '<file name> line <n>' plus the row's source note. A
 or source note says SYNTHETIC is reported as synthetic (and says so in source). Values are stored
 to 4 decimals (the column's precision). Bad rows refuse the whole file (every one named, up to
 1,000, the rest counted); wards the file does not mention keep what they had and are counted. The
-file streams into staging as it is read (stage_demographics): memory does not grow with it.
+file streams into staging as it is read (stage_demographics: ward_demographics_stage()): memory
+does not grow with it. The database does the rest in one call, ward_demographics_merge()
+(code change code/electoral/demographics_merge/merge, its pgTAP suite beside it in db/tests/):
+it resolves each ward (ward_resolve), refuses unknown wards, a name that is another ward's and a
+ward given twice (every line named), and upserts, counting inserted / updated / unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -36,11 +41,8 @@ from .load_common import (
     ElectoralLoadError,
     Progress,
     ReportMixin,
-    counts,
     db_error_line,
     load_transaction,
-    refuse_lines,
-    temp_table,
 )
 
 INDICES = ("literacy_idx", "muslim_idx", "scst_idx", "secc_deprivation_idx")
@@ -82,8 +84,9 @@ STAGING_COLUMNS = ("line", "ward", *INDICES, "note", "name")
 def stage_demographics(
     conn: psycopg.Connection, path: Path, scale: Scale, progress: Progress | None = None
 ) -> _Read:
-    """Read a demographics CSV into pg_temp.stg_demographics, checked; refuses the file on any bad
-    row (ElectoralFileError naming every line, at most MAX_LISTED listed).
+    """Read a demographics CSV into pg_temp.ward_demographics_stage (ward_demographics_stage()),
+    checked; refuses the file on any bad row (ElectoralFileError naming every line, at most
+    MAX_LISTED listed).
 
     The file streams (memory bounded whatever its size): scan_text checks it (text, not cut short),
     then each row goes to staging in COPY batches as it is read; a ward given twice is asked of
@@ -92,11 +95,7 @@ def stage_demographics(
     scan = scan_text(path)
     if scan.cut is not None:
         raise refuse(path, scan.cut[0], cut_message(scan.cut[1]))
-    temp_table(
-        conn,
-        "stg_demographics",
-        "line integer, ward text, " + ", ".join(f"{c} numeric" for c in INDICES) + ", note text, name text",
-    )
+    conn.execute("select public.ward_demographics_stage()")  # code/electoral/demographics_merge/merge
     read = _Read()
     errors: list[tuple[int | None, str]] = []
     omitted = 0
@@ -106,7 +105,7 @@ def stage_demographics(
     ward_cols: list[str] = []
     at: dict[str, int] = {}
     factor = Decimal(100) if scale == "percent" else Decimal(1)
-    with open_text(path) as fh, CopyBatches(conn, "pg_temp.stg_demographics", STAGING_COLUMNS) as out:
+    with open_text(path) as fh, CopyBatches(conn, "pg_temp.ward_demographics_stage", STAGING_COLUMNS) as out:
         for line, raw in enumerate(fh, start=1):
             if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
@@ -143,15 +142,9 @@ def stage_demographics(
         raise refuse(path, None, "no header: expected a ward column and " + ", ".join(INDICES))
     # A ward written again (case-blind): its later rows are errors, with the others, in line order.
     found = conn.execute(
-        """
-        select line, ward, first, count(*) over () from (
-            select line, ward, min(line) over (partition by lower(ward)) as first
-            from pg_temp.stg_demographics) as s
-        where line <> first order by line limit %s
-        """,
-        (MAX_LISTED,),
+        "select * from public.ward_demographics_stage_duplicates(%s)", (MAX_LISTED,)
     ).fetchall()
-    errors.extend((line, f"ward {ward} again (first on line {first})") for line, ward, first, _ in found)
+    errors.extend((line, message) for line, message, _ in found)
     omitted += max(0, found[0][-1] - MAX_LISTED) if found else 0  # the window counts all; MAX_LISTED listed
     if errors or omitted:
         errors.sort(key=lambda e: e[0] or 0)
@@ -213,6 +206,25 @@ def _row(
     return ward, values, note, name if ward_id else ""
 
 
+def _merge(conn: psycopg.Connection, path: Path, source_prefix: str) -> dict[str, int]:
+    """ward_demographics_merge()'s report (code/electoral/demographics_merge/merge); its refusals as
+    this file's errors (LDI01: the file's problems with their lines; 55000: no wards yet)."""
+    try:
+        row = conn.execute(
+            "select public.ward_demographics_merge(%s, %s)", (source_prefix, MAX_LISTED)
+        ).fetchone()
+    except psycopg.Error as exc:
+        if exc.sqlstate == "LDI01":
+            detail = json.loads(exc.diag.message_detail or "{}")
+            problems = [Problem(p["line"], p["message"], "error") for p in detail.get("problems", [])]
+            raise ElectoralFileError(path, problems, int(detail.get("total", 0)) - len(problems)) from None
+        if exc.sqlstate == "55000" and "ward registry is empty" in (exc.diag.message_primary or ""):
+            raise ElectoralLoadError(f"{exc.diag.message_primary}; nothing imported") from None
+        raise
+    assert row is not None
+    return dict(row[0])
+
+
 def import_demographics(
     conn: psycopg.Connection,
     path: Path | str,
@@ -233,78 +245,10 @@ def import_demographics(
             report.rows_read = read.rows
             report.nulls = read.nulls
             report.synthetic = "synthetic" in path.name.casefold() or read.synthetic_note
-            n = conn.execute("select count(*) from public.ward").fetchone()
-            if not n or n[0] == 0:
-                raise ElectoralLoadError(
-                    "the ward registry is empty: load the wards first (`lokdarpan-db import wards`); "
-                    "nothing imported"
-                )
-            conn.execute("drop table if exists pg_temp.stg_demographics_ward")
-            conn.execute(
-                "create temporary table stg_demographics_ward on commit drop as "
-                "select s.*, public.ward_resolve(s.ward) as ward_id from pg_temp.stg_demographics as s"
-            )
-            bad = conn.execute(
-                "select line, ward from pg_temp.stg_demographics_ward where ward_id is null order by line"
-            ).fetchall()
-            if bad:
-                raise refuse_lines(
-                    path, [(line, f"no ward {ward!r} in the registry (ward_resolve)") for line, ward in bad]
-                )
-            disagree = conn.execute(
-                """
-                select s.line, s.ward, s.name, w.name from pg_temp.stg_demographics_ward as s
-                inner join public.ward as w on w.ward_id = s.ward_id
-                where s.name <> '' and lower(s.name) <> lower(w.name) order by s.line
-                """
-            ).fetchall()
-            if disagree:
-                raise refuse_lines(
-                    path,
-                    [
-                        (line, f"{ward} is {registry!r} in the registry, not {name!r}")
-                        for line, ward, name, registry in disagree
-                    ],
-                )
-            doubled = conn.execute(
-                """
-                select ward_id, array_agg(line order by line) from pg_temp.stg_demographics_ward
-                group by ward_id having count(*) > 1 order by 2
-                """
-            ).fetchall()
-            if doubled:
-                raise refuse_lines(
-                    path,
-                    [
-                        (lines[-1], f"ward {ward_id} again (lines {', '.join(map(str, lines))})")
-                        for ward_id, lines in doubled
-                    ],
-                )
             synthetic = "SYNTHETIC data: " if report.synthetic else ""
-            result = conn.execute(
-                f"""
-                insert into public.ward_demographics as d
-                    (ward_id, {", ".join(INDICES)}, source, updated_at)
-                select s.ward_id, {", ".join("s." + c for c in INDICES)},
-                    %s || s.line || case when s.note <> '' then ' (' || s.note || ')' else '' end,
-                    public.lokdarpan_now()
-                from pg_temp.stg_demographics_ward as s
-                order by s.line
-                on conflict (ward_id) do update set
-                    {", ".join(f"{c} = excluded.{c}" for c in INDICES)},
-                    source = excluded.source, updated_at = excluded.updated_at
-                where ({", ".join("d." + c for c in INDICES)}, d.source)
-                    is distinct from ({", ".join("excluded." + c for c in INDICES)}, excluded.source)
-                returning (xmax = 0)
-                """,
-                (f"{synthetic}{path.name} line ",),
-            ).fetchall()
-            report.inserted, report.updated, report.unchanged = counts(result, report.rows_read)
-            rest = conn.execute(
-                "select count(*) from public.ward as w where w.ward_id not in "
-                "(select s.ward_id from pg_temp.stg_demographics_ward as s)"
-            ).fetchone()
-            report.wards_not_in_file = rest[0] if rest else 0
+            merged = _merge(conn, path, f"{synthetic}{path.name} line ")
+            report.inserted, report.updated = merged["inserted"], merged["updated"]
+            report.unchanged, report.wards_not_in_file = merged["unchanged"], merged["wards_not_in_file"]
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         raise ElectoralLoadError(f"{path}: {db_error_line(exc)}; nothing imported") from None
     if report.synthetic:

@@ -1,23 +1,32 @@
 """Load a constituency-wise results file (ECI's, or another publisher's through a column mapping).
 
-The file is read and checked by read_results_csv (results_csv.py: a bad row refuses the file,
-naming the line). Then, in one transaction:
+Python reads and checks the file (ResultsReader, results_csv.py: a bad row refuses the file,
+naming the line) and COPYs its rows, as they are read, into the session's staging table
+(constituency_result_stage()). The database does the rest, in the same transaction, in one call
+of constituency_result_merge() (code change code/electoral/results_merge/merge, its pgTAP suite
+db/tests/code/electoral/results_merge/merge.sql):
 
 - the election row (type, year, state, round) is found or created; a Lok Sabha election is one
   election for the whole country (election.state_code null), its constituencies are the state's;
-- every constituency of the file must already be registered (`lokdarpan-db import
-  constituencies`): the first unknown one refuses the file, naming its number and line; a name that
-  differs from the registry's (other than by case, punctuation or the reservation suffix) is
-  reported as a warning with its trigram similarity;
-- every party is resolved with party_resolve() (any spelling, TRS is BRS; Independent and None of
-  the Above are the registry's pseudo-parties); a party the registry does not know is created
-  (kind party) and reported;
+- constituencies resolve by number (match_by 'number': every number must be registered, `lokdarpan-db
+  import constituencies`; a name that differs from the registry's, other than by case,
+  punctuation or the reservation suffix, is reported with its trigram similarity) or by name
+  (match_by 'name', or 'auto' when the file has no number column): the normalised name or a
+  recorded alias (constituency_alias: Bhuvanagiri is Bhongir) exactly, else pg_trgm similarity at
+  least min_similarity (0.5) and 0.1 above the next constituency; an ambiguous or weak name, or
+  two names of one constituency, refuses the file naming the line and the candidates with their
+  similarity; every match that is not exact is reported, one line each;
+- parties resolve by any registered spelling (TRS is BRS), the same letters without spaces
+  (I.N.C.), "Name (ABBR)" naming one party, or a word-by-word trigram match pointing at one party;
+  an ambiguous or weak one refuses the file; a spelling no rule reaches is a new party (kind
+  party), reported;
+- a candidate twice in one constituency refuses the file;
 - the election's rows for the constituencies in the file are replaced by the file's: rows are
   upserted on (election, constituency, candidate), rows of those constituencies that the file no
   longer has are deleted — only with replace=True (`--replace`): otherwise an import that would
   delete any is refused naming the count of rows and votes (a dry run reports them), so a short
   or cut file never turns into deletions —, rows of other constituencies are not touched; a
-  re-import of the same file changes nothing;
+  re-import of the same file changes nothing (every row unchanged);
 - constituency_result_share.vote_share (computed) is compared with the published percent on every
   row that has one, and each difference is reported;
 - with recompute=True (default) recompute_electoral() refreshes result_ward_agg, ward_profile and
@@ -31,12 +40,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import psycopg
 
+from ...facts import ELECTION_TYPES, ElectionType
 from ..safety import amount, check_removals
-from ._common import MAX_LISTED, Problem
+from ._common import MAX_LISTED, ElectoralFileError, Problem
 from .load_common import (
     DATA_DIR,
     ElectoralLoadError,
@@ -47,14 +57,13 @@ from .load_common import (
     load_transaction,
     problem_text,
     refuse_lines,
-    temp_table,
-    upsert_counts,
 )
-from .results_csv import ConstituencyType, ResultsReader, duplicate_problem
+from .results_csv import ConstituencyType, MatchBy, ResultsReader
 
 DEFAULT_RESULTS = DATA_DIR / "telangana-assembly-2023-results.csv"
-ElectionType = Literal["GHMC", "ASSEMBLY", "LOKSABHA"]
 STATE_CODE = re.compile(r"^[SU][0-9]{2}$")
+# Below this pg_trgm similarity a constituency name matches nothing (constituency_result_merge()).
+DEFAULT_MIN_SIMILARITY = 0.5
 
 
 @dataclass
@@ -80,6 +89,9 @@ class ResultsImportReport(ReportMixin):
     parties_resolved: int = 0
     parties_created: list[str] = field(default_factory=list)
     name_mismatches: list[str] = field(default_factory=list)
+    match_by: str = "number"
+    matches: list[str] = field(default_factory=list)  # constituencies matched by name, not exactly
+    party_matches: list[str] = field(default_factory=list)  # parties matched other than by an alias
     shares_checked: int = 0
     share_differences: list[str] = field(default_factory=list)
     recomputed: dict[str, int] = field(default_factory=dict)
@@ -120,6 +132,8 @@ def import_results(
     mapping: Mapping[str, str] | Path | str | None = None,
     delimiter: str | None = None,
     constituency_type: ConstituencyType = "AC",
+    match_by: MatchBy = "auto",
+    min_similarity: float = DEFAULT_MIN_SIMILARITY,
     publisher: str | None = None,
     recompute: bool = True,
     dry_run: bool = False,
@@ -128,59 +142,51 @@ def import_results(
 ) -> ResultsImportReport:
     """Load a constituency-wise results file for one election; see the module docstring.
 
-    state_code None takes it from the file's state column (one state per file). Raises
-    ElectoralFileError (a BadInputError naming file, line and reason) for a bad file or an
-    unregistered constituency, ElectoralLoadError for impossible arguments, RemovalRefusedError
-    when the file would remove rows of its constituencies that earlier imports loaded and replace
-    is False (a dry run reports them instead); nothing is written then.
+    state_code None takes it from the file's state column (one state per file). match_by 'auto'
+    matches constituencies by number when the file has the number column, else by name; 'name'
+    ignores the number column. Raises ElectoralFileError (a BadInputError naming file, line and
+    reason) for a bad file, an unregistered, ambiguous or weakly matched constituency or party,
+    ElectoralLoadError for impossible arguments, RemovalRefusedError when the file would remove
+    rows of its constituencies that earlier imports loaded and replace is False (a dry run reports
+    them instead); nothing is written then.
     """
     path = Path(path)
-    if election_type not in ("GHMC", "ASSEMBLY", "LOKSABHA"):
-        raise ElectoralLoadError(f"election_type must be GHMC, ASSEMBLY or LOKSABHA, not {election_type!r}")
+    if election_type not in ELECTION_TYPES:
+        raise ElectoralLoadError(
+            f"election_type must be one of {', '.join(ELECTION_TYPES)}, not {election_type!r}")
     if not 1951 <= year <= 2100:
         raise ElectoralLoadError(f"year {year} is not an election year (1951-2100)")
     if round is not None and (round != round.strip() or not round):
         raise ElectoralLoadError(f"round {round!r} must be a trimmed, non-empty name (or None)")
+    if not (isinstance(min_similarity, (int, float)) and 0.3 <= min_similarity <= 1):  # NaN fails too
+        raise ElectoralLoadError(f"min_similarity {min_similarity!r} must be between 0.3 and 1")
     report = ResultsImportReport(path, election_type, year, None, round, dry_run=dry_run, replace=replace)
+    meta = {"file": path.name} | ({"publisher": publisher} if publisher else {})
     try:
         with (
             ResultsReader(
-                path, mapping=mapping, delimiter=delimiter, constituency_type=constituency_type
+                path,
+                mapping=mapping,
+                delimiter=delimiter,
+                constituency_type=constituency_type,
+                match_by=match_by,
             ) as reader,
             load_transaction(conn, dry_run),
         ):
-            conn.execute("lock table public.constituency_result in share row exclusive mode")
-            # The file streams into staging as it is read (memory bounded whatever its size); what
-            # needs every row (a candidate given twice) is asked of the staging table.
-            temp_table(
-                conn,
-                "stg_result",
-                "line integer, constituency_no integer, constituency_name text, candidate text, "
-                "candidate_key text, party text, evm_votes integer, postal_votes integer, "
-                "total_votes integer, published_percent numeric",
-            )
+            report.match_by = reader.match_by
+            # The file streams into staging as it is read (memory bounded whatever its size);
+            # constituency_result_merge() (code/electoral/results_merge/merge) does the rest.
+            conn.execute("select public.constituency_result_stage()")
             copy_rows(
                 conn,
-                "stg_result",
-                (
-                    "line",
-                    "constituency_no",
-                    "constituency_name",
-                    "candidate",
-                    "candidate_key",
-                    "party",
-                    "evm_votes",
-                    "postal_votes",
-                    "total_votes",
-                    "published_percent",
-                ),
+                "pg_temp.constituency_result_stage",
+                STAGE_COLUMNS,
                 (
                     (
                         r.line,
                         r.constituency_no,
                         r.constituency_name,
                         r.candidate,
-                        r.candidate.casefold(),
                         r.party,
                         r.evm_votes,
                         r.postal_votes,
@@ -192,21 +198,13 @@ def import_results(
                 total=0,
                 progress=None if progress is None else lambda _d, _t: progress(reader.position, reader.size),
             )
-            duplicates, more = _duplicates(conn)
-            reader.finish(duplicates, more)
+            _finish(conn, reader)
             state = _state_of(path, reader.states, state_code)
             report.state_code = state
-            election_state = None if election_type == "LOKSABHA" else state
             report.problems.extend(problem_text(path, p) for p in reader.problems)
             report.rows_read = reader.rows_read
-            report.constituencies = len(reader.names)
-            report.election_id, report.election_created = ensure_election(
-                conn, election_type, year, election_state, round, path.name
-            )
-            _constituencies(conn, path, state, constituency_type, report)
-            _parties(conn, report)
-            _write(conn, path, report, publisher)
-            _check_shares(conn, report)
+            merged = _merge(conn, path, report, state, constituency_type, min_similarity, meta)
+            _fill(report, merged, constituency_type)
             if recompute:
                 report.recomputed = {
                     step: rows for step, rows in conn.execute("select * from public.recompute_electoral()")
@@ -216,24 +214,143 @@ def import_results(
     return report
 
 
-def _duplicates(conn: psycopg.Connection) -> tuple[list[Problem], int]:
-    """Rows that repeat a (constituency, candidate) of an earlier row (candidate case-blind), asked of
-    the staging table: at most MAX_LISTED listed, and how many more."""
-    rows = conn.execute(
-        """
-        select d.line, d.candidate, d.constituency_no, d.first_line, count(*) over ()
-        from (select s.line, s.candidate, s.constituency_no,
-                  min(s.line) over (partition by s.constituency_no, s.candidate_key) as first_line
-              from pg_temp.stg_result as s) as d
-        where d.line > d.first_line
-        order by d.line
-        limit %s
-        """,
-        (MAX_LISTED,),
-    ).fetchall()
-    total = rows[0][4] if rows else 0
-    listed = [duplicate_problem(line, cand, number, first) for line, cand, number, first, _ in rows]
-    return listed, total - len(rows)
+# The staging table's columns as the COPY sends them (constituency_result_stage() makes the table).
+STAGE_COLUMNS = (
+    "line",
+    "constituency_no",
+    "constituency_name",
+    "candidate",
+    "party",
+    "evm_votes",
+    "postal_votes",
+    "total_votes",
+    "published_percent",
+)
+
+
+def _finish(conn: psycopg.Connection, reader: ResultsReader) -> None:
+    """The reader's whole-file checks; a file refused by them is also asked for its repeated candidates
+    (constituency_result_stage_duplicates()), so that one error lists both. A file they pass is
+    checked for repeats by constituency_result_merge() itself (once, not twice)."""
+    try:
+        reader.finish()
+    except ElectoralFileError as exc:
+        duplicates = conn.execute(
+            "select * from public.constituency_result_stage_duplicates(%s)", (MAX_LISTED,)
+        ).fetchall()
+        if not duplicates:
+            raise
+        problems = sorted(
+            exc.problems + [Problem(line, message, "error") for line, message, _ in duplicates],
+            key=lambda p: p.line or 0,
+        )
+        omitted = exc.omitted + duplicates[0][2] - len(duplicates) + max(0, len(problems) - MAX_LISTED)
+        raise ElectoralFileError(exc.path, problems[:MAX_LISTED], omitted) from None
+
+
+def _merge(
+    conn: psycopg.Connection,
+    path: Path,
+    report: ResultsImportReport,
+    state: str,
+    kind: str,
+    min_similarity: float,
+    meta: dict[str, str],
+) -> dict[str, Any]:
+    """constituency_result_merge()'s report; its refusals as this file's errors (LDI01: the file's
+    problems, LDI02: removals without --replace)."""
+    try:
+        row = conn.execute(
+            "select public.constituency_result_merge(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s::real, %s)",
+            (
+                report.election_type,
+                report.year,
+                state,
+                report.round,
+                kind,
+                report.match_by,
+                json.dumps(meta),
+                report.replace or report.dry_run,
+                min_similarity,
+                MAX_LISTED,
+            ),
+        ).fetchone()
+    except psycopg.Error as exc:
+        code = exc.sqlstate
+        detail = json.loads(exc.diag.message_detail or "{}") if code in ("LDI01", "LDI02") else {}
+        if code == "LDI01":
+            problems = [Problem(p["line"], p["message"], "error") for p in detail.get("problems", [])]
+            raise ElectoralFileError(path, problems, int(detail.get("total", 0)) - len(problems)) from None
+        if code == "LDI02":
+            removing = amount(int(detail["removed"]), "candidate row") + (
+                f" ({amount(int(detail['votes_removed']), 'vote')})"
+            )
+            check_removals(
+                path.name, removing, _removal_scope(report, int(detail["constituencies"])),
+                replace=False, dry_run=False, problems=report.problems,
+            )
+        raise
+    assert row is not None
+    return dict(row[0])
+
+
+def _removal_scope(report: ResultsImportReport, constituencies: int) -> str:
+    return (
+        f"of {amount(constituencies, 'constituency', 'constituencies')} in election {report.election_type} "
+        f"{report.year} that earlier imports loaded and this file no longer has"
+    )
+
+
+def _fill(report: ResultsImportReport, merged: dict[str, Any], kind: str) -> None:
+    """The report's fields and lines from constituency_result_merge()'s JSON."""
+    name = report.file.name
+    report.election_id, report.election_created = merged["election_id"], merged["election_created"]
+    report.constituencies = merged["constituencies"]
+    report.inserted, report.updated = merged["inserted"], merged["updated"]
+    report.unchanged = merged["unchanged"]
+    report.removed, report.votes_removed = merged["removed"], merged["votes_removed"]
+    if report.removed:
+        removing = f"{amount(report.removed, 'candidate row')} ({amount(report.votes_removed, 'vote')})"
+        check_removals(
+            name, removing, _removal_scope(report, merged["constituencies_removed_from"]),
+            replace=report.replace, dry_run=report.dry_run, problems=report.problems,
+        )
+    for m in merged["constituency_matches"]:
+        text = _constituency_match_text(name, kind, m)
+        reserved_differs = m["file_reserved"] and m["file_reserved"] != m["reserved_for"]
+        if m["how"] == "number, name differs" or reserved_differs:
+            report.name_mismatches.append(text)
+        else:
+            report.matches.append(text)
+        report.problems.append(text)
+    for m in merged["party_matches"]:
+        how = "by trigram" if m["how"] == "fuzzy" else "normalised"
+        text = (
+            f"{name} line {m['line']}: party {m['party']!r} matched {how} to {m['registry_name']!r}"
+            + (f" (similarity {m['similarity']:.2f})" if m["similarity"] is not None else "")
+        )
+        report.party_matches.append(text)
+        report.problems.append(text)
+    report.parties_created = list(merged["parties_created"])
+    report.parties_resolved = merged["parties_resolved"]
+    if report.parties_created:
+        n = len(report.parties_created)
+        report.problems.append(
+            f"{name}: {n} part{'y' if n == 1 else 'ies'} not in the registry, "
+            f"created (kind party): {', '.join(report.parties_created)}"
+        )
+    report.shares_checked = merged["shares_checked"]
+    for d in merged["share_differences"]:
+        text = (
+            f"{name} line {d['line']}: constituency {d['number']} {d['candidate']!r}: vote share "
+            f"{d['vote_share']} computed from the votes, {d['published_percent']} published"
+        )
+        report.share_differences.append(text)
+        report.problems.append(text)
+    if merged["share_differences_more"] > 0:
+        report.problems.append(
+            f"{name}: and {merged['share_differences_more']:,} more vote shares differ from the published"
+        )
 
 
 def _state_of(path: Path, states: dict[str, int], given: str | None) -> str:
@@ -260,205 +377,23 @@ def _state_of(path: Path, states: dict[str, int], given: str | None) -> str:
     return code
 
 
-_SUFFIX_SQL = r"regexp_replace(%s, '\s*\(\s*(SC|ST)\s*\)?\s*$', '', 'i')"
-
-
-def _constituencies(
-    conn: psycopg.Connection, path: Path, state: str, kind: str, report: ResultsImportReport
-) -> None:
-    conn.execute("drop table if exists pg_temp.stg_constituency")
-    conn.execute(
-        f"""
-        create temporary table stg_constituency on commit drop as
-        select s.constituency_no, s.constituency_name, min(s.line) as line, c.constituency_id,
-            c.name as registry_name, c.reserved_for,
-            public.party_normalise({_SUFFIX_SQL % "s.constituency_name"}) as file_key,
-            public.party_normalise(c.name) as registry_key,
-            upper(substring(s.constituency_name from '\\(\\s*(SC|ST|sc|st)\\s*\\)?\\s*$')) as file_reserved
-        from pg_temp.stg_result as s
-        left join public.constituency as c
-            on c.state_code = %s and c.kind = %s and c.number = s.constituency_no
-        group by s.constituency_no, s.constituency_name, c.constituency_id, c.name, c.reserved_for
-        """,
-        (state, kind),
-    )
-    unknown = conn.execute(
-        "select line, constituency_no, constituency_name from pg_temp.stg_constituency "
-        "where constituency_id is null order by line"
-    ).fetchall()
-    if unknown:
-        line, number, name = unknown[0]
-        more = f" ({len(unknown) - 1} more unknown)" if len(unknown) > 1 else ""
-        raise refuse_lines(
-            path,
-            [
-                (
-                    line,
-                    f"{kind} {number} {name!r} of state {state} is not in the constituency registry{more}: "
-                    "load the constituencies first (`lokdarpan-db import constituencies`)",
-                )
-            ],
+def _constituency_match_text(name: str, kind: str, m: dict[str, Any]) -> str:
+    where_ = f"{name} line {m['line']}"
+    number, file_name, registry = m["number"], m["file_name"], m["registry_name"]
+    if m["file_reserved"] and m["file_reserved"] != m["reserved_for"]:
+        return (
+            f"{where_}: {kind} {number} {file_name!r} is reserved for {m['file_reserved']} in the file, "
+            f"{m['reserved_for'] or 'not reserved'} in the registry"
         )
-    for line, number, name, registry, sim, file_res, reg_res in conn.execute(
-        """
-        select line, constituency_no, constituency_name, registry_name,
-            round(public.similarity(file_key, registry_key)::numeric, 2), file_reserved, reserved_for
-        from pg_temp.stg_constituency
-        where file_key <> registry_key
-            or (file_reserved is distinct from reserved_for and file_reserved is not null)
-        order by line
-        """
-    ).fetchall():
-        if file_res is not None and file_res != reg_res:
-            text = (
-                f"{path.name} line {line}: {kind} {number} {name!r} is reserved for {file_res} in the file, "
-                f"{reg_res or 'not reserved'} in the registry"
-            )
-        else:
-            text = (
-                f"{path.name} line {line}: {kind} {number} is {name!r} in the file but {registry!r} in the "
-                f"registry (similarity {sim}); loaded as {kind} {number}"
-            )
-        report.name_mismatches.append(text)
-        report.problems.append(text)
-
-
-def _parties(conn: psycopg.Connection, report: ResultsImportReport) -> None:
-    conn.execute("drop table if exists pg_temp.stg_party")
-    conn.execute(
-        """
-        create temporary table stg_party on commit drop as
-        select distinct on (public.party_normalise(p.party))
-            p.party, public.party_resolve(p.party) as party_id
-        from (select s.party, min(s.line) as line from pg_temp.stg_result as s group by s.party) as p
-        order by public.party_normalise(p.party), p.line
-        """
-    )
-    created = conn.execute(
-        """
-        insert into public.party (name, kind)
-        select p.party, 'party' from pg_temp.stg_party as p where p.party_id is null
-        order by p.party
-        returning name
-        """
-    ).fetchall()
-    report.parties_created = [r[0] for r in created]
-    n = conn.execute("select count(*) from pg_temp.stg_party").fetchone()
-    report.parties_resolved = (n[0] if n else 0) - len(created)
-    if created:
-        report.problems.append(
-            f"{report.file.name}: {len(created)} part{'y' if len(created) == 1 else 'ies'} "
-            "not in the registry, "
-            f"created (kind party): {', '.join(report.parties_created)}"
+    if m["how"] == "number, name differs":
+        return (
+            f"{where_}: {kind} {number} is {file_name!r} in the file but {registry!r} in the registry "
+            f"(similarity {m['similarity']:.2f}); loaded as {kind} {number}"
         )
-
-
-_GONE = """
-    from public.constituency_result as r
-    where r.election_id = %s
-        and r.constituency_id in (select c.constituency_id from pg_temp.stg_constituency as c)
-        and not exists (
-            select from pg_temp.stg_result as s
-            inner join pg_temp.stg_constituency as c on c.constituency_no = s.constituency_no
-            where c.constituency_id = r.constituency_id and s.candidate = r.candidate
-        )
-"""
-
-
-def _write(conn: psycopg.Connection, path: Path, report: ResultsImportReport, publisher: str | None) -> None:
-    e = report.election_id
-    gone = conn.execute(
-        f"select count(*), coalesce(sum(r.total_votes), 0), count(distinct r.constituency_id) {_GONE}", (e,)
-    ).fetchone()
-    assert gone is not None
-    report.removed, report.votes_removed, constituencies = (int(v) for v in gone)
-    check_removals(
-        path.name,
-        amount(report.removed, "candidate row") + f" ({amount(report.votes_removed, 'vote')})"
-        if report.removed
-        else "",
-        f"of {amount(constituencies, 'constituency', 'constituencies')} in election {report.election_type} "
-        f"{report.year} that earlier imports loaded and this file no longer has",
-        replace=report.replace,
-        dry_run=report.dry_run,
-        problems=report.problems,
-    )
-    conn.execute(f"delete {_GONE}", (e,))
-    # Each spelling resolved once (party_resolve per spelling, not per row of a large file).
-    conn.execute("drop table if exists pg_temp.stg_party_id")
-    conn.execute(
-        """
-        create temporary table stg_party_id on commit drop as
-        select p.party, public.party_resolve(p.party) as party_id
-        from (select distinct s.party from pg_temp.stg_result as s) as p
-        """
-    )
-    meta = {"file": path.name}
-    if publisher:
-        meta["publisher"] = publisher
-    report.inserted, report.updated, report.unchanged = upsert_counts(
-        conn,
-        """
-        insert into public.constituency_result as r (
-            election_id, constituency_id, candidate, party_id, party_as_published,
-            evm_votes, postal_votes, total_votes, published_percent, source_meta)
-        select %(e)s, c.constituency_id, s.candidate, p.party_id, s.party,
-            s.evm_votes, s.postal_votes, s.total_votes, s.published_percent,
-            %(meta)s::jsonb || jsonb_build_object('line', s.line)
-        from pg_temp.stg_result as s
-        inner join pg_temp.stg_constituency as c on c.constituency_no = s.constituency_no
-        inner join pg_temp.stg_party_id as p on p.party = s.party
-        order by s.line
-        on conflict (election_id, constituency_id, candidate) do update set
-            party_id = excluded.party_id, party_as_published = excluded.party_as_published,
-            evm_votes = excluded.evm_votes, postal_votes = excluded.postal_votes,
-            total_votes = excluded.total_votes, published_percent = excluded.published_percent,
-            source_meta = excluded.source_meta
-        where (r.party_id, r.party_as_published, r.evm_votes, r.postal_votes, r.total_votes,
-               r.published_percent, r.source_meta)
-            is distinct from
-            (excluded.party_id, excluded.party_as_published, excluded.evm_votes, excluded.postal_votes,
-             excluded.total_votes, excluded.published_percent, excluded.source_meta)
-        returning (xmax = 0)
-        """,
-        {"e": e, "meta": json.dumps(meta)},
-        report.rows_read,
-    )
-
-
-def _check_shares(conn: psycopg.Connection, report: ResultsImportReport) -> None:
-    rows = conn.execute(
-        """
-        with checked as (
-            select (r.source_meta ->> 'line')::integer as line, c.number, v.candidate, v.vote_share,
-                v.published_percent
-            from public.constituency_result_share as v
-            inner join public.constituency_result as r on r.id = v.id
-            inner join public.constituency as c on c.constituency_id = v.constituency_id
-            where v.election_id = %s
-                and v.constituency_id in (select s.constituency_id from pg_temp.stg_constituency as s)
-                and v.published_percent is not null
-        )
-        select null::integer, null::integer, null::text, null::numeric, null::numeric,
-            (select count(*) from checked),
-            (select count(*) from checked where vote_share <> published_percent)
-        union all
-        (select line, number, candidate, vote_share, published_percent, null, null
-         from checked where vote_share <> published_percent order by line limit %s)
-        """,
-        (report.election_id, MAX_LISTED),
-    ).fetchall()
-    report.shares_checked = rows[0][5]
-    for line, number, candidate, share, published, _, _ in rows[1:]:
-        text = (
-            f"{report.file.name} line {line}: constituency {number} {candidate!r}: vote share {share} "
-            f"computed from the votes, {published} published"
-        )
-        report.share_differences.append(text)
-        report.problems.append(text)
-    more = rows[0][6] - (len(rows) - 1)
-    if more > 0:
-        report.problems.append(f"{report.file.name}: and {more:,} more vote shares differ from the published")
+    label = {"normalised": "by its normalised name", "alias": "by a recorded alias", "trigram": "by trigram"}
+    similarity = f" (similarity {m['similarity']:.2f})" if m["how"] == "trigram" else ""
+    to = f"{kind} {number} {registry!r}"
+    return f"{where_}: {kind} {file_name!r} matched {label[m['how']]} to {to}{similarity}"
 
 
 __all__ = ["DEFAULT_RESULTS", "ResultsImportReport", "ensure_election", "import_results"]

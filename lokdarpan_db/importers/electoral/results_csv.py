@@ -10,6 +10,11 @@ evm_votes, postal_votes, total_votes, percent_votes. Required: constituency_no,
 constituency_name, candidate, party, total_votes. With constituency_type='PC' the default headers
 of the constituency are pc_no / pc_name instead of ac_no / ac_name.
 
+Matching (match_by). 'number' keys constituencies on constituency_no (one number under two names
+is refused); 'name' does not read the number column at all (constituency_no is None: the loader
+resolves the names against the registry, docs/electoral.md); 'auto' (the default) is 'number' when
+the file has the number column (mapped, or the default header) and 'name' when it has not.
+
 Tolerated without options: a UTF-8 BOM, CRLF line ends, quoted fields, spaces around headers
 and values, headers in any case, separator `,` `;` tab or `|` (sniffed from the header line
 unless `delimiter` is given), counts typed with thousands separators (1,234 or 12,34,567),
@@ -52,6 +57,7 @@ from ._common import (
 )
 
 ConstituencyType = Literal["AC", "PC"]
+MatchBy = Literal["auto", "number", "name"]
 
 FIELDS = (
     "state_code",
@@ -95,7 +101,7 @@ class CandidateResult:
     constituency_type: ConstituencyType
     state_code: str | None
     state_name: str | None
-    constituency_no: int
+    constituency_no: int | None
     constituency_name: str
     candidate: str
     party: str
@@ -117,9 +123,13 @@ class ResultsFile:
     problems: list[Problem] = field(default_factory=list)
 
     @property
-    def constituencies(self) -> dict[int, str]:
-        """Constituency number -> name, in file order."""
-        return {r.constituency_no: r.constituency_name for r in self.rows}
+    def constituencies(self) -> dict[int | str, str]:
+        """Constituency key (its number; its name case-folded when matched by name) -> name, in file order."""
+        return {_constituency_key(r): r.constituency_name for r in self.rows}
+
+
+def _constituency_key(row: CandidateResult) -> int | str:
+    return row.constituency_no if row.constituency_no is not None else row.constituency_name.casefold()
 
 
 _MAPPING_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -169,6 +179,7 @@ def read_results_csv(
     mapping: Mapping[str, str] | Path | str | None = None,
     delimiter: str | None = None,
     constituency_type: ConstituencyType = "AC",
+    match_by: MatchBy = "auto",
 ) -> ResultsFile:
     """Read and check a constituency-wise results file; refuse it (ElectoralFileError) if bad.
 
@@ -177,7 +188,7 @@ def read_results_csv(
     the loader streams the file with ResultsReader instead.
     """
     with ResultsReader(
-        path, mapping=mapping, delimiter=delimiter, constituency_type=constituency_type
+        path, mapping=mapping, delimiter=delimiter, constituency_type=constituency_type, match_by=match_by
     ) as reader:
         rows = list(reader.rows())
         reader.finish(_duplicates(rows))
@@ -203,10 +214,13 @@ class ResultsReader:
         mapping: Mapping[str, str] | Path | str | None = None,
         delimiter: str | None = None,
         constituency_type: ConstituencyType = "AC",
+        match_by: MatchBy = "auto",
     ) -> None:
         p = self.path = Path(path)
         if constituency_type not in ("AC", "PC"):
             raise refuse(p, None, f"constituency_type must be 'AC' or 'PC', not {constituency_type!r}")
+        if match_by not in ("auto", "number", "name"):
+            raise refuse(p, None, f"match_by must be 'auto', 'number' or 'name', not {match_by!r}")
         if isinstance(mapping, (str, Path)):
             mapping = read_mapping_file(mapping)
         given = dict(mapping or {})
@@ -230,7 +244,9 @@ class ResultsReader:
             if first is None:
                 raise refuse(p, None, "the file is empty")
             self.header_line, header = first
-            self.columns = _resolve_columns(p, self.header_line, header, given, constituency_type)
+            self.columns = _resolve_columns(p, self.header_line, header, given, constituency_type, match_by)
+            by_number = "constituency_no" in self.columns
+            self.match_by: Literal["number", "name"] = "number" if by_number else "name"
             self._index = {f: _header_index(header)[_key(h)] for f, h in self.columns.items()}
         except BaseException:
             self._fh.close()
@@ -240,9 +256,10 @@ class ResultsReader:
         self.omitted = 0  # errors not listed
         self.rows_read = 0
         self.states: dict[str, int] = {}  # state code (upper case) -> first line
-        self.names: dict[int, tuple[str, int]] = {}  # constituency number -> (name, first line)
-        self._percents: dict[int, list] = {}  # number -> [first line, last line, rows, with %, sum]
-        self._incomplete: set[int] = set()  # constituencies with a refused row: percents not summed
+        # constituency key (number; case-folded name when matched by name) -> (name, first line)
+        self.names: dict[int | str, tuple[str, int]] = {}
+        self._percents: dict[int | str, list] = {}  # key -> [first line, last line, rows, with %, sum]
+        self._incomplete: set[int | str] = set()  # constituencies with a refused row: percents not summed
 
     def __enter__(self) -> ResultsReader:
         return self
@@ -281,15 +298,19 @@ class ResultsReader:
                 continue
             row = _parse_row(line, cells, index, ctype, self)
             if row is None:
-                at = index["constituency_no"]
-                number = parse_count(cells[at]) if at < len(cells) else None
-                if number is not None:
-                    self._incomplete.add(number)
+                at = index.get("constituency_no", index["constituency_name"])
+                bad_key: int | str | None = None
+                if at < len(cells):
+                    by_number = "constituency_no" in index
+                    bad_key = parse_count(cells[at]) if by_number else squeeze(cells[at]).casefold()
+                if bad_key is not None:
+                    self._incomplete.add(bad_key)
                 continue
             self.rows_read += 1
             if row.state_code is not None:
                 self.states.setdefault(row.state_code.upper(), line)
-            name, name_line = self.names.setdefault(row.constituency_no, (row.constituency_name, line))
+            key = _constituency_key(row)
+            name, name_line = self.names.setdefault(key, (row.constituency_name, line))
             if name.casefold() != row.constituency_name.casefold():
                 self._error(
                     Problem(
@@ -299,9 +320,9 @@ class ResultsReader:
                         "error",
                     )
                 )
-            state = self._percents.get(row.constituency_no)
+            state = self._percents.get(key)
             if state is None:
-                state = self._percents[row.constituency_no] = [line, line, 0, 0, Decimal(0)]
+                state = self._percents[key] = [line, line, 0, 0, Decimal(0)]
             state[1] = line
             state[2] += 1
             if row.percent_votes is not None:
@@ -314,9 +335,10 @@ class ResultsReader:
         ElectoralFileError with every error (this reader's and the caller's `more_errors`)."""
         errors = list(self.errors)
         omitted = self.omitted + more_omitted
-        for number, (first, last, members, with_percent, total) in self._percents.items():
-            if not with_percent or number in self._incomplete:
+        for key, (first, last, members, with_percent, total) in self._percents.items():
+            if not with_percent or key in self._incomplete:
                 continue
+            number = key if isinstance(key, int) else repr(self.names[key][0])
             if with_percent < members:
                 self.problems.append(
                     Problem(
@@ -346,19 +368,20 @@ class ResultsReader:
 
 def _duplicates(rows: list[CandidateResult]) -> list[Problem]:
     """A (constituency, candidate) given twice (candidate case-blind), for rows held in memory."""
-    first_seen: dict[tuple[int, str], int] = {}
+    first_seen: dict[tuple[int | str, str], int] = {}
     out: list[Problem] = []
     for r in rows:
-        key = (r.constituency_no, r.candidate.casefold())
+        key = (_constituency_key(r), r.candidate.casefold())
         if key in first_seen:
-            out.append(duplicate_problem(r.line, r.candidate, r.constituency_no, first_seen[key]))
+            shown = r.constituency_no if r.constituency_no is not None else repr(r.constituency_name)
+            out.append(duplicate_problem(r.line, r.candidate, shown, first_seen[key]))
         else:
             first_seen[key] = r.line
     return out
 
 
-def duplicate_problem(line: int, candidate: str, constituency_no: int, first: int) -> Problem:
-    """The error of a candidate given twice in one constituency (the loader's SQL check says it too)."""
+def duplicate_problem(line: int, candidate: str, constituency_no: int | str, first: int) -> Problem:
+    """The error of a candidate given twice in one constituency (constituency_result_merge() says it too)."""
     return Problem(
         line,
         f"duplicate candidate {candidate!r} in constituency {constituency_no} (first on line {first})",
@@ -412,14 +435,23 @@ def _header_index(header: list[str]) -> dict[str, int]:
 
 
 def _resolve_columns(
-    path: Path, line: int, header: list[str], given: dict[str, str], ctype: ConstituencyType
+    path: Path,
+    line: int,
+    header: list[str],
+    given: dict[str, str],
+    ctype: ConstituencyType,
+    match_by: MatchBy = "auto",
 ) -> dict[str, str]:
-    """field -> header as found in the file; refuses when a required or mapped one is absent."""
+    """field -> header as found in the file; refuses when a required or mapped one is absent.
+
+    The number column is left out when matching by name ('name'), and is optional with 'auto'."""
     found = _header_index(header)
     defaults = default_mapping(ctype)
     columns: dict[str, str] = {}
     missing: list[str] = []
     for f in FIELDS:
+        if f == "constituency_no" and match_by == "name":
+            continue
         wanted = given.get(f, defaults[f])
         if _key(wanted) in found:
             columns[f] = squeeze(header[found[_key(wanted)]])
@@ -427,6 +459,8 @@ def _resolve_columns(
             missing.append(f"{f} (mapped to {wanted!r})")
         elif f in REQUIRED:
             missing.append(f"{f} (header {wanted!r})")
+    if missing == [f"constituency_no (header {given.get('constituency_no', defaults['constituency_no'])!r})"]:
+        missing = [] if match_by == "auto" else missing  # 'auto' matches by name without the number
     if missing:
         shown = ", ".join(repr(squeeze(h)) for h in header)
         noun = "column" if len(missing) == 1 else "columns"
@@ -470,7 +504,7 @@ def _parse_row(
     for f in REQUIRED:
         if f not in ("constituency_no", "total_votes") and not cell(f):
             bad.append(f"{f} is empty")
-    number = count("constituency_no")
+    number = count("constituency_no") if "constituency_no" in index else None
     evm, postal, total = count("evm_votes"), count("postal_votes"), count("total_votes")
     percent: Decimal | None = None
     ptext = cell("percent_votes")
@@ -486,7 +520,7 @@ def _parse_row(
     if bad:
         reader._error(Problem(line, "; ".join(bad), "error"))
         return None
-    assert number is not None and total is not None
+    assert total is not None and (number is not None or "constituency_no" not in index)
     return CandidateResult(
         line=line,
         constituency_type=ctype,

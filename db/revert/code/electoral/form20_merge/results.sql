@@ -1,0 +1,4 @@
+-- Revert lokdarpan:code/electoral/form20_merge/results from pg
+
+drop function public.form20_merge_results(text, integer, integer, integer, boolean);
+drop function public.form20_removals(integer, integer, integer);

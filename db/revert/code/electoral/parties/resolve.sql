@@ -1,0 +1,3 @@
+-- Revert lokdarpan:code/electoral/parties/resolve from pg
+
+drop function public.party_resolve(text);

@@ -1,0 +1,3 @@
+-- Revert lokdarpan:code/electoral/results/placement from pg
+
+drop function public.place_polling_stations();

@@ -1,0 +1,3 @@
+-- Revert lokdarpan:code/electoral/results/shares from pg
+
+drop view public.constituency_result_share;

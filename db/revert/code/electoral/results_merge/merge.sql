@@ -1,0 +1,3 @@
+-- Revert lokdarpan:code/electoral/results_merge/merge from pg
+
+drop function public.constituency_result_merge(text, integer, text, text, text, text, jsonb, boolean, real, integer);

@@ -1,0 +1,3 @@
+-- Revert lokdarpan:code/electoral/ward_analytics/shares from pg
+
+drop function public.ward_election_shares(text);

@@ -1,0 +1,71 @@
+-- Revert lokdarpan:code/ledger/budgets/slices/consistency from pg
+-- ai_budget_consistency() as code/ledger/budgets/consistency made it.
+
+create or replace function public.ai_budget_consistency()
+returns table (budget_id bigint, period_identifier text, check_name text, ledger_usd numeric, executions_usd numeric)
+language sql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+    with settled as (
+        select r.budget_id, e.provider::text as provider, e.operation_type::text as operation_type,
+            coalesce(e.user_id::text, 'anonymous') as user_key, e.cost_usd::numeric as cost_usd
+        from public.ai_budget_reservation as r
+        inner join public.ai_model_execution as e on r.execution_id = e.id and r.execution_created_at = e.created_at
+        where r.status = 'settled'
+        union all
+        select a.budget_id, a.provider::text, a.operation_type::text, a.user_key, a.cost_usd
+        from public.ai_budget_settled_archive as a
+    ),
+    -- Spend by service, operation and user: the budget's jsonb figures and the settled executions,
+    -- one row per (dimension, key) on each side.
+    per_key_ledger as (
+        select b.id, d.check_name, j.key, j.value::numeric as ledger
+        from public.ai_budget_tracker as b
+        cross join lateral (
+            values ('spend_by_service', b.spend_by_service), ('spend_by_operation', b.spend_by_operation),
+            ('spend_by_user', b.spend_by_user)
+        ) as d (check_name, spent)
+        cross join lateral jsonb_each_text(d.spent) as j
+    ),
+    per_key_actual as (
+        select s.budget_id, d.check_name, d.k, sum(s.cost_usd) as actual
+        from settled as s
+        cross join lateral (
+            values ('spend_by_service', s.provider), ('spend_by_operation', s.operation_type),
+            ('spend_by_user', s.user_key)
+        ) as d (check_name, k)
+        group by 1, 2, 3
+    ),
+    figures as (
+        select b.id, 'spend'::text as check_name, ''::text as k, b.current_spend_usd as ledger,
+            coalesce((select sum(s.cost_usd) from settled as s where s.budget_id = b.id), 0) as actual
+        from public.ai_budget_tracker as b
+        union all
+        select b.id, 'reserved', '', b.reserved_usd,
+            coalesce((select sum(r.estimated_usd) from public.ai_budget_reservation as r
+                where r.budget_id = b.id and r.status = 'reserved'), 0)
+        from public.ai_budget_tracker as b
+        union all
+        select b.id, 'overspend', '', greatest(b.current_spend_usd - b.total_budget_usd - b.emergency_budget_usd, 0), 0
+        from public.ai_budget_tracker as b
+        union all
+        select coalesce(l.id, a.budget_id), coalesce(l.check_name, a.check_name), coalesce(l.key, a.k),
+            coalesce(l.ledger, 0), coalesce(a.actual, 0)
+        from per_key_ledger as l
+        full join per_key_actual as a on l.id = a.budget_id and l.check_name = a.check_name and l.key = a.k
+    )
+    select f.id, b.period_identifier::text, f.check_name || case when f.k <> '' then ':' || f.k else '' end,
+        f.ledger, f.actual
+    from figures as f
+    inner join public.ai_budget_tracker as b on f.id = b.id
+    where f.ledger <> f.actual
+    order by 1, 3
+$$;
+
+comment on function public.ai_budget_consistency() is
+'What disagrees between the budgets and the execution rows: spend, and spend by service, operation and '
+'user, against the cost_usd of the executions their settled reservations link to (plus what '
+'ai_budget_settled_archive kept of executions whose month was dropped); reserved_usd against open '
+'reservations; and any overspend beyond total + emergency. No rows means consistent. Anyone who may read the tables.';

@@ -1,0 +1,3 @@
+-- Revert lokdarpan:code/ledger/metrics/thresholds from pg
+
+drop function public.check_performance_thresholds();

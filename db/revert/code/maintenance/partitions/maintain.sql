@@ -1,0 +1,3 @@
+-- Revert lokdarpan:code/maintenance/partitions/maintain from pg
+
+drop function public.maintain_partitions(timestamptz);

@@ -1,0 +1,177 @@
+-- pgTAP: code/electoral/results/checks — Form 20 votes must add up: the deferred constraint trigger
+-- and the result_ps triggers.
+begin;
+select tap_ensure_personas();
+select plan(28);
+
+truncate ward cascade;
+insert into ward (ward_id, ward_no, name, zone, boundary) values
+(
+    'GHMC-001', 1, 'West Ward', 'West Zone',
+    '{"type": "Polygon", "coordinates": [[[78.40, 17.40], [78.41, 17.40], [78.41, 17.42], [78.40, 17.42], [78.40, 17.40]]]}'
+);
+insert into constituency (state_code, kind, number, name) values ('S29', 'AC', 901, 'A');
+insert into election (type, year, state_code) values ('ASSEMBLY', 2023, 'S29'), ('GHMC', 2020, 'S29');
+
+-- Shares are computed from the votes, as ECI computes percent_votes (NOTA in the denominator).
+insert into constituency_result (
+    election_id, constituency_id, candidate, party_id, party_as_published,
+    evm_votes, postal_votes, total_votes, published_percent
+)
+select
+    (
+        select id from election
+        where type = 'ASSEMBLY'
+    ),
+    (select constituency_id from constituency),
+    c,
+    party_resolve(p),
+    p,
+    e,
+    v - e,
+    v,
+    pct
+from (
+    values ('Asha', 'Bharat Rashtra Samithi', 590, 600, 59.41), ('Ravi', 'Indian National Congress', 300, 300, 29.70),
+    ('Sita', 'Bharatiya Janata Party', 100, 100, 9.90), ('None of the Above', 'None of the Above', 10, 10, 0.99))
+    as v (c, p, e, v, pct);
+
+select has_function('public', 'polling_station_result_check_sum', array[]::text [], 'polling_station_result_check_sum() exists');
+select isnt_definer('public', 'polling_station_result_check_sum', array[]::text [], 'polling_station_result_check_sum() runs as its caller (security invoker)');
+select isnt(obj_description('public.polling_station_result_check_sum()'::regprocedure, 'pg_proc'), null, 'polling_station_result_check_sum() says what it does');
+select ok(not has_function_privilege('public', 'public.polling_station_result_check_sum()'::regprocedure, 'execute'), 'PUBLIC may not execute polling_station_result_check_sum()');
+select trigger_is('public', 'polling_station_result', 'chk_polling_station_result_votes_add_up', 'public', 'polling_station_result_check_sum', 'trigger chk_polling_station_result_votes_add_up on polling_station_result runs polling_station_result_check_sum()');
+select has_function('public', 'result_ps_touch_stations', array[]::text [], 'result_ps_touch_stations() exists');
+select isnt_definer('public', 'result_ps_touch_stations', array[]::text [], 'result_ps_touch_stations() runs as its caller (security invoker)');
+select isnt(obj_description('public.result_ps_touch_stations()'::regprocedure, 'pg_proc'), null, 'result_ps_touch_stations() says what it does');
+select ok(not has_function_privilege('public', 'public.result_ps_touch_stations()'::regprocedure, 'execute'), 'PUBLIC may not execute result_ps_touch_stations()');
+select has_function('public', 'result_ps_check_truncate', array[]::text [], 'result_ps_check_truncate() exists');
+select isnt_definer('public', 'result_ps_check_truncate', array[]::text [], 'result_ps_check_truncate() runs as its caller (security invoker)');
+select isnt(obj_description('public.result_ps_check_truncate()'::regprocedure, 'pg_proc'), null, 'result_ps_check_truncate() says what it does');
+select ok(not has_function_privilege('public', 'public.result_ps_check_truncate()'::regprocedure, 'execute'), 'PUBLIC may not execute result_ps_check_truncate()');
+select trigger_is('public', 'result_ps', 'result_ps_touch_stations_insert', 'public', 'result_ps_touch_stations', 'trigger result_ps_touch_stations_insert on result_ps runs result_ps_touch_stations()');
+select trigger_is('public', 'result_ps', 'result_ps_touch_stations_update', 'public', 'result_ps_touch_stations', 'trigger result_ps_touch_stations_update on result_ps runs result_ps_touch_stations()');
+select trigger_is('public', 'result_ps', 'result_ps_touch_stations_delete', 'public', 'result_ps_touch_stations', 'trigger result_ps_touch_stations_delete on result_ps runs result_ps_touch_stations()');
+select trigger_is('public', 'result_ps', 'result_ps_check_truncate', 'public', 'result_ps_check_truncate', 'trigger result_ps_check_truncate on result_ps runs result_ps_check_truncate()');
+
+insert into polling_station (ps_id, constituency_id, serial, lat, lon)
+select
+    'S29-AC901-' || s,
+    (select constituency_id from constituency),
+    s,
+    lat,
+    lon
+from (values ('1', 17.41, 78.405), ('2', 17.41, 78.406), ('3', 17.50, 78.50), ('4', null, null)) as v (s, lat, lon);
+-- Form 20 results: the candidates' votes add up to the station's valid votes, checked at commit
+-- (here immediately, to see it).
+set constraints chk_polling_station_result_votes_add_up immediate;
+select lives_ok(
+    $$with st as (
+        insert into polling_station_result (election_id, polling_station_id, total_valid, rejected, nota, total_polled)
+        select e.id, s.id, 150, 2, 3, 155 from election e, polling_station s where e.type = 'GHMC' and s.serial = '1'
+        returning election_id, polling_station_id
+      )
+      insert into result_ps (election_id, polling_station_id, candidate, party_id, votes)
+      select st.election_id, st.polling_station_id, c, party_resolve(p), v from st,
+          (values ('Asha', 'BRS', 100), ('Ravi', 'INC', 50)) as x (c, p, v)$$,
+    'a station whose candidates add up to its valid votes loads'
+);
+select throws_ok(
+    $$update result_ps set votes = 51 where candidate = 'Ravi'$$,
+    '23514', 'polling station S29-AC901-1 in election ' || (
+        select id from election
+        where type = 'GHMC'
+    )
+    || ': candidates'' votes add up to 151, total_valid says 150',
+    'changing one candidate''s votes alone is caught'
+);
+select throws_ok(
+    $$update polling_station_result set total_valid = 149, total_polled = 154$$,
+    '23514', null,
+    'and so is changing the stated total alone'
+);
+select throws_ok(
+    $$update polling_station_result set total_polled = 160$$,
+    '23514', 'new row for relation "polling_station_result" violates check constraint "chk_polling_station_result_total"',
+    'total polled is valid + rejected + NOTA'
+);
+set constraints chk_polling_station_result_votes_add_up deferred;
+select lives_ok(
+    $$update result_ps set votes = 51 where candidate = 'Ravi'$$,
+    'inside a transaction the numbers may disagree for a while (deferred check) ...'
+);
+update polling_station_result set total_valid = 151, total_polled = 156;
+select lives_ok(
+    $$set constraints chk_polling_station_result_votes_add_up immediate$$,
+    '... as long as they agree at commit (the pending checks pass)'
+);
+
+-- An admin writing result_ps directly cannot commit sums that no longer add up (issue 18): every
+-- station a statement touches is checked again, the one a row left included, even when its check
+-- already ran earlier in the transaction (the loader runs it after each file).
+set local role tap_admin;
+set constraints chk_polling_station_result_votes_add_up deferred;
+insert into polling_station_result (election_id, polling_station_id, total_valid, rejected, nota, total_polled)
+select
+    e.id,
+    s.id,
+    150,
+    0,
+    0,
+    150
+from election as e, polling_station as s
+where e.type = 'GHMC' and s.serial = '2';
+insert into result_ps (election_id, polling_station_id, candidate, party_id, votes)
+select
+    e.id,
+    s.id,
+    x.c,
+    party_resolve(x.p),
+    x.v
+from election as e, polling_station as s,
+    (values ('Asha', 'BRS', 100), ('Ravi', 'INC', 50)) as x (c, p, v)
+where e.type = 'GHMC' and s.serial = '2';
+select lives_ok(
+    $$set constraints chk_polling_station_result_votes_add_up immediate$$,
+    'an admin loads a second station that adds up (checked now, as the loader checks after each file)'
+);
+set constraints chk_polling_station_result_votes_add_up deferred;
+-- Each case runs in one throws_ok (its own subtransaction): the error undoes it.
+select throws_ok(
+    $$update result_ps set polling_station_id = (select id from polling_station where serial = '2'), candidate = 'Ravi (moved)'
+      where candidate = 'Ravi' and polling_station_id = (select id from polling_station where serial = '1');
+      update polling_station_result set total_valid = 201, total_polled = 201
+      where polling_station_id = (select id from polling_station where serial = '2');
+      set constraints chk_polling_station_result_votes_add_up immediate$$,
+    '23514', 'polling station S29-AC901-1 in election ' || (
+        select id from election
+        where type = 'GHMC'
+    )
+    || ': candidates'' votes add up to 100, total_valid says 151',
+    'moving a candidate row to another station is caught at the station it left'
+);
+select throws_ok(
+    $$update result_ps set votes = 60
+      where candidate = 'Ravi' and polling_station_id = (select id from polling_station where serial = '2');
+      set constraints chk_polling_station_result_votes_add_up immediate$$,
+    '23514', 'polling station S29-AC901-2 in election ' || (
+        select id from election
+        where type = 'GHMC'
+    )
+    || ': candidates'' votes add up to 160, total_valid says 150',
+    'a station checked earlier in the transaction is checked again after a later change'
+);
+select throws_ok(
+    $$delete from result_ps where candidate = 'Asha' and polling_station_id = (select id from polling_station where serial = '2');
+      set constraints chk_polling_station_result_votes_add_up immediate$$,
+    '23514', null, 'deleting a candidate row is caught'
+);
+select throws_ok(
+    $$truncate result_ps$$,
+    '23514', 'result_ps cannot be truncated while polling_station_result states valid votes',
+    'emptying result_ps alone is refused (TRUNCATE fires no row triggers)'
+);
+reset role;
+
+select * from finish();
+rollback;

@@ -1,0 +1,7 @@
+-- Verify lokdarpan:code/electoral/results_merge/merge on pg
+
+select
+    pg_catalog.has_function_privilege(
+        'public.constituency_result_merge(text, integer, text, text, text, text, jsonb, boolean, real, integer)',
+        'execute'
+    );

@@ -1,0 +1,3 @@
+-- Verify lokdarpan:code/ledger/metrics/thresholds on pg
+
+select 'public.check_performance_thresholds()'::regprocedure;
