@@ -1,6 +1,16 @@
-"""`backup create`: pg_dump (custom format) from a snapshot, streamed through AES-256-GCM
-straight into a store, with its manifest. Nothing is held whole in memory and no plaintext
-touches disk: pg_dump's stdout is read a chunk at a time, sealed, and handed to the store.
+"""`backup create`: pg_dump from a snapshot, compressed and sealed (AES-256-GCM) straight into a
+store, with its manifest. Nothing is held whole in memory.
+
+- `--jobs 1` (streamed): pg_dump's custom format, uncompressed (-Z0), read from its stdout a
+  chunk at a time, compressed (zstd) and sealed by threads (module parallel): no plaintext
+  touches disk.
+- `--jobs N > 1` (parallel): pg_dump -Fd -j N into a private working directory, each file sealed
+  as pg_dump finishes it (module parallel): the uncompressed files are plaintext on disk while
+  pg_dump writes them (docs/backup-restore.md, "Where the plaintext is").
+- `jobs=0` (library only, the format before issue 23): pg_dump -Fc (zlib) sealed as one stream.
+
+pg_dump runs in a process group of its own that dies with the backup (module spool): on an error,
+Ctrl-C or SIGTERM the group is stopped and the working directory removed before the backup exits.
 
 Row counts for the manifest are taken in the very snapshot pg_dump dumps (the snapshot is
 exported from a repeatable-read transaction and passed with --snapshot), so the health check can
@@ -202,9 +212,27 @@ def create_backup(
     workdir: Path | None = None,
 ) -> CreateReport:
     """One encrypted backup. `jobs` 0: pg_dump's custom format (zlib level `compress`, 0-9)
-    streamed as one file; `jobs` N >= 1: pg_dump -Fd -j N, compressed with zstd (level `compress`,
-    1-19, default 1) and encrypted per file by N threads (module parallel), into `workdir`'s
-    private directory ($TMPDIR by default) while pg_dump runs."""
+    streamed as one file; `jobs` 1: pg_dump's custom format uncompressed, streamed through zstd
+    (level `compress`, 1-19, default 1) and the encryptor, nothing on disk; `jobs` N > 1: pg_dump
+    -Fd -j N, compressed with zstd and encrypted per file by N threads (module parallel), into
+    `workdir`'s private directory (default: $LOKDARPAN_BACKUP_WORKDIR, else $TMPDIR) while
+    pg_dump runs. SIGTERM is handled as Ctrl-C while it runs: pg_dump is stopped and the
+    working directory removed."""
+    with spool.terminate_as_interrupt():
+        return _create_backup(conninfo, store, keyring, project, scope, chunk_size, compress, jobs, workdir)
+
+
+def _create_backup(
+    conninfo: str,
+    store: Store,
+    keyring: crypto.Keyring,
+    project: str,
+    scope: str,
+    chunk_size: int,
+    compress: int | None,
+    jobs: int,
+    workdir: Path | None,
+) -> CreateReport:
     if scope not in SCOPES:
         raise BadInputError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
     if not 4096 <= chunk_size <= crypto.MAX_CHUNK:
@@ -238,7 +266,9 @@ def create_backup(
                 "nothing for --scope ai to back up"
             )
         args = [pgtools.program("pg_dump"), f"--snapshot={snapshot}", "--no-sync"]
-        if jobs:
+        if jobs == 1:
+            args += ["--format=custom", "--compress=0"]
+        elif jobs:
             args += ["--format=directory", f"--jobs={jobs}", "--compress=0"]
         else:
             args.append("--format=custom")
@@ -251,7 +281,12 @@ def create_backup(
         stats = {"dump": 0, "chunks": 0}
         files: list[dict[str, Any]] = []
         level = parallel.DEFAULT_LEVEL if compress is None else compress
-        if jobs:
+        if jobs == 1:
+            stored, sha256 = _streamed_dump(
+                args, conninfo, store, backup_id, data_key, nonce_id, level, chunk_size, workdir, files
+            )
+            stats = {"dump": files[0]["bytes"], "chunks": files[0]["chunks"]}
+        elif jobs:
             stored, sha256 = _directory_dump(
                 args, conninfo, store, backup_id, data_key, nonce_id, jobs, level, chunk_size, workdir, files
             )
@@ -285,7 +320,9 @@ def create_backup(
         skipped_data=skipped,
         files=files,
         compression=(
-            f"pg_dump directory format (-j {jobs}, uncompressed), zstd level {level} per chunk"
+            f"pg_dump custom format (uncompressed, streamed), zstd level {level} per chunk"
+            if jobs == 1
+            else f"pg_dump directory format (-j {jobs}, uncompressed), zstd level {level} per chunk"
             if jobs
             else f"pg_dump custom format, zlib level {6 if compress is None else compress}"
         ),
@@ -337,6 +374,49 @@ def _custom_dump(
     return stored, hasher.hexdigest()
 
 
+def _pg_dump_failed(child: spool.Child, where: Path | None = None) -> None:
+    """Raise BackupFailedError (one line) if pg_dump failed; waits for it to exit."""
+    if child.wait() != 0:
+        said = child.stderr
+        hint = ""
+        if where is not None and "No space left on device" in said:
+            hint = (
+                f" (no room in {where}: set {spool.WORKDIR_ENV} or TMPDIR to a private volume with room "
+                "for the dump, or use --jobs 1: it streams, nothing on disk)"
+            )
+        raise BackupFailedError(pg_dump_failure(said) + hint)
+
+
+def _streamed_dump(
+    args: list[str],
+    conninfo: str,
+    store: Store,
+    backup_id: str,
+    data_key: bytes,
+    nonce_id: bytes,
+    level: int,
+    chunk_size: int,
+    workdir: Path | None,
+    files: list[dict[str, Any]],
+) -> tuple[int, str]:
+    """pg_dump -Fc -Z0's stdout, compressed and sealed chunk by chunk (one more thread compresses
+    while this one reads the pipe) into the store as one section: (stored bytes, SHA-256). The
+    plaintext exists only in this process's memory, a bounded window of chunks of it."""
+    parallel.return_freed_buffers()
+    spool.sweep(spool.base_dir(workdir))  # plaintext a killed parallel run left: this one needs no room
+    child = spool.Child(args, pgtools.env_for(conninfo), stdout=subprocess.PIPE)
+    try:
+        assert child.proc.stdout is not None
+        sealed = parallel.seal_stream(
+            child.proc.stdout, data_key, nonce_id, 1, level, chunk_size, files, lambda: _pg_dump_failed(child)
+        )
+        hasher = _Hasher(sealed)
+        stored = store.write_stream(dump_name(backup_id), iter(hasher))
+    finally:
+        child.stop()
+    return stored, hasher.hexdigest()
+
+
 def _directory_dump(
     args: list[str],
     conninfo: str,
@@ -353,31 +433,18 @@ def _directory_dump(
     """pg_dump -Fd -j N into a private working directory, then its files compressed and sealed
     in parallel into one stored object (module parallel): (stored bytes, SHA-256)."""
     parallel.return_freed_buffers()
-    with spool.workdir(workdir, prefix=spool.BACKUP_PREFIX) as wd, tempfile.TemporaryFile() as errfile:
+    with spool.workdir(workdir, prefix=spool.BACKUP_PREFIX) as wd:
         out = wd / "dump"
         out.mkdir(mode=0o700)  # made empty here, so pg_dump writes into it and it can be watched
-        proc = subprocess.Popen(
-            [*args, f"--file={out}"], stdout=subprocess.DEVNULL, stderr=errfile, env=pgtools.env_for(conninfo)
-        )
-
-        def failed() -> None:
-            if proc.wait() != 0:
-                errfile.seek(0)
-                said = errfile.read().decode(errors="replace")
-                hint = ""
-                if "No space left on device" in said:
-                    hint = f" (no room in {wd.parent}: set TMPDIR to a private volume with room for the dump)"
-                raise BackupFailedError(pg_dump_failure(said) + hint)
-
-        names = parallel.finished_files(out, proc, failed)
-        sealed = parallel.seal_directory(out, names, data_key, nonce_id, jobs, level, chunk_size, files)
-        hasher = _Hasher(sealed)
+        # its own process group, stopped whole (leader and workers) before the directory is removed
+        child = spool.Child([*args, f"--file={out}"], pgtools.env_for(conninfo))
         try:
+            names = parallel.finished_files(out, child.proc, lambda: _pg_dump_failed(child, wd.parent))
+            sealed = parallel.seal_directory(out, names, data_key, nonce_id, jobs, level, chunk_size, files)
+            hasher = _Hasher(sealed)
             stored = store.write_stream(dump_name(backup_id), iter(hasher))
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
+        finally:
+            child.stop()
     return stored, hasher.hexdigest()
 
 

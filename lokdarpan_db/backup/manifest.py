@@ -15,6 +15,10 @@ directory in the order its encrypted section is stored in the one dump object: n
 size of the section, plaintext bytes, chunks and the section's SHA-256. Both MACs cover it; it is
 left out of their payloads when empty (a single-file custom-format backup).
 
+A streamed backup (`backup create --jobs 1`) is the same shape with ONE file, `archive.dump`:
+pg_dump's custom format, uncompressed, piped through zstd and the encryptor, so no plaintext
+touches a disk; its restore streams it back into pg_restore.
+
 `skipped_data` lists the tables whose definitions are in the dump but whose rows are not: the
 unlogged tables of a backup taken from a hot standby (issue 24). Both MACs cover it; it is left
 out of their payloads only when empty, so manifests written before the field existed verify.
@@ -39,6 +43,7 @@ SCOPES = ("full", "ai")
 ID_RE = re.compile(r"^\d{8}T\d{6}Z-(full|ai)-[0-9a-f]{8}$")
 DUMP_SUFFIX = ".dump.enc"
 MANIFEST_SUFFIX = ".manifest.json"
+STREAM_FILE = "archive.dump"  # the one file of a streamed backup (`backup create --jobs 1`)
 
 
 def dump_name(backup_id: str) -> str:
@@ -89,9 +94,21 @@ class Manifest:
         return datetime.fromisoformat(self.finished)
 
     @property
+    def sectioned(self) -> bool:
+        """Stored as zstd-compressed sections listed in `files` (a directory or a streamed backup);
+        else a single-file custom-format dump, encrypted as one stream."""
+        return bool(self.files)
+
+    @property
+    def stream(self) -> bool:
+        """A streamed backup: pg_dump's custom format (-Z0) as the one section STREAM_FILE."""
+        first = self.files[0] if len(self.files) == 1 else None
+        return isinstance(first, dict) and first.get("name") == STREAM_FILE
+
+    @property
     def directory(self) -> bool:
         """A directory-format (pg_dump -Fd -j) backup, stored as one section per file."""
-        return bool(self.files)
+        return self.sectioned and not self.stream
 
     @property
     def key_ids(self) -> list[str]:

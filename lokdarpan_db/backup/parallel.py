@@ -44,13 +44,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import crypto, spool
 from .crypto import IntegrityError
-from .manifest import Manifest, dump_name
+from .manifest import STREAM_FILE, Manifest, dump_name
 from .store import Store
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
@@ -235,9 +235,70 @@ def seal_directory(
                     out.cancel()
 
 
+def seal_stream(
+    source: BinaryIO,
+    data_key: bytes,
+    nonce_id: bytes,
+    jobs: int,
+    level: int,
+    chunk_size: int,
+    files: list[dict[str, Any]],
+    failed: Callable[[], None],
+) -> Iterator[bytes]:
+    """The stored object of a streamed backup (`backup create --jobs 1`): pg_dump -Fc -Z0's
+    output read from the pipe `source` in chunks of `chunk_size`, each compressed (zstd) and sealed
+    by `jobs` threads as the section of one file, STREAM_FILE, at most 2*jobs+2 chunks in flight:
+    the plaintext only ever exists in this process's memory. A chunk is sealed once the next read
+    shows whether it is the last, and the last only after `failed()` (which raises if pg_dump
+    failed) returned: a failed dump never gets a final chunk. Appends the manifest's entry to
+    `files`."""
+    compress = _compressor(level)
+    header = crypto.stream_header(nonce_id, bound(chunk_size))
+    aead = AESGCM(crypto.file_key(data_key, nonce_id, 0, STREAM_FILE))
+    entry: dict[str, Any] = {"name": STREAM_FILE, "offset": 0, "stored": 0, "bytes": 0, "chunks": 0}
+    hasher = hashlib.sha256()
+    window = 2 * jobs + 2
+
+    def work(counter: int, final: bool, block: bytes) -> bytes:
+        frame = compress(block)
+        if len(frame) > bound(chunk_size):  # cannot happen with zstd; never write a chunk restore refuses
+            raise IntegrityError(f"a compressed chunk of {len(block)} bytes grew to {len(frame)}")
+        return crypto.seal_chunk(aead, header, counter, final, frame)
+
+    def out(data: bytes) -> bytes:
+        hasher.update(data)
+        entry["stored"] += len(data)
+        return data
+
+    pending: deque[Future[bytes]] = deque()
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="seal") as pool:
+        try:
+            yield out(header)
+            block = source.read(chunk_size)
+            while True:
+                following = source.read(chunk_size) if block else b""
+                last = not following
+                if last:
+                    failed()
+                entry["bytes"] += len(block)
+                pending.append(pool.submit(work, entry["chunks"], last, block))
+                entry["chunks"] += 1
+                while len(pending) > window or (last and pending):
+                    yield out(pending.popleft().result())
+                if last:
+                    break
+                block = following
+        finally:
+            for f in pending:
+                f.cancel()
+    entry["sha256"] = hasher.hexdigest()
+    files.append(entry)
+
+
 def check_files(m: Manifest) -> list[dict[str, Any]]:
     """The manifest's file list, checked for shape (the MACs already vouch for its content):
-    contiguous sections covering the object, valid and distinct names, toc.dat among them."""
+    contiguous sections covering the object, valid and distinct names, toc.dat among them (or,
+    for a streamed backup, the one file STREAM_FILE)."""
     at, names = 0, set()
     for e in m.files:
         ok = (
@@ -253,7 +314,8 @@ def check_files(m: Manifest) -> list[dict[str, Any]]:
             raise IntegrityError(f"backup {m.backup_id}: the manifest's file list is malformed")
         names.add(e["name"])
         at += e["stored"]
-    if at != m.stored_bytes or "toc.dat" not in names:
+    wanted = names == {STREAM_FILE} if m.stream else "toc.dat" in names and STREAM_FILE not in names
+    if at != m.stored_bytes or not wanted:
         raise IntegrityError(f"backup {m.backup_id}: the manifest's file list does not cover the dump")
     return m.files
 

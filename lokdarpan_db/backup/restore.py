@@ -5,9 +5,11 @@ Order of a restore: the manifest (operator MAC, project, key, data-key MAC) → 
 reachable and empty (read only) → every chunk of the dump is read, hashed and authenticated →
 only then pg_restore runs, into a new database beside the target (module swap), which is health
 checked and only then swapped in: the target stays whole until that moment, whatever happens.
-With --jobs 1 the verified plaintext is streamed into pg_restore's stdin; parallel jobs need a
-seekable archive, so the plaintext goes to a 0600 file, unlinked before it is written, in a
-private 0700 directory (module spool). pg_restore and its workers die with the restore.
+A custom-format archive (a streamed `--jobs 1` backup, or a single-file one): with --jobs 1
+the verified plaintext is streamed into pg_restore's stdin; parallel jobs need a seekable
+archive, so the plaintext goes to a 0600 file, unlinked before it is written, in a private 0700
+directory (module spool). A directory-format backup is rebuilt as named files there (module
+parallel). pg_restore and its workers die with the restore.
 pg_cron's extension and schema are left out of every restore (pg_cron can only live in the
 database cron.database_name names, and its jobs are the server's): `lokdarpan-db schedule
 install` puts the project's jobs back.
@@ -146,11 +148,19 @@ def _plaintext(store: Store, m: Manifest, data_key: bytes):
         raise IntegrityError(f"backup {m.backup_id}: the dump's SHA-256 or size differs from its manifest")
 
 
+def _archive(store: Store, m: Manifest, data_key: bytes):
+    """The verified plaintext of a custom-format archive: a streamed backup's one section
+    (decompressed), or a single-file backup's stream."""
+    if m.stream:
+        return parallel.read_file(store, m, data_key, 0)
+    return _plaintext(store, m, data_key)
+
+
 def verify_backup(store: Store, ref: str, keyring: crypto.Keyring, project: str) -> VerifyReport:
     """Read every chunk, authenticate it and check size and SHA-256 against the manifest."""
     t0 = time.perf_counter()
     _, m, dk = open_manifest(store, ref, keyring, project)
-    if m.directory:
+    if m.sectioned:
         chunks = parallel.verify_directory(store, m, dk)
     else:
         chunks = sum(1 for _ in _plaintext(store, m, dk))
@@ -331,7 +341,7 @@ def _pg_restore(
         finally:
             child.stop()
     elif jobs > 1:
-        fd = spool.anonymous_file(wd, _plaintext(store, m, dk), need=m.dump_bytes)
+        fd = spool.anonymous_file(wd, _archive(store, m, dk), need=m.dump_bytes)
         try:
             archive = f"/dev/fd/{fd}"
             listing = _toc(wd, [pgtools.program("pg_restore"), "--list", archive], env, pass_fds=(fd,))
@@ -347,14 +357,14 @@ def _pg_restore(
         finally:
             os.close(fd)
     else:
-        listing = _toc(wd, [pgtools.program("pg_restore"), "--list"], env, chunks=_plaintext(store, m, dk))
+        listing = _toc(wd, [pgtools.program("pg_restore"), "--list"], env, chunks=_archive(store, m, dk))
         kept, skipped = without_pg_cron(listing)
         if skipped:
             (wd / "toc.list").write_text(kept)
             args += ["--use-list", str(wd / "toc.list")]
         child = spool.Child(args, env, stdin=subprocess.PIPE)
         try:
-            _feed(child, _plaintext(store, m, dk))
+            _feed(child, _archive(store, m, dk))
             rc = child.wait()
         finally:
             child.stop()

@@ -1,6 +1,7 @@
 """Where a restore keeps what it must, and the processes it runs (issue 19, finding 9).
 
-- A private working directory per restore, `$TMPDIR/lokdarpan-restore-<pid>-<random>` (0700)
+- A private working directory per restore, `<base>/lokdarpan-restore-<pid>-<random>` (0700;
+  base: --workdir, else $LOKDARPAN_BACKUP_WORKDIR, else $TMPDIR)
   (per parallel backup, `lokdarpan-backup-<pid>-<random>`, holding pg_dump's directory),
   holding a lock file the running restore keeps locked (flock). It is removed on every exit the
   process lives through (errors, Ctrl-C, SIGTERM); one left by a killed run (kill -9, a power
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from ..errors import LokdarpanError
 
+WORKDIR_ENV = "LOKDARPAN_BACKUP_WORKDIR"  # where working directories go (--workdir); else $TMPDIR
 PREFIX = "lokdarpan-restore-"
 BACKUP_PREFIX = "lokdarpan-backup-"  # `backup create --jobs N`: pg_dump's directory while it runs
 LOCK = ".lock"
@@ -102,11 +104,20 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def base_dir(base: Path | None = None) -> Path:
+    """Where working directories are made: `base` (--workdir), else $LOKDARPAN_BACKUP_WORKDIR,
+    else $TMPDIR (tempfile's default)."""
+    if base is not None:
+        return Path(base)
+    env = os.environ.get(WORKDIR_ENV)
+    return Path(env) if env else Path(tempfile.gettempdir())
+
+
 @contextmanager
 def workdir(base: Path | None = None, prefix: str = PREFIX) -> Iterator[Path]:
     """A private (0700) directory for one restore (or parallel backup), locked while it runs,
     removed after; those of killed runs are swept first."""
-    root = Path(base) if base is not None else Path(tempfile.gettempdir())
+    root = base_dir(base)
     sweep(root)
     try:
         path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root))

@@ -14,6 +14,7 @@ from ..backup import catalog, crypto, restore, retention
 from ..backup.dump import create_backup, default_jobs
 from ..backup.pitr import BACKUP_TYPES, Pitr
 from ..backup.rekey import rekey
+from ..backup.spool import WORKDIR_ENV
 from ..backup.store import STALE_AFTER, Leftover, Store, open_store
 from ..errors import PROBLEMS
 from ..server.cluster import LocalCluster
@@ -125,7 +126,9 @@ def backup(ctx: click.Context, dest: str | None, key_file: str | None) -> None:
     type=click.IntRange(1, 64),
     default=None,
     metavar="N",
-    help="pg_dump -Fd -j N, and N threads compressing and encrypting its files. Default: the cores.",
+    help="N > 1: pg_dump -Fd -j N into a private working directory, and N threads compressing and "
+    "encrypting its files; 1: pg_dump streamed through zstd and the encryptor, nothing on disk. "
+    "Default: the cores.",
 )
 @click.option(
     "--compress",
@@ -134,23 +137,40 @@ def backup(ctx: click.Context, dest: str | None, key_file: str | None) -> None:
     metavar="1-19",
     help="zstd level of each chunk (default 1).",
 )
+@click.option(
+    "--workdir",
+    envvar=WORKDIR_ENV,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help=f"Where --jobs N > 1 keeps pg_dump's (plaintext) directory while it runs, in a private 0700 "
+    f"directory removed on every exit. Default: ${WORKDIR_ENV}, else $TMPDIR.",
+)
 @json_option
 @pass_ctx
-def create(c: Context, scope: str, jobs: int | None, compress: int | None) -> None:
+def create(c: Context, scope: str, jobs: int | None, compress: int | None, workdir: str | None) -> None:
     """Dump in parallel (pg_dump -Fd -j N), compress (zstd) and encrypt (AES-256-GCM) each file
-    into one object at the destination, with an authenticated manifest.
+    into one object at the destination, with an authenticated manifest. With --jobs 1 pg_dump's
+    output is streamed through zstd and the encryptor instead: no plaintext on disk.
 
     \b
     Examples:
       lokdarpan-db backup create
       lokdarpan-db backup --dest /srv/backups create --scope ai
-      LOKDARPAN_BACKUP_KEY=$(cat key.b64) lokdarpan-db --json backup create
+      lokdarpan-db backup create --jobs 4 --workdir /srv/encrypted-scratch
+      LOKDARPAN_BACKUP_KEY=$(cat key.b64) lokdarpan-db --json backup create --jobs 1
     """
     o = _opts()
     keyring, store = o.keyring(), o.store(c)
     target = connect.resolve(c.db, c.project_dir, notice)
     report = create_backup(
-        target.conninfo, store, keyring, _project(c), scope, compress=compress, jobs=jobs or default_jobs()
+        target.conninfo,
+        store,
+        keyring,
+        _project(c),
+        scope,
+        compress=compress,
+        jobs=jobs or default_jobs(),
+        workdir=Path(workdir) if workdir else None,
     )
     m = report.manifest
     c.emit(
@@ -326,9 +346,20 @@ def verify_cmd(c: Context, backup_ref: str) -> None:
     is_flag=True,
     help="Keep the replaced database as <target>__old_<UTC time> instead of dropping it.",
 )
+@click.option(
+    "--workdir",
+    envvar=WORKDIR_ENV,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help=f"Where the decrypted dump is kept while pg_restore reads it (not with --jobs 1 and a streamed "
+    f"or single-file backup), in a private 0700 directory removed on every exit. Default: ${WORKDIR_ENV}, "
+    "else $TMPDIR.",
+)
 @json_option
 @pass_ctx
-def restore_cmd(c: Context, backup_ref: str, into: str, jobs: int, overwrite: bool, keep_old: bool) -> None:
+def restore_cmd(
+    c: Context, backup_ref: str, into: str, jobs: int, overwrite: bool, keep_old: bool, workdir: str | None
+) -> None:
     """Verify every chunk, pg_restore into a new database beside DSN, health-check it, swap it in.
 
     The target is never written to: a failed, interrupted or killed restore leaves it as it was
@@ -351,6 +382,7 @@ def restore_cmd(c: Context, backup_ref: str, into: str, jobs: int, overwrite: bo
         c.plan(),
         jobs=jobs,
         overwrite=overwrite,
+        workdir=Path(workdir) if workdir else None,
         keep_old=keep_old,
     )
     h = r.health

@@ -60,10 +60,12 @@ def reserve_and_settle(
     estimate_usd: Decimal = Decimal("0.01"),
     reserve_function: str = "public.ai_budget_reserve",
     tag: str = "run",
+    record: bool = False,
 ) -> BudgetRun:
     """Each client loops: reserve `estimate_usd`, record the call (cost = the estimate: the worst
     case an honest estimate allows), settle; until the budget refuses it. Returns what was reserved
-    and what the execution rows say was spent."""
+    and what the execution rows say was spent. `record`: the call is recorded and settled in one
+    call, ai_budget_record(), instead of an insert and ai_budget_settle() in one transaction."""
     if not re.fullmatch(r"[a-z_]+\.[a-z_]+", reserve_function):
         raise ValueError(f"not a schema-qualified function name: {reserve_function!r}")
     result = BudgetRun()
@@ -89,6 +91,15 @@ def reserve_and_settle(
                             break
                         raise
                     reserved += 1
+                    if record:
+                        conn.execute(
+                            """select execution_id from public.ai_budget_record(%s, jsonb_build_object(
+                                   'request_id', %s::text, 'model_name', 'gpt-4o-mini',
+                                   'input_tokens', 1000, 'output_tokens', 100, 'cost_usd', %s::numeric,
+                                   'success_status', 'success'))""",
+                            (rid, f"{tag}-{budget_id}-{n}-{i}", estimate_usd),
+                        )
+                        continue
                     with conn.transaction():
                         eid = conn.execute(
                             """insert into public.ai_model_execution (

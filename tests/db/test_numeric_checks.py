@@ -166,6 +166,17 @@ CALLS: dict[str, list[str]] = {
     "constituency_result_match_by_name(text,text,real)": [
         "select constituency_result_match_by_name('S29', 'PC', {v})",
     ],
+    "constituency_name_match(text,text,text[],real)": [
+        "select * from constituency_name_match('S29', 'PC', array['Bhongir'], {v})",
+    ],
+    "form20_match_candidates(text[],text[],text[],integer[],text[],text[],integer,"
+    "double precision)": [
+        "select * from form20_match_candidates(array['A'], array['A'], '{{}}', '{{}}', '{{}}', '{{}}', "
+        "null, {v})",
+    ],
+    "form20_constituency(text,text,integer,text,integer,text,real)": [
+        "select * from form20_constituency('S29', 'AC', 1, null, null, 'f.csv', {v})",
+    ],
     "ward_constituency_recompute_report(numeric)": [
         "select ward_constituency_recompute_report({v})",
     ],

@@ -215,3 +215,27 @@ def test_each_commits_each_good_file_and_reports_every_fate(
     out = capsys.readouterr()
     assert "AC006.csv: AC 6" in out.out and f"AC002.csv: refused, nothing of it imported: {bad}" in out.out
     assert out.err.strip().splitlines() == [f"error: {refused.value}"]
+
+
+def test_a_batch_is_one_import_no_savepoint_per_file_and_one_sum_check(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    # What the batch sends (libpq's trace of the protocol): the files share the batch's transaction
+    # (no savepoint each: past 64 the server's snapshots look them up), and the deferred votes-add-up
+    # check runs once, at the end, over all of them.
+    files = [FORM20_DIR / "AC006.csv", FORM20_DIR / "AC007.csv", FORM20_DIR / "AC002.csv"]
+    trace = tmp_path / "trace.txt"
+    with trace.open("w") as out:
+        conn.pgconn.trace(out.fileno())
+        try:
+            report = import_form20_files(conn, files, year=2022)
+        finally:
+            conn.pgconn.untrace()
+    sent = trace.read_text(errors="replace").lower()
+    assert [f.fate for f in report.files] == ["committed"] * 3
+    assert sent.count("savepoint") == 0
+    assert sent.count("set constraints public.chk_polling_station_result_votes_add_up immediate") == 1
+    assert counts(conn, 2022)[:2] == (250 + 281 + 278, 250 * 5 + 281 * 14 + 278 * 5)
+    again = import_form20_files(conn, files, year=2022)
+    assert [(r.results_inserted, r.results_updated) for r in again.reports] == [(0, 0)] * 3
+    assert [r.results_unchanged for r in again.reports] == [250 * 5, 281 * 14, 278 * 5]

@@ -406,3 +406,115 @@ def test_ambiguous_or_weak_names_and_parties_are_refused_naming_lines_and_candid
                 "--year", "2019", "--mapping", str(OTHER_MAP), "--match-by", "name", "--min-similarity",
                 "nan"]) == 2
     assert "nan is not a number from 0.3 to 1" in capsys.readouterr().err
+
+
+# --- Issue 21, part 4: one constituency-name matcher for results files and Form 20 labels --------
+# A Form 20 file names its AC in a label ("74-MAHABUBNAGAR"); a results file without numbers names it
+# in a column. Both go through constituency_name_match(): the same spellings are accepted (the
+# registry's name kept, the match reported) and the same refused.
+SPELLINGS = [  # (spelling, the AC it names in the registry or None, the report line's tail or None)
+    ("Mahabubnagar", 74, "matched by trigram to AC 74 'Mahbubnagar' (similarity 0.67)"),
+    ("Mahbub Nagar", 74, "matched by its normalised name to AC 74 'Mahbubnagar'"),
+    ("MAHBUBNAGAR", 74, None),
+    ("Bhuvanagiri", 94, "matched by a recorded alias to AC 94 'Bhongir'"),
+    ("Bhongir", 94, None),
+    ("Xyzpur", None, None),
+]
+AC_74_94 = ("select number, name from constituency "
+            "where state_code = 'S29' and kind = 'AC' and number in (74, 94)")
+
+
+def _form20_report(ac_no: int, pc_no: int, name: str):
+    from lokdarpan_db.importers.electoral.load_form20 import Form20ImportReport
+
+    return Form20ImportReport(Path(f"AC{ac_no:03d}.csv"), Path("candidates.csv"), Path("parties.csv"),
+                              "ASSEMBLY", 2018, "S29", ac_no=ac_no, pc_no=pc_no, ac_name=name)
+
+
+@pytest.mark.parametrize(("spelling", "ac", "line"), SPELLINGS)
+def test_results_and_form20_accept_and_refuse_the_same_constituency_spellings(
+    base: str, tmp_path: Path, spelling: str, ac: int | None, line: str | None
+) -> None:
+    from lokdarpan_db.importers.electoral.form20_registry import constituencies
+
+    path = tmp_path / "by-name.csv"
+    path.write_text(f"st_code,ac_name,candidate,party,total_votes\nS29,{spelling},Test Candidate 21,BJP,10\n")
+    with psycopg.connect(base) as conn:
+        registry = dict(conn.execute(AC_74_94).fetchall())
+        conn.commit()
+        # The results importer, matching by name.
+        try:
+            results = import_results(conn, path, year=2018, match_by="name", recompute=False, dry_run=True)
+        except ElectoralFileError as exc:
+            assert ac is None, str(exc)
+            assert f"AC '{spelling}' matches no AC of state S29 closely enough" in str(exc)
+        else:
+            assert ac is not None and results.constituencies == 1
+            assert results.matches == ([f"by-name.csv line 2: AC {spelling!r} {line}"] if line else [])
+        # The Form 20 importer, its label read as AC 74's (or 94's).
+        number = ac or 74
+        report = _form20_report(number, 11 if number == 74 else 14, spelling)
+        try:
+            with conn.transaction(force_rollback=True):
+                ac_id = constituencies(conn, "S29", report, None)
+        except ElectoralFileError as exc:
+            assert ac is None, str(exc)
+            assert (
+                f"AC 74 is named {spelling!r} in the file but 'Mahbubnagar' in the registry, and the name "
+                "matches no AC of state S29 closely enough"
+            ) in str(exc)
+        else:
+            assert ac is not None and ac_id is not None
+            assert report.ac_name == registry[ac] and report.constituencies_created == []
+            assert [p for p in report.problems if "matched" in p] == (
+                [f"AC{ac:03d}.csv: AC {spelling!r} {line}"] if line else [])
+        conn.rollback()
+        assert dict(conn.execute(AC_74_94).fetchall()) == registry  # never renamed
+
+
+def test_a_form20_label_naming_another_ac_is_refused(base: str) -> None:
+    from lokdarpan_db.importers.electoral.form20_registry import constituencies
+
+    report = _form20_report(75, 11, "Mahabubnagar")
+    with psycopg.connect(base) as conn, pytest.raises(ElectoralFileError) as err:
+        constituencies(conn, "S29", report, None)
+    assert str(err.value) == (
+        "AC075.csv: AC 75 is named 'Mahabubnagar' in the file, which is AC 74 'Mahbubnagar' in the "
+        "registry (matched by trigram, similarity 0.67): the file's numbering is not the registry's; "
+        "give the right number"
+    )
+
+
+def test_form20_files_labelled_with_another_spelling_load_into_the_registered_ac(
+    base: str, tmp_path: Path
+) -> None:
+    """Through import_form20 (a dry-run batch: later files see the earlier ones' rows): AC 3 is made
+    as 'Bhuj' by the real file; a copy labelled 'B H U J' loads into it, reported; a copy of it
+    labelled with AC 1's name and number 3 is refused."""
+    from lokdarpan_db.importers.electoral.load_form20 import (
+        FORM20_DIR,
+        Form20BatchError,
+        import_form20_files,
+    )
+
+    text = (FORM20_DIR / "AC003.csv").read_text(encoding="utf-8")
+    assert ",03-BHUJ" in text
+    (tmp_path / "spaced").mkdir()
+    (tmp_path / "abadasa").mkdir()
+    spaced = tmp_path / "spaced" / "AC003.csv"
+    spaced.write_text(text.replace(",03-BHUJ", ",03-B H U J", 1), encoding="utf-8")
+    with psycopg.connect(base) as conn:
+        batch = import_form20_files(conn, [FORM20_DIR / "AC003.csv", spaced], dry_run=True)
+        first, second = batch.reports
+        assert first.ac_name == "Bhuj" and first.constituencies_created == ["PC 1 of S06", "AC 3 of S06"]
+        assert second.ac_name == "Bhuj" and second.constituencies_created == []
+        assert "AC003.csv: AC 'B H U J' matched by its normalised name to AC 3 'Bhuj'" in second.problems
+        wrong = tmp_path / "abadasa" / "AC003.csv"
+        wrong.write_text(text.replace(",03-BHUJ", ",03-ABADASA", 1), encoding="utf-8")
+        with pytest.raises(Form20BatchError) as err:
+            import_form20_files(conn, [FORM20_DIR / "AC001.csv", wrong], dry_run=True)
+        assert (
+            "AC 3 is named 'Abadasa' in the file, which is AC 1 'Abadasa' in the registry (matched exactly): "
+            "the file's numbering is not the registry's"
+        ) in str(err.value)
+        assert conn.execute("select count(*) from constituency where state_code = 'S06'").fetchone() == (0,)

@@ -13,11 +13,13 @@ import pytest
 from lokdarpan_db.devtools import ledger_workload as workload
 
 
-def _run(url: str, ident: str, slices: int, function: str = "public.ai_budget_reserve") -> workload.BudgetRun:
+def _run(url: str, ident: str, slices: int, function: str = "public.ai_budget_reserve",
+         record: bool = False) -> workload.BudgetRun:
     with psycopg.connect(url, autocommit=True) as conn:
         budget = workload.create_budget(conn, ident, Decimal("2.00"), slices=slices)
     result = workload.reserve_and_settle(
-        url, budget, clients=16, estimate_usd=Decimal("0.01"), reserve_function=function, tag=ident
+        url, budget, clients=16, estimate_usd=Decimal("0.01"), reserve_function=function, tag=ident,
+        record=record,
     )
     assert result.errors == [], "\n".join(result.errors[:3])
     return result
@@ -55,4 +57,16 @@ def test_a_sliced_budget_spends_exactly_its_total(db_url: str, slices: int):
         ).fetchone()
     assert row[:5] == (Decimal("2.00"), Decimal(0), 200, "exceeded", True)
     assert row[5] == {"openai": 2} and row[6] in (None, Decimal(0))
+    assert _books(db_url, ident) == []
+
+
+@pytest.mark.parametrize("slices", [0, 16])
+def test_recording_in_one_call_spends_exactly_its_total(db_url: str, slices: int):
+    """The cycle an application should run (issue 23): ai_budget_reserve(), then ai_budget_record()
+    writes the execution row and settles in one call; on a one-row budget and on a sliced one."""
+    ident = f"recorded-{slices}"
+    result = _run(db_url, ident, slices, record=True)
+    assert result.overspend_usd == 0
+    assert result.spent_usd == result.budget_usd == Decimal("2.00")
+    assert (result.reserved, result.refused) == (200, 16)
     assert _books(db_url, ident) == []

@@ -166,9 +166,25 @@ select
     x.ward_id,
     x.ward_name,
     x.daily_posts,
+    -- ward_day_author (folded + pending), counted the cheap way: the folded authors by an
+    -- index-only count, then the authors the day's pending rows (usually none) add or remove.
     case when x.has_posts then (
-            select count(*) from public.ward_day_author as a
+            select count(*) from public.ward_day_author_folded as a
             where a.ward_id = x.ward_id and a.day = x.trend_date
+        ) + (
+            select
+                count(*) filter (where coalesce(f.posts, 0) <= 0 and coalesce(f.posts, 0) + d.net > 0)
+                - count(*) filter (where f.posts > 0 and f.posts + d.net <= 0)
+            from (
+                select
+                    q.author_id,
+                    sum(q.posts) as net
+                from public.ward_post_pending as q
+                where q.ward_id = x.ward_id and q.day = x.trend_date and q.author_id is not null
+                group by q.author_id
+            ) as d
+            left join public.ward_day_author_folded as f
+                on f.ward_id = x.ward_id and f.day = x.trend_date and d.author_id = f.author_id
         ) else 0
     end as daily_authors,
     x.positive_posts,

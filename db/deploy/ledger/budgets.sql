@@ -7,7 +7,8 @@
 -- ai_budget_release() when the call is not made; reservations never settled expire
 -- (ai_budget_expire_reservations()), and a settle after expiry is checked like a new reservation
 -- (issue 19). Every check and every change of a budget's figures happens under that budget's row
--- lock, so concurrent workers cannot both spend the last dollar.
+-- lock, so concurrent workers cannot both spend the last dollar; a sliced budget (slice_count > 0)
+-- hands parts of its headroom to ai_budget_slice rows that reservations take from without that lock.
 
 -- Kept in this schema change: ai_budget_tracker's check constraints call it.
 create function public.ai_is_usd_map(p_map jsonb)
@@ -97,6 +98,8 @@ create table public.ai_budget_tracker (
     created_at timestamptz not null default public.lokdarpan_now(),
     updated_at timestamptz not null default public.lokdarpan_now(),
     last_calculation_at timestamptz,
+    slice_count smallint not null default 0
+    constraint chk_ai_budget_tracker_slice_count check (slice_count between 0 and 64),
     constraint ai_budget_tracker_period_type_period_identifier_key unique (period_type, period_identifier),
     constraint chk_ai_budget_tracker_period check (period_end > period_start)
 );
@@ -145,6 +148,12 @@ comment on column public.ai_budget_tracker.usage_patterns is 'Application-kept u
 comment on column public.ai_budget_tracker.created_at is 'When the budget was created.';
 comment on column public.ai_budget_tracker.updated_at is 'Last change of its figures.';
 comment on column public.ai_budget_tracker.last_calculation_at is 'Last settlement that recomputed the derived figures.';
+comment on column public.ai_budget_tracker.slice_count is
+'0: every reservation and settlement updates this row under its lock (exact figures at every commit). '
+'1 to 64 (issue 23): the headroom is handed out to that many ai_budget_slice rows and reservations that no '
+'allocation, throttle or emergency concerns take from a slice; this row''s spend and reservation figures '
+'then include what ai_budget_fold() has folded in (at every refill, and every minute through '
+'ai_budget_expire_reservations()). Set by admins.';
 
 create index ix_budget_active_monitoring on public.ai_budget_tracker (budget_status, period_end);
 comment on index public.ix_budget_active_monitoring is
@@ -178,6 +187,8 @@ create table public.ai_budget_reservation (
     closed_at timestamptz,
     execution_id bigint,
     execution_created_at timestamptz,
+    booked varchar(8) not null default 'closed'
+    constraint chk_ai_budget_reservation_booked check (booked in ('none', 'reserved', 'closed')),
     constraint fk_ai_budget_reservation_execution foreign key (execution_id, execution_created_at)
     references public.ai_model_execution (id, created_at),
     constraint ai_budget_reservation_execution_id_key unique (execution_id),
@@ -208,12 +219,49 @@ comment on column public.ai_budget_reservation.expires_at is 'After this an unse
 comment on column public.ai_budget_reservation.closed_at is 'When it was settled, released or expired.';
 comment on column public.ai_budget_reservation.execution_id is 'The ai_model_execution row it was settled with (at most one reservation per execution).';
 comment on column public.ai_budget_reservation.execution_created_at is 'That row''s created_at (the partition key, for the foreign key).';
+comment on column public.ai_budget_reservation.booked is
+'What the budget row''s figures hold of this reservation: none (taken from a slice, not folded in yet), '
+'reserved (folded in: its estimate is in reserved_usd, and it may be closed without the row) or closed '
+'(the row holds its current state: made or closed through the row, which is where any change of it '
+'goes). ai_budget_fold() brings none and reserved up to date.';
 
 create index ix_ai_budget_reservation_open on public.ai_budget_reservation (budget_id, expires_at)
 where status = 'reserved';
 comment on index public.ix_ai_budget_reservation_open is 'Open reservations by expiry, for expiring them.';
-create index ix_ai_budget_reservation_budget on public.ai_budget_reservation (budget_id, status);
-comment on index public.ix_ai_budget_reservation_budget is 'A budget''s reservations (the consistency check).';
+-- No index on (budget_id, status) (issue 23): every row version of a reservation (made, settled,
+-- folded) paid an entry in it, and no query needs it (open ones: the index above; unfolded ones: below).
+create index ix_ai_budget_reservation_unfolded on public.ai_budget_reservation (budget_id)
+where booked <> 'closed';
+comment on index public.ix_ai_budget_reservation_unfolded is
+'Reservations the budget row may not show in their final state yet, for ai_budget_fold().';
+
+-- Budget slices (issue 23): a hot budget's headroom split over a few rows, so that concurrent
+-- reservations lock different rows instead of queueing on the budget's one row. A budget opts in
+-- with slice_count > 0; its reservations then take their estimate from a slice's allowance, and the
+-- budget's figures catch up when the reservations are folded in (ai_budget_fold()).
+create table public.ai_budget_slice (
+    budget_id bigint not null
+    constraint fk_ai_budget_slice_budget references public.ai_budget_tracker (id) on delete cascade,
+    slice_no smallint not null
+    constraint chk_ai_budget_slice_slice_no check (slice_no between 0 and 63),
+    allowance_usd numeric(16, 8) not null default 0
+    constraint chk_ai_budget_slice_allowance check (allowance_usd >= 0)
+    constraint chk_ai_budget_slice_allowance_usd_finite check (allowance_usd <> 'NaN'),
+    refilled_at timestamptz,
+    constraint ai_budget_slice_pkey primary key (budget_id, slice_no)
+) with (fillfactor = 50);
+
+comment on table public.ai_budget_slice is
+'Part of a sliced budget''s headroom, set aside for reservations made through this row (chosen by the '
+'backend''s pid, others tried with SKIP LOCKED). The budget''s committed amount (spend + reserved) plus the '
+'allowances of its slices never exceeds its total: a refill hands out only what the budget row, under its '
+'lock, shows free, and never past the next alert threshold. Written only by the ai_budget_* functions.';
+comment on column public.ai_budget_slice.budget_id is 'The budget.';
+comment on column public.ai_budget_slice.slice_no is 'Which slice, 0 to slice_count - 1.';
+comment on column public.ai_budget_slice.allowance_usd is 'Headroom this slice may still hand to reservations, USD.';
+comment on column public.ai_budget_slice.refilled_at is 'When a refill last set the allowance.';
+
+revoke insert, update, delete, truncate on public.ai_budget_slice from lokdarpan_admin;
 
 -- What settled reservations of dropped months charged (maintenance/cleanup folds them in before a
 -- month of executions is dropped), kept so that ai_budget_consistency() still proves every budget

@@ -1,5 +1,6 @@
 -- Revert lokdarpan:ledger/budgets from pg
 
+drop table public.ai_budget_slice;
 drop table public.ai_budget_settled_archive;
 drop table public.ai_budget_reservation;
 drop table public.ai_budget_tracker;

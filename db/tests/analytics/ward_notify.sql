@@ -3,7 +3,7 @@
 -- tests/analytics/test_watch.py; here, that the trigger can only send the two constant payloads.
 begin;
 select tap_ensure_personas();
-select plan(7);
+select plan(8);
 
 select is(ward_channel('GHMC-095'), 'lokdarpan_ward_ghmc_095', 'a ward''s channel is a plain lower-case identifier');
 select is(ward_channel(null), null, 'no ward, no channel');
@@ -19,11 +19,21 @@ select is(
     (
         select array_agg(r.g[1] order by r.g[1])
         from pg_proc as p
-        cross join lateral regexp_matches(p.prosrc, 'pg_notify\(([^;]*)\);', 'g') as r (g)
+        cross join lateral regexp_matches(p.prosrc, ', (''[^'']*'')\s*\)\s*(;|from)', 'g') as r (g)
         where p.oid = 'ward_notify_new_rows()'::regprocedure
     ),
-    array['ch, ''{"kind": "alert"}''', 'ch, ''{"kind": "post"}'''],
+    array['''{"kind": "alert"}''', '''{"kind": "post"}'''],
     'a notification carries only a constant kind: no ids or other data for a login that may LISTEN'
+);
+select is(
+    (
+        select count(r.g)::integer
+        from pg_proc as p
+        cross join lateral regexp_matches(p.prosrc, 'pg_notify\(', 'g') as r (g)
+        where p.oid = 'ward_notify_new_rows()'::regprocedure
+    ),
+    2,
+    'and those two constants are the payloads of its only two pg_notify calls'
 );
 set local role tap_analyst;
 select lives_ok(

@@ -1,7 +1,8 @@
--- pgTAP: the ward rollup tables: everyone reads them, nobody but the owner writes them.
+-- pgTAP: the ward rollup tables: everyone reads the rollups, nobody but the owner writes them or
+-- what is pending.
 begin;
 select tap_ensure_personas();
-select plan(3);
+select plan(5);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone) values
@@ -26,14 +27,26 @@ select isnt_empty($$select * from ward_day_rollup$$, 'readonly reads the rollups
 reset role;
 set local role tap_admin;
 select throws_ok(
-    $$update ward_day_rollup set posts = posts + 1$$,
-    '42501', 'permission denied for table ward_day_rollup',
+    $$update ward_day_rollup_folded set posts = posts + 1$$,
+    '42501', 'permission denied for table ward_day_rollup_folded',
     'an admin cannot edit a rollup'
 );
 select throws_ok(
-    $$delete from ward_author_rollup$$,
-    '42501', 'permission denied for table ward_author_rollup',
+    $$delete from ward_author_rollup_folded$$,
+    '42501', 'permission denied for table ward_author_rollup_folded',
     'nor delete from one'
+);
+select throws_ok(
+    $$insert into ward_post_pending (ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown,
+        bjp, inc, brs, aimim, trs, nota, independent, other_party, no_party, written_at)
+      values ('GHMC-001', date '2025-08-01', 5, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, now())$$,
+    '42501', 'permission denied for table ward_post_pending',
+    'nor add pending counts'
+);
+select throws_ok(
+    $$delete from ward_day_author$$,
+    '55000', null,
+    'nor write through the views readers read'
 );
 reset role;
 

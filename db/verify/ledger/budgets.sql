@@ -7,7 +7,8 @@ select
     current_spend_usd,
     reserved_usd,
     budget_status,
-    circuit_breaker_active
+    circuit_breaker_active,
+    slice_count
 from public.ai_budget_tracker
 where false;
 select
@@ -16,7 +17,8 @@ select
     estimated_usd,
     status,
     execution_id,
-    over_budget_usd
+    over_budget_usd,
+    booked
 from public.ai_budget_reservation
 where false;
 select
@@ -29,3 +31,11 @@ select
     archived_at
 from public.ai_budget_settled_archive
 where false;
+select
+    budget_id,
+    slice_no,
+    allowance_usd,
+    refilled_at
+from public.ai_budget_slice
+where false;
+select 'public.ix_ai_budget_reservation_unfolded'::regclass;

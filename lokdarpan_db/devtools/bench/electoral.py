@@ -7,10 +7,12 @@ On a scratch database (the whole plan, the 150 GHMC wards, Telangana's constitue
    candidates + NOTA, that is 1,900,000 result_ps rows (2,000,000 vote cells with NOTA, which
    goes to polling_station_result.nota). The elections have no round, so compute_ward_features()
    finds its Assembly 2023 and Lok Sabha 2024 in them; their source names the SYNTHETIC files.
-2. Every file goes through `import_form20(conn, path, …)`, in order, on one connection (the
-   library's path; the CLI opens a connection per file, which adds a new backend's start-up, the
-   PostGIS library load included, to every file): parse, trigram matching of the candidates, COPY
-   staging, upserts, the deferred votes-add-up check, commit. The figure is result_ps rows per
+2. Every file goes through `import_form20_files(conn, paths, …)`, in order, on one connection:
+   an election's files that share a candidate list (a Lok Sabha election's) are one import, as
+   `import form20 DIR/*.csv` makes them (one transaction, no savepoint per file, the deferred
+   votes-add-up check once); an assembly election has a list per AC, so each of its files is an
+   import of its own. Each file: parse, trigram matching of the candidates, COPY staging, the
+   set-based merges; then the check and the commit. The figure is result_ps rows per
    second of wall time; the time is split into parsing (Python: the Form 20 parser, ECI's lists,
    the station checks) and the database (each SQL statement the loader sends, timed at the client,
    the COPYs, the commit). When the server runs on this machine the CPU seconds of the client and
@@ -157,7 +159,8 @@ class _LoadTiming:
 
 
 def _load(url: str, data: electoral_data.SyntheticForm20, say: Say) -> _LoadTiming:
-    """import_form20 for every file, in order, on one connection (each file its own transaction).
+    """import_form20_files for each election's files, in order, on one connection: one import (one
+    transaction, the votes-add-up check once) per election, as `import form20 DIR/*.csv` does.
 
     Between two elections the tables are analyzed, untimed, as autovacuum would have done by the
     time the next election is loaded: each election after the first is then new to statistics
@@ -167,24 +170,30 @@ def _load(url: str, data: electoral_data.SyntheticForm20, say: Say) -> _LoadTimi
     rows = 0
     wall = client_cpu = 0.0
     server_cpu: float | None = 0.0
-    current = None
     load_before = os.getloadavg()[0]
+    batches: list[list[electoral_data.FormFile]] = []
+    for f in data.files:
+        if not batches or f.path.parent != batches[-1][0].path.parent:
+            batches.append([])
+        batches[-1].append(f)
     with TimedConnection.connect(url) as conn, _timed_parsing(seconds):
         conn.sql_seconds = seconds
-        for f in data.files:
-            if f.path.parent != current:
-                if current is not None:
-                    with psycopg.connect(url, autocommit=True) as other:
-                        other.execute("analyze public.result_ps, public.polling_station_result, "
-                                      "public.polling_station")
-                current = f.path.parent
-                say(f"  {current.name}: {wall:.0f} s, {rows:,} rows so far")
+        for n, batch in enumerate(batches):
+            if n:
+                with psycopg.connect(url, autocommit=True) as other:
+                    other.execute("analyze public.result_ps, public.polling_station_result, "
+                                  "public.polling_station")
+            say(f"  {batch[0].path.parent.name}: {wall:.0f} s, {rows:,} rows so far")
             cpu_before, cpu_started, started = _backend_cpu(conn), time.process_time(), time.perf_counter()
-            report = load_form20.import_form20(
-                conn, f.path, candidates=f.candidates, parties=data.parties,
-                election_type=f.election_type, year=f.year, round=f.round,  # type: ignore[arg-type]
-                state_code=electoral_data.STATE, ac_no=f.ac_no,
-            )
+            for group in _same_options(batch):
+                first = group[0]
+                report = load_form20.import_form20_files(
+                    conn, [f.path for f in group], candidates=first.candidates, parties=data.parties,
+                    election_type=first.election_type, year=first.year, round=first.round,
+                    state_code=electoral_data.STATE,
+                    ac_no=first.ac_no if len(group) == 1 else None,
+                )
+                rows += sum(r.results_inserted for r in report.reports)
             wall += time.perf_counter() - started
             client_cpu += time.process_time() - cpu_started
             cpu_after = _backend_cpu(conn)
@@ -192,10 +201,21 @@ def _load(url: str, data: electoral_data.SyntheticForm20, say: Say) -> _LoadTimi
                 server_cpu += cpu_after - cpu_before
             else:
                 server_cpu = None
-            rows += report.results_inserted
     split = dict(seconds)
     split["commit_and_glue"] = wall - sum(split.values())
     return _LoadTiming(wall, rows, split, client_cpu, server_cpu, (load_before, os.getloadavg()[0]))
+
+
+def _same_options(files: list[electoral_data.FormFile]) -> list[list[electoral_data.FormFile]]:
+    """The files in runs that one import can take: one candidate list (a Lok Sabha election's is
+    one file; an assembly election's one per AC, so each of its files is a batch of its own)."""
+    runs: list[list[electoral_data.FormFile]] = []
+    for f in files:
+        if runs and runs[-1][0].candidates == f.candidates:
+            runs[-1].append(f)
+        else:
+            runs.append([f])
+    return runs
 
 
 # --- placing, electors, constituency totals ------------------------------------------------------
@@ -448,7 +468,8 @@ def _measure_rest(
             "rows/s",
             target=f">= {TARGET_ROWS_PER_S:,} rows/s",
             met=rate >= TARGET_ROWS_PER_S,
-            note=(f"{load.seconds:.1f} s wall, one connection, a transaction per file, ANALYZE between "
+            note=(f"{load.seconds:.1f} s wall, one connection, an import (one transaction) per election "
+                  "and candidate list, ANALYZE between "
                   "elections (untimed); "
                   f"{data.stations:,} stations x {n_elections} elections x {per_station} candidates + NOTA "
                   f"(SYNTHETIC); {busy}"),

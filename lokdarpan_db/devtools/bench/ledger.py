@@ -1,7 +1,7 @@
 """AI ledger benchmark, on a fresh database with the whole plan deployed:
 
-- budget reservations: pgbench runs the reserve / record / settle cycle in 16 clients against a sliced
-  budget sized to run out exactly at the end, and against a one-row budget; cycles per second
+- budget reservations: pgbench runs the reserve / record (ai_budget_record) cycle in 16 clients
+  against a sliced budget sized to run out exactly at the end, and against a one-row budget; cycles per second
   (target >= 2,000/s and >= 0.5 x pgbench simple-update, measured before and after in the same run)
   and the overspend against the execution rows (target exactly 0);
 - report claiming: 8 workers drain 10,000 queued reports; none claimed twice; reports per second;
@@ -52,16 +52,15 @@ def run(admin_url: str, rows: int = 5_000_000, quick: bool = False) -> list[Meas
         drop_database(admin_url, url)
 
 
-# One reservation cycle as the application runs it: reserve, then record the call and settle it in
-# one transaction (3 statements and a commit, each a round trip).
+# One reservation cycle as an application should run it (docs/ai-ledger.md): reserve, make the call,
+# then record it and settle its reservation in one call, ai_budget_record() (2 round trips, each its
+# own transaction). The pre-issue-23 cycle (insert the execution, then ai_budget_settle(), in one
+# transaction: 3 statements and a commit) still works; ai_budget_record() is its one-call form.
 CYCLE = """\
 select reservation_id as rid from public.ai_budget_reserve(:budget, 0.01, 'openai', 'retrieval') \\gset
-begin;
-insert into public.ai_model_execution (request_id, operation_type, provider, model_name, input_tokens, \
-output_tokens, cost_usd, success_status) values ('bench-' || :rid, 'retrieval', 'openai', 'gpt-4o-mini', \
-1000, 100, 0.01, 'success') returning id as eid \\gset
-select 1 from public.ai_budget_settle(:rid, :eid);
-end;
+select execution_id from public.ai_budget_record(:rid, jsonb_build_object('request_id', 'bench-' || :rid, \
+'model_name', 'gpt-4o-mini', 'input_tokens', 1000, 'output_tokens', 100, 'cost_usd', 0.01, \
+'success_status', 'success'));
 """
 CLIENTS = 16
 SLICES = 16
@@ -141,7 +140,7 @@ def _budgets(url: str, quick: bool) -> list[Measurement]:
     return [
         Measurement(
             SECTION,
-            f"reserve+record+settle cycles, 16 clients, {SLICES} slices",
+            f"reserve+record cycles (ai_budget_record), 16 clients, {SLICES} slices",
             sliced,
             "/s",
             ">= 2,000/s and >= 0.5 x simple-update",

@@ -1,7 +1,12 @@
 """The registry side of a Form 20 import: which AC and PC the file is, which candidate each column
 is (pg_trgm against ECI's candidate list), the candidates' parties, and the AC and PC rows.
 
-See load_form20's docstring for the rules; import_form20 calls these in its transaction.
+See load_form20's docstring for the rules; import_form20 calls these in its transaction. Python
+reads the file and ECI's lists; the SQL is in db/ (code change code/electoral/registry/*, pgTAP
+under db/tests/code/electoral/registry/): form20_match_candidates() pairs the columns with the
+candidates in one call per file, form20_parties() finds or makes the parties, form20_constituency()
+finds or makes the AC and PC, checking the name the file gives with constituency_name_match(), the
+matcher of results files matched by name (so both accept and refuse the same spellings).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import psycopg
 from ._common import ElectoralFileError, Problem
 from .eci_lists import Candidate
 from .form20 import Form20File
-from .load_common import copy_rows, refuse_lines, temp_table, title_case
+from .load_common import refuse_lines, title_case
+from .load_results import DEFAULT_MIN_SIMILARITY as NAME_MIN_SIMILARITY
 from .names import name_key, normalise_name
 
 if TYPE_CHECKING:
@@ -50,6 +56,7 @@ def ac_number(
                 f"{path.name}: the file names its constituency {form.constituency!r}, "
                 f"loaded as AC {given} as asked"
             )
+            return given, None  # the label's name is another AC's
         return given, label_name
     if label_no is not None:
         return label_no, label_name
@@ -93,99 +100,47 @@ def match_candidates(
             report.candidates.append(CandidateMatch(column, name, c.name, c.code, None, 1.0))
         _report_absent(path, pc_no, state_candidates, {c.code for c in matched}, report)
         return matched
-    temp_table(conn, "stg_f20_column", "idx integer, name text, norm text, key text")
-    copy_rows(
-        conn,
-        "stg_f20_column",
-        ("idx", "name", "norm", "key"),
+    candidates = [c for c in state_candidates if not c.is_nota]
+    rows = conn.execute(
+        "select idx, pc_no, pc_score, next_pc, next_score, code, similarity, nearest_code, "
+        "nearest_similarity from public.form20_match_candidates("
+        "%s::text[], %s::text[], %s::text[], %s::integer[], %s::text[], %s::text[], %s, %s)",
         (
-            (i, n, normalise_name(n, drop_titles=True), name_key(n, drop_titles=True))
-            for i, n in enumerate(form.candidates)
+            [normalise_name(n, drop_titles=True) for n in form.candidates],
+            [name_key(n, drop_titles=True) for n in form.candidates],
+            [c.code for c in candidates],
+            [c.pc_no for c in candidates],
+            [normalise_name(c.name, drop_titles=True) for c in candidates],
+            [name_key(c.name, drop_titles=True) for c in candidates],
+            pc_no,
+            float(min_similarity),
         ),
-        total=len(form.candidates),
-    )
-    temp_table(conn, "stg_f20_candidate", "code text, name text, pc_no integer, norm text, key text")
-    copy_rows(
-        conn,
-        "stg_f20_candidate",
-        ("code", "name", "pc_no", "norm", "key"),
-        (
-            (
-                c.code,
-                c.name,
-                c.pc_no,
-                normalise_name(c.name, drop_titles=True),
-                name_key(c.name, drop_titles=True),
-            )
-            for c in state_candidates
-            if not c.is_nota
-        ),
-        total=len(state_candidates),
-    )
-    conn.execute("drop table if exists pg_temp.stg_f20_similarity")
-    conn.execute(
-        """
-        create temporary table stg_f20_similarity on commit drop as
-        select k.idx, c.code, c.pc_no,
-            case when k.key = c.key then 1.0
-                else greatest(public.similarity(k.norm, c.norm), public.similarity(k.key, c.key)) end as sim
-        from pg_temp.stg_f20_column as k cross join pg_temp.stg_f20_candidate as c
-        """
-    )
+    ).fetchall()
     header_line = form.header_lines[0] if form.header_lines else None
     if pc_no is None:
-        ranked = conn.execute(
-            """
-            select b.pc_no, avg(b.best)::float8 as score,
-                abs((select count(*) from pg_temp.stg_f20_candidate as c where c.pc_no = b.pc_no)
-                    - (select count(*) from pg_temp.stg_f20_column)) as size_gap
-            from (select s.pc_no, s.idx, max(s.sim) as best from pg_temp.stg_f20_similarity as s
-                  group by s.pc_no, s.idx) as b
-            group by b.pc_no
-            order by score desc, size_gap, b.pc_no
-            limit 2
-            """
-        ).fetchall()
-        if not ranked:
+        if not rows:
             raise refuse_lines(path, [(header_line, "no candidate columns to match")])
-        pc_no = ranked[0][0]
-        runner = f"; next best PC {ranked[1][0]} at {ranked[1][1]:.2f}" if len(ranked) > 1 else ""
+        _, pc_no, score, next_pc, next_score = rows[0][:5]
+        runner = f"; next best PC {next_pc} at {next_score:.2f}" if next_pc is not None else ""
         report.pc_match = (
             f"PC {pc_no}: its candidates match the file's {len(form.candidates)} columns with mean "
-            f"similarity {ranked[0][1]:.2f}{runner}"
+            f"similarity {score:.2f}{runner}"
         )
     else:
         report.pc_match = f"PC {pc_no}: as given"
     report.pc_no = pc_no
-    pairs = conn.execute(
-        "select idx, code, sim::float8 from pg_temp.stg_f20_similarity where pc_no = %s "
-        "order by sim desc, idx, code",
-        (pc_no,),
-    ).fetchall()
     by_code = {c.code: c for c in state_candidates}
-    assigned: dict[int, tuple[str, float]] = {}
-    taken: set[str] = set()
-    for idx, code, sim in pairs:  # best pairs first, each column and candidate once
-        if idx in assigned or code in taken or sim < min_similarity:
-            continue
-        assigned[idx] = (code, sim)
-        taken.add(code)
-    best = {}
-    for idx, code, sim in pairs:
-        best.setdefault(idx, (code, sim))
     unmatched = []
-    for idx, name in enumerate(form.candidates):
+    for idx, _pc, _score, _next, _next_score, code, sim, nearest, nearest_sim in rows:
+        name = form.candidates[idx]
         column = form.candidate_columns[idx] + 1
-        if idx in assigned:
-            code, sim = assigned[idx]
-            report.candidates.append(
-                CandidateMatch(column, name, by_code[code].name, code, None, round(sim, 3))
-            )
+        if code is not None:
+            match = CandidateMatch(column, name, by_code[code].name, code, None, round(sim, 3))
+            report.candidates.append(match)
         else:
-            guess = best.get(idx)
             hint = (
-                f"the closest candidate of PC {pc_no} is {by_code[guess[0]].name!r} at {guess[1]:.2f}"
-                if guess
+                f"the closest candidate of PC {pc_no} is {by_code[nearest].name!r} at {nearest_sim:.2f}"
+                if nearest is not None
                 else f"PC {pc_no} has no candidates"
             )
             unmatched.append(
@@ -194,8 +149,8 @@ def match_candidates(
             )
     if unmatched:
         raise ElectoralFileError(path, [Problem(header_line, u, "error") for u in unmatched])
-    _report_absent(path, pc_no, state_candidates, taken, report)
-    return [by_code[assigned[i][0]] for i in range(len(form.candidates))]
+    _report_absent(path, pc_no, state_candidates, {r[5] for r in rows}, report)
+    return [by_code[r[5]] for r in rows]
 
 
 def _report_absent(
@@ -248,43 +203,21 @@ def parties(
             [(c.line, f"party code {c.party_code} of {c.name} is not in the party list") for c in missing],
         )
     codes = sorted({c.party_code for c in matched})
-    temp_table(conn, "stg_f20_party", "code text, name text")
-    copy_rows(conn, "stg_f20_party", ("code", "name"), ((c, names[c]) for c in codes), total=len(codes))
-    # Known by name only: give the party its ECI code (unless it has another one).
-    for code, name in conn.execute(
-        """
-        update public.party as p set eci_code = s.code
-        from pg_temp.stg_f20_party as s
-        where public.party_resolve(s.code) is null and p.party_id = public.party_resolve(s.name)
-            and p.eci_code is null
-        returning s.code, p.name
-        """
-    ).fetchall():
-        report.problems.append(f"party {name!r} was registered without an ECI code: given {code}")
-    created = conn.execute(
-        """
-        insert into public.party (name, eci_code, kind)
-        select s.name, s.code, 'party' from pg_temp.stg_f20_party as s
-        where public.party_resolve(s.code) is null and public.party_resolve(s.name) is null
-        order by s.code
-        returning name || ' (' || eci_code || ')'
-        """
+    rows = conn.execute(
+        "select code, party_id, party_key, registry_name, how "
+        "from public.form20_parties(%s::text[], %s::text[])",
+        (codes, [names[c] for c in codes]),
     ).fetchall()
-    report.parties_created = [r[0] for r in created]
-    if created:
+    for code, _pid, _key, name, how in rows:
+        if how == "code given":
+            report.problems.append(f"party {name!r} was registered without an ECI code: given {code}")
+    report.parties_created = [f"{name} ({code})" for code, _pid, _key, name, how in rows if how == "created"]
+    if report.parties_created:
         report.problems.append(
-            f"{len(created)} part(ies) created with their ECI codes: {', '.join(report.parties_created)}"
+            f"{len(report.parties_created)} part(ies) created with their ECI codes: "
+            f"{', '.join(report.parties_created)}"
         )
-    ids = dict(
-        (code, (pid, key))
-        for code, pid, key in conn.execute(
-            """
-            select s.code, coalesce(public.party_resolve(s.code), public.party_resolve(s.name)) as pid,
-                public.party_key(coalesce(public.party_resolve(s.code), public.party_resolve(s.name)))
-            from pg_temp.stg_f20_party as s
-            """
-        ).fetchall()
-    )
+    ids = {code: (pid, key) for code, pid, key, _name, _how in rows}
     return {c.code: ids[c.party_code] for c in matched}
 
 
@@ -294,71 +227,28 @@ def parties(
 def constituencies(
     conn: psycopg.Connection, state: str, report: Form20ImportReport, pc_name: str | None
 ) -> int:
-    """The AC's id, creating the PC and AC rows when missing."""
+    """The AC's id, creating the PC and AC rows when missing (form20_constituency()). A name the
+    file (or pc_name) gives is matched as a results file's constituency name would be: a spelling
+    of the registered constituency is reported and the registry's name kept; a name that is another
+    constituency's, or resembles none, refuses the file."""
     assert report.ac_no is not None and report.pc_no is not None
     source = f"{report.file.name} and {report.candidates_file.name} (Form 20; no boundary)"
-    pc = conn.execute(
-        """
-        insert into public.constituency as c (state_code, kind, number, name, source)
-        values (%s, 'PC', %s, %s, %s)
-        on conflict (state_code, kind, number) do update set name = excluded.name
-        where %s::boolean and c.name is distinct from excluded.name
-        returning constituency_id, (xmax = 0)
-        """,
-        (state, report.pc_no, pc_name or f"PC {report.pc_no}", source, pc_name is not None),
-    ).fetchone()
-    if pc is None:
-        row = conn.execute(
-            "select constituency_id from public.constituency "
-            "where state_code = %s and kind = 'PC' and number = %s",
-            (state, report.pc_no),
-        ).fetchone()
-        assert row is not None
-        pc = (row[0], False)
+    pc = _constituency(conn, state, report, "PC", report.pc_no, pc_name, None, source)
     if pc[1]:
         report.constituencies_created.append(f"PC {report.pc_no} of {state}")
         if pc_name is None:
             report.problems.append(
                 f"PC {report.pc_no} of {state}: no name in the sources, registered as 'PC {report.pc_no}'"
             )
-    name = report.ac_name
-    ac = conn.execute(
-        """
-        insert into public.constituency as c (state_code, kind, number, name, pc_id, source)
-        values (%s, 'AC', %s, %s, %s, %s)
-        on conflict (state_code, kind, number) do update set
-            name = case when %s::boolean then excluded.name else c.name end,
-            pc_id = coalesce(c.pc_id, excluded.pc_id)
-        where (%s::boolean and c.name is distinct from excluded.name) or c.pc_id is null
-        returning constituency_id, (xmax = 0), pc_id
-        """,
-        (
-            state,
-            report.ac_no,
-            name or f"AC {report.ac_no}",
-            pc[0],
-            source,
-            name is not None,
-            name is not None,
-        ),
-    ).fetchone()
-    if ac is None:
-        row = conn.execute(
-            "select constituency_id, false, pc_id, name from public.constituency "
-            "where state_code = %s and kind = 'AC' and number = %s",
-            (state, report.ac_no),
-        ).fetchone()
-        assert row is not None
-        ac = row[:3]
-        report.ac_name = row[3]
+    ac = _constituency(conn, state, report, "AC", report.ac_no, report.ac_name, pc[0], source)
+    report.ac_name = ac[2]
     if ac[1]:
         report.constituencies_created.append(f"AC {report.ac_no} of {state}")
-        if name is None:
-            report.ac_name = f"AC {report.ac_no}"
+        if ac[2] == f"AC {report.ac_no}":
             report.problems.append(
                 f"AC {report.ac_no} of {state}: no name in the file, registered as 'AC {report.ac_no}'"
             )
-    if ac[2] != pc[0]:
+    if ac[3] != pc[0]:
         report.problems.append(
             f"AC {report.ac_no} of {state} belongs to another PC in the registry than PC {report.pc_no} "
             "(its candidates'); the registry's link is kept"
@@ -366,3 +256,32 @@ def constituencies(
     return ac[0]
 
 
+_HOW = {"normalised": "by its normalised name", "alias": "by a recorded alias", "trigram": "by trigram"}
+
+
+def _constituency(
+    conn: psycopg.Connection,
+    state: str,
+    report: Form20ImportReport,
+    kind: str,
+    number: int,
+    name: str | None,
+    pc_id: int | None,
+    source: str,
+) -> tuple[int, bool, str, int | None]:
+    """(constituency_id, created, registry name, pc_id) of form20_constituency(); a match that is
+    not exact as a report line, its refusal as the file's error."""
+    row = conn.execute(
+        "select constituency_id, created, name, pc_id, how, similarity, problem "
+        "from public.form20_constituency(%s, %s, %s, %s, %s, %s, %s::real)",
+        (state, kind, number, name, pc_id, source, NAME_MIN_SIMILARITY),
+    ).fetchone()
+    assert row is not None
+    cid, created, registry_name, linked, how, similarity, problem = row
+    if problem is not None:
+        raise refuse_lines(report.file, [(None, problem)])
+    if how in _HOW and not created:
+        sim = f" (similarity {similarity:.2f})" if how == "trigram" else ""
+        to = f"{kind} {number} {registry_name!r}"
+        report.problems.append(f"{report.file.name}: {kind} {name!r} matched {_HOW[how]} to {to}{sim}")
+    return cid, created, registry_name, linked

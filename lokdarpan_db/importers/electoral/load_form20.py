@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -253,6 +254,7 @@ def import_form20(
     replace: bool = False,
     progress: Progress | None = None,
     _preview: bool | None = None,
+    _in_batch: bool = False,
 ) -> Form20ImportReport:
     """Load one Form 20 file; see the module docstring. Raises ElectoralFileError (a
     BadInputError naming file, line and reason) for a file it will not load, RemovalRefusedError
@@ -270,9 +272,18 @@ def import_form20(
     lists = _lists(candidates, parties)
     if not any(c.state_code == state_code for c in lists[0].candidates):
         raise refuse_lines(candidates, [(None, f"no candidates of state {state_code}")])
+    # A file of a one-transaction batch (import_form20_files) runs in the batch's transaction, with
+    # no savepoint of its own (a refused file refuses the batch; and past 64 subtransactions every
+    # snapshot of the server would have to look them up), and the batch checks the sums once.
+    file_transaction = (
+        nullcontext()
+        if _in_batch
+        else load_transaction(conn, dry_run, check_deferred=(_SUM_CHECK,))
+    )
     try:
-        with load_transaction(conn, dry_run, check_deferred=(_SUM_CHECK,)):
-            conn.execute("lock table public.polling_station_result in share row exclusive mode")
+        with file_transaction:
+            if not _in_batch:
+                _lock(conn)
             notes = _stage(conn, path, reader, report, progress)  # streams the file into staging
             _report_file(report, reader, lists, notes)
             ac_id = _registry(conn, reader, lists, opts, report)
@@ -301,6 +312,17 @@ def _lists(candidates: Path, parties: Path) -> tuple[CandidateList, PartyList]:
     return _LISTS[key]
 
 
+def _lock(conn: psycopg.Connection) -> None:
+    """Files load one at a time (the merges read what they are about to write)."""
+    conn.execute("lock table public.polling_station_result in share row exclusive mode")
+
+
+def _check_sums(conn: psycopg.Connection) -> None:
+    """The deferred votes-add-up check of everything written so far, now (then deferred again)."""
+    conn.execute(f"set constraints {_SUM_CHECK} immediate")
+    conn.execute(f"set constraints {_SUM_CHECK} deferred")
+
+
 def _check_options(opts: _Options) -> None:
     if not re.fullmatch(r"[SU][0-9]{2}", opts.state_code):
         raise ElectoralLoadError(f"state_code {opts.state_code!r} is not an ECI state code like S06")
@@ -320,7 +342,8 @@ def import_form20_files(
 ) -> Form20BatchReport:
     """Load several Form 20 files (options as import_form20's).
 
-    By default the files are one transaction: all load or none does, and a refused file raises
+    By default the files are one import: one transaction, no savepoint per file, the deferred
+    votes-add-up check once at the end; all load or none does, and a refused file raises
     Form20BatchError naming it and saying the others were rolled back. With each=True every file is
     its own transaction (committed as it loads, when `conn` has no transaction open): a refused file
     does not stop the others, and the report gives every file's fate. A dry run rolls everything
@@ -339,11 +362,13 @@ def import_form20_files(
         return report
     done: list[Form20ImportReport] = []
     with load_transaction(conn, dry_run):
+        _lock(conn)
         for i, path in enumerate(files):
             try:
                 done.append(
                     import_form20(
-                        conn, path, replace=replace, progress=progress, _preview=dry_run, **options
+                        conn, path, replace=replace, progress=progress, _preview=dry_run,
+                        _in_batch=True, **options,
                     )
                 )
             except BadInputError as exc:
@@ -367,9 +392,28 @@ def import_form20_files(
                         + ", or pass --each to commit each good file on its own]"
                     )
                 raise Form20BatchError(message, exc, path) from None
+        # The votes-add-up check, once for the whole batch (each station was checked set-based
+        # before it was written: this is the database's own guarantee).
+        try:
+            _check_sums(conn)
+        except psycopg.errors.IntegrityError as exc:
+            path = _file_of(exc, done) or files[0]
+            cause = ElectoralLoadError(f"{path}: {db_error_line(exc)}; nothing imported")
+            batch = f" [the {len(files)} files are one transaction: nothing of them is imported]"
+            raise Form20BatchError(f"{cause}{batch if len(files) > 1 else ''}", cause, path) from None
     fate: Fate = "rolled back" if dry_run else "committed"
     report.files = [Form20FileFate(r.file, fate, report=r) for r in done]
     return report
+
+
+def _file_of(exc: psycopg.Error, reports: list[Form20ImportReport]) -> Path | None:
+    """The file of the station a votes-add-up error names ('polling station S06-AC001-12 in
+    election 3'), among the batch's reports."""
+    m = re.search(r"polling station \S+-AC(\d+)-\S+ in election (\d+)", exc.diag.message_primary or "")
+    if m is None:
+        return None
+    ac_no, election = int(m.group(1)), int(m.group(2))
+    return next((r.file for r in reports if (r.ac_no, r.election_id) == (ac_no, election)), None)
 
 
 # --- the file ----------------------------------------------------------------------------------

@@ -106,15 +106,10 @@ def ensure_election(
     round: str | None,
     source: str,
 ) -> tuple[int, bool]:
-    """The election's id, creating the row when missing; (id, created)."""
+    """The election's id, creating the row when missing; (id, created). election_ensure()
+    (code/electoral/results_merge/merge), which constituency_result_merge() calls too."""
     row = conn.execute(
-        """
-        insert into public.election as e (type, year, state_code, round, source)
-        values (%s, %s, %s, %s, %s)
-        on conflict (type, year, coalesce(state_code, ''), coalesce(round, ''))
-        do update set source = coalesce(e.source, excluded.source)
-        returning id, (xmax = 0)
-        """,
+        "select election_id, created from public.election_ensure(%s, %s, %s, %s, %s)",
         (election_type, year, state_code, round, source),
     ).fetchone()
     assert row is not None

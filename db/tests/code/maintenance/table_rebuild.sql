@@ -35,7 +35,7 @@ select throws_ok(
     'table_rebuild refuses to partition twice'
 );
 select throws_ok(
-    $$select table_rebuild('public.ward_day_rollup', 'day', array['ward_id'], 'x')$$, '22023',
+    $$select table_rebuild('public.ward_day_rollup_folded', 'day', array['ward_id'], 'x')$$, '22023',
     'table_rebuild: the primary key {ward_id} must include the partition column day',
     'and a key without the partition column'
 );

@@ -1,5 +1,5 @@
 -- Deploy lokdarpan:code/analytics/ward_rollups/refresh to pg
--- requires: analytics/ward_rollups
+-- requires: analytics/ward_rollups code/analytics/ward_rollups/triggers
 -- The rollups recounted from post (ward_day_recount) and refresh_ward_analytics(), the nightly
 -- rebuild that reports how many rows it corrected.
 
@@ -46,7 +46,11 @@ declare
 begin
     -- Writers wait until the rebuild commits: the rollups and post agree at that instant.
     lock table public.post in share mode;
-    lock table public.ward_day_rollup, public.ward_day_author, public.ward_author_rollup in exclusive mode;
+    -- What is pending joins the folded tables first (under the fold's lock, so no fold runs
+    -- meanwhile): they then hold what the readers' views showed, and are compared with post.
+    perform public.ward_rollups_fold(true);
+    lock table public.ward_day_rollup_folded, public.ward_day_author_folded, public.ward_author_rollup_folded
+    in exclusive mode;
 
     create temporary table fresh_day on commit drop as
     select * from public.ward_day_recount;
@@ -58,21 +62,21 @@ begin
             except all
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
                 aimim, trs, nota, independent, other_party, no_party
-            from public.ward_day_rollup
+            from public.ward_day_rollup_folded
         )
         union all
         (
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
                 aimim, trs, nota, independent, other_party, no_party
-            from public.ward_day_rollup
+            from public.ward_day_rollup_folded
             except all
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
                 aimim, trs, nota, independent, other_party, no_party
             from pg_temp.fresh_day
         )
     ) as diff;
-    delete from public.ward_day_rollup;
-    insert into public.ward_day_rollup (
+    delete from public.ward_day_rollup_folded;
+    insert into public.ward_day_rollup_folded (
         ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs, aimim,
         trs, nota, independent, other_party, no_party, updated_at
     )
@@ -92,13 +96,13 @@ begin
     group by 1, 2, 3;
     select count(*) into fixed from (
         (select * from pg_temp.fresh_day_author except all
-        select ward_id, day, author_id, posts from public.ward_day_author)
+        select ward_id, day, author_id, posts from public.ward_day_author_folded)
         union all
-        (select ward_id, day, author_id, posts from public.ward_day_author except all
+        (select ward_id, day, author_id, posts from public.ward_day_author_folded except all
         select * from pg_temp.fresh_day_author)
     ) as diff;
-    delete from public.ward_day_author;
-    insert into public.ward_day_author (ward_id, day, author_id, posts)
+    delete from public.ward_day_author_folded;
+    insert into public.ward_day_author_folded (ward_id, day, author_id, posts)
     select * from pg_temp.fresh_day_author order by 1, 2, 3;
     get diagnostics n = row_count;
     relation := 'ward_day_author'; rows := n; corrected := fixed;
@@ -109,12 +113,12 @@ begin
     from pg_temp.fresh_day_author as f
     group by 1, 2;
     select count(*) into fixed from (
-        (select * from pg_temp.fresh_author except all select ward_id, author_id, posts from public.ward_author_rollup)
+        (select * from pg_temp.fresh_author except all select ward_id, author_id, posts from public.ward_author_rollup_folded)
         union all
-        (select ward_id, author_id, posts from public.ward_author_rollup except all select * from pg_temp.fresh_author)
+        (select ward_id, author_id, posts from public.ward_author_rollup_folded except all select * from pg_temp.fresh_author)
     ) as diff;
-    delete from public.ward_author_rollup;
-    insert into public.ward_author_rollup (ward_id, author_id, posts)
+    delete from public.ward_author_rollup_folded;
+    insert into public.ward_author_rollup_folded (ward_id, author_id, posts)
     select * from pg_temp.fresh_author order by 1, 2;
     get diagnostics n = row_count;
     relation := 'ward_author_rollup'; rows := n; corrected := fixed;
@@ -125,8 +129,9 @@ end
 $$;
 
 comment on function public.refresh_ward_analytics() is
-'The seed''s full rebuild, now a consistency check: recomputes ward_day_rollup, ward_day_author and '
-'ward_author_rollup from post (writers wait meanwhile: SHARE lock on post) and returns, per table, '
+'The seed''s full rebuild, now a consistency check: folds what is pending (ward_rollups_fold()), then '
+'recomputes ward_day_rollup, ward_day_author and ward_author_rollup from post into their *_folded tables '
+'(writers wait meanwhile: SHARE lock on post) and returns, per table, '
 'its rows and how many rows it corrected (rows that differed from the incrementally kept ones, '
 'counted from both sides; 0 when the triggers kept everything right). SECURITY DEFINER (it rewrites '
 'derived tables only the owner writes; it takes no input): the owner (lokdarpan-db refresh) and '

@@ -5,6 +5,32 @@
 -- The result side of the Form 20 merge (see code/electoral/form20_merge/stations for the staging
 -- and the stations): what a file would remove, and the station results and candidate rows.
 
+create or replace function public.form20_ac_loaded(p_election_id integer, p_ac_id integer, p_delimitation integer)
+returns boolean
+language sql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+    -- One probe of polling_station_result's key per station of the AC (OFFSET 0 keeps each a
+    -- probe: no plan hashes the election's station results), stopping at the first found.
+    select exists (
+        select
+        from public.polling_station as p
+        cross join lateral (
+            select 1 as hit from public.polling_station_result as r
+            where r.election_id = p_election_id and r.polling_station_id = p.id
+            offset 0
+        ) as r
+        where p.delimitation = p_delimitation and p.constituency_id = p_ac_id
+    )
+$$;
+
+comment on function public.form20_ac_loaded(integer, integer, integer) is
+'Whether election p_election_id has a station result at any polling station of AC p_ac_id '
+'(delimitation p_delimitation): false for a first load of the AC, which then neither removes nor '
+'updates anything.';
+
 create or replace function public.form20_removals(p_election_id integer, p_ac_id integer, p_delimitation integer)
 returns table (station_results bigint, results bigint, votes bigint)
 language plpgsql
@@ -19,6 +45,13 @@ set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 as $$
 begin
+    -- A first load of the AC in this election (no station result at any of its stations; the
+    -- file's stations are the AC's, and result_ps rows need a station result) removes nothing:
+    -- answered from the AC's station keys alone, before any probe of result_ps.
+    if not public.form20_ac_loaded(p_election_id, p_ac_id, p_delimitation) then
+        return query select 0::bigint, 0::bigint, 0::bigint;
+        return;
+    end if;
     return query
     -- Every lookup in the big tables is a lateral probe of a key (OFFSET 0 keeps it one: the
     -- planner cannot turn it into a join that hashes the election's rows). The ORDER BY is
@@ -112,30 +145,23 @@ begin
         end if;
     end if;
     select count(*) into stations from pg_temp.form20_station;
-    -- Do the file's stations have candidate rows in this election yet? One probe of
-    -- result_ps_candidate_key per station: the ORDER BY is that index's, so no plan scans the table
-    -- hoping to stop early (a new election has no row to stop at).
-    fresh := not exists (
-        select from pg_temp.form20_station as s
-        cross join lateral (
-            select 1 as hit from public.result_ps as r
-            where r.election_id = p_election_id and r.polling_station_id = s.station_id
-            order by r.election_id, r.polling_station_id, r.candidate
-            limit 1
-        ) as found
-    );
+    -- A first load of the AC in this election: none of its stations (the file's are among them)
+    -- has a station result, so none has candidate rows (result_ps needs one) and nothing goes.
+    fresh := not public.form20_ac_loaded(p_election_id, p_ac_id, p_delimitation);
 
     -- The AC's station results the file no longer has, and their candidate rows.
-    select array_agg(p.id) into gone_ids
-    from public.polling_station as p
-    cross join lateral (
-        select 1 as hit from public.polling_station_result as r
-        where r.election_id = p_election_id and r.polling_station_id = p.id
-        offset 0
-    ) as r
-    where
-        p.delimitation = p_delimitation and p.constituency_id = p_ac_id
-        and not exists (select from pg_temp.form20_station as s where s.station_id = p.id);
+    if not fresh then
+        select array_agg(p.id) into gone_ids
+        from public.polling_station as p
+        cross join lateral (
+            select 1 as hit from public.polling_station_result as r
+            where r.election_id = p_election_id and r.polling_station_id = p.id
+            offset 0
+        ) as r
+        where
+            p.delimitation = p_delimitation and p.constituency_id = p_ac_id
+            and not exists (select from pg_temp.form20_station as s where s.station_id = p.id);
+    end if;
     station_results_removed := coalesce(cardinality(gone_ids), 0);
     results_removed := 0;
     if gone_ids is not null then
@@ -222,7 +248,9 @@ comment on function public.form20_merge_results(text, integer, integer, integer,
 'and returns the rows inserted, updated, unchanged and removed of each. The votes-add-up check '
 'stays the deferred trigger''s, at commit.';
 
+revoke all on function public.form20_ac_loaded(integer, integer, integer) from public;
 revoke all on function public.form20_removals(integer, integer, integer) from public;
 revoke all on function public.form20_merge_results(text, integer, integer, integer, boolean) from public;
+grant execute on function public.form20_ac_loaded(integer, integer, integer) to lokdarpan_admin;
 grant execute on function public.form20_removals(integer, integer, integer) to lokdarpan_admin;
 grant execute on function public.form20_merge_results(text, integer, integer, integer, boolean) to lokdarpan_admin;

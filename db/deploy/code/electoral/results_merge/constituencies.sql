@@ -3,7 +3,8 @@
 -- requires: code/electoral/constituencies/names
 -- requires: code/electoral/parties/resolve
 -- constituency_result_match_by_number() and constituency_result_match_by_name(): step 1 of
--- constituency_result_merge(), the file's constituencies resolved against the registry.
+-- constituency_result_merge(), the file's constituencies resolved against the registry;
+-- constituency_name_match(): the name matcher they and Form 20's labels share.
 
 -- Step 1 of constituency_result_merge(), by number: one row per constituency as the file numbers it.
 create or replace function public.constituency_result_match_by_number(p_state_code text, p_kind text)
@@ -91,9 +92,140 @@ comment on function public.constituency_result_match_by_number(text, text) is
 'row without a number or with a number the registry does not have (and how many more). 22023 for a bad '
 'state code or kind, 55000 outside constituency_result_merge() (its work tables missing).';
 
--- Step 1 of constituency_result_merge(), by name: an exact key (constituency_name_key(), or a
+-- The one constituency-name matcher (issue 21): results files matched by name and Form 20 files'
+-- constituency labels accept and refuse the same spellings. Exact key (constituency_name_key(), or a
 -- recorded alias) first, then trigram similarity of the keys; the best candidate must reach
--- p_min_similarity and lead the next constituency by the margin.
+-- p_min_similarity and lead the next constituency by 0.1. All the names in one statement.
+create or replace function public.constituency_name_match(
+    p_state_code text, p_kind text, p_names text [], p_min_similarity real
+)
+returns table (
+    file_name text,
+    constituency_id integer,
+    number integer,
+    registry_name text,
+    reserved_for text,
+    how text,
+    similarity real,
+    candidates jsonb
+)
+language plpgsql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    margin constant real := 0.1;
+begin
+    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
+        raise exception 'constituency_name_match: state code must look like S29, got %',
+            coalesce(quote_literal(left(p_state_code, 10)), 'null')
+            using errcode = '22023';
+    end if;
+    if p_kind is null or p_kind not in ('AC', 'PC') then
+        raise exception 'constituency_name_match: kind must be AC or PC, got %',
+            coalesce(quote_literal(left(p_kind, 10)), 'null')
+            using errcode = '22023';
+    end if;
+    if p_min_similarity is null or p_min_similarity = 'NaN'::real or p_min_similarity not between 0.3 and 1 then
+        raise exception 'constituency_name_match: minimum similarity must be in [0.3, 1], got %',
+            coalesce(p_min_similarity::text, 'null')
+            using errcode = '22023';
+    end if;
+    if cardinality(p_names) > 100000
+        or exists (select from unnest(p_names) as n (name) where length(n.name) > 200) then
+        raise exception 'constituency_name_match: at most 100000 names of at most 200 characters each, got % names, the longest % characters',
+            cardinality(p_names), (select max(length(n.name)) from unnest(p_names) as n (name))
+            using errcode = '22023';
+    end if;
+
+    return query
+    with f as (
+        select distinct
+            n.name as file_name,
+            public.constituency_name_key(regexp_replace(n.name, '\s*\(\s*(SC|ST)\s*\)?\s*$', '', 'i')) as k
+        from unnest(p_names) as n (name)
+        where n.name is not null
+    ),
+
+    reg as (
+        select c.constituency_id, c.number, c.name, c.reserved_for, public.constituency_name_key(c.name) as k, 'name' as via
+        from public.constituency as c
+        where c.state_code = p_state_code and c.kind = p_kind
+        union all
+        select c.constituency_id, c.number, c.name, c.reserved_for, a.alias_key, 'alias'
+        from public.constituency_alias as a
+        inner join public.constituency as c
+            on a.state_code = c.state_code and a.kind = c.kind and a.number = c.number
+        where a.state_code = p_state_code and a.kind = p_kind
+    ),
+
+    cand as materialized (
+        select distinct on (f.file_name, r.constituency_id)
+            f.file_name,
+            r.constituency_id,
+            r.number,
+            r.name,
+            r.reserved_for,
+            r.via,
+            r.k = f.k as exact,
+            case when r.k = f.k then 1::real else public.similarity(r.k, f.k) end as sim
+        from f
+        inner join reg as r on r.k = f.k or public.similarity(r.k, f.k) >= 0.2
+        order by f.file_name, r.constituency_id, (r.k = f.k) desc, public.similarity(r.k, f.k) desc
+    )
+
+    select
+        f.file_name,
+        case
+            when b.exacts = 1 or (b.exacts = 0 and b.sim >= p_min_similarity and b.sim - coalesce(b.second, 0) >= margin)
+                then b.constituency_id
+        end,
+        b.number,
+        b.name::text,
+        b.reserved_for::text,
+        case
+            when b.exacts > 1 or (b.exacts = 0 and b.sim >= p_min_similarity and b.sim - coalesce(b.second, 0) < margin)
+                then 'ambiguous'
+            when coalesce(b.exacts, 0) = 0 and coalesce(b.sim, 0) < p_min_similarity then 'weak'
+            when b.via = 'alias' then 'alias'
+            when b.exact and lower(regexp_replace(f.file_name, '\s*\(\s*(SC|ST)\s*\)?\s*$', '', 'i')) = lower(b.name) then 'exact'
+            when b.exact then 'normalised'
+            else 'trigram'
+        end,
+        b.sim,
+        b.candidates
+    from f
+    left join lateral (
+        select
+            r.*,
+            count(*) filter (where r.exact) over () as exacts,
+            lead(r.sim) over (order by r.exact desc, r.sim desc, r.number) as second,
+            (
+                select jsonb_agg(jsonb_build_object('number', x.number, 'name', x.name, 'similarity', round(x.sim::numeric, 2))
+                    order by x.exact desc, x.sim desc, x.number)
+                from (select y.* from cand as y where y.file_name = f.file_name
+                    order by y.exact desc, y.sim desc, y.number limit 3) as x
+            ) as candidates
+        from cand as r
+        where r.file_name = f.file_name
+        order by r.exact desc, r.sim desc, r.number
+        limit 1
+    ) as b on true;
+end
+$$;
+
+comment on function public.constituency_name_match(text, text, text [], real) is
+'The one constituency-name matcher: for each distinct name of p_names, the constituency of kind p_kind of '
+'state p_state_code it names (a reservation suffix "(SC)" ignored): constituency_name_key() or a '
+'constituency_alias equal (how exact, normalised or alias), else pg_trgm similarity of the keys at least '
+'p_min_similarity and 0.1 above the next constituency (trigram); otherwise constituency_id is null and how '
+'is ambiguous or weak. similarity is the best candidate''s, candidates the three nearest (number, name, '
+'similarity). constituency_result_match_by_name() (results files) and form20_constituency() (Form 20 '
+'labels) both use it. 22023 for a bad state code, kind or similarity, or over 100000 names or a name over '
+'200 characters.';
+
+-- Step 1 of constituency_result_merge(), by name: constituency_name_match() over the file's names.
 create or replace function public.constituency_result_match_by_name(p_state_code text, p_kind text, p_min_similarity real)
 returns void
 language plpgsql
@@ -102,8 +234,6 @@ security invoker
 set search_path = pg_catalog, pg_temp
 set client_min_messages = warning
 as $$
-declare
-    margin constant real := 0.1;
 begin
     if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
         raise exception 'constituency_result_match_by_name: state code must look like S29, got %',
@@ -126,45 +256,6 @@ begin
             using errcode = '55000';
     end if;
 
-    drop table if exists pg_temp.crm_candidate;
-    create temporary table crm_candidate on commit drop as
-    with f as (
-        select
-            t.constituency_name as file_name,
-            min(t.line) as line,
-            public.constituency_name_key(
-                regexp_replace(t.constituency_name, '\s*\(\s*(SC|ST)\s*\)?\s*$', '', 'i')
-            ) as k
-        from pg_temp.constituency_result_stage as t
-        group by t.constituency_name
-    ),
-
-    reg as (
-        select c.constituency_id, c.number, c.name, c.reserved_for, public.constituency_name_key(c.name) as k, 'name' as via
-        from public.constituency as c
-        where c.state_code = p_state_code and c.kind = p_kind
-        union all
-        select c.constituency_id, c.number, c.name, c.reserved_for, a.alias_key, 'alias'
-        from public.constituency_alias as a
-        inner join public.constituency as c
-            on a.state_code = c.state_code and a.kind = c.kind and a.number = c.number
-        where a.state_code = p_state_code and a.kind = p_kind
-    )
-
-    select distinct on (f.file_name, r.constituency_id)
-        f.file_name,
-        f.line,
-        r.constituency_id,
-        r.number,
-        r.name,
-        r.reserved_for,
-        r.via,
-        r.k = f.k as exact,
-        case when r.k = f.k then 1::real else public.similarity(r.k, f.k) end as sim
-    from f
-    inner join reg as r on r.k = f.k or public.similarity(r.k, f.k) >= 0.2
-    order by f.file_name, r.constituency_id, (r.k = f.k) desc, public.similarity(r.k, f.k) desc;
-
     insert into pg_temp.crm_constituency (
         file_name, line, file_reserved, constituency_id, number, registry_name, reserved_for, how, similarity,
         candidates
@@ -173,45 +264,23 @@ begin
         f.file_name,
         f.line,
         upper(substring(f.file_name from '\(\s*([SsTt][CcTt])\s*\)?\s*$')),
-        case
-            when b.exacts = 1 or (b.exacts = 0 and b.sim >= p_min_similarity and b.sim - coalesce(b.second, 0) >= margin)
-                then b.constituency_id
-        end,
-        b.number,
-        b.name,
-        b.reserved_for,
-        case
-            when b.exacts > 1 or (b.exacts = 0 and b.sim >= p_min_similarity and b.sim - coalesce(b.second, 0) < margin)
-                then 'ambiguous'
-            when coalesce(b.exacts, 0) = 0 and coalesce(b.sim, 0) < p_min_similarity then 'weak'
-            when b.via = 'alias' then 'alias'
-            when b.exact and lower(regexp_replace(f.file_name, '\s*\(\s*(SC|ST)\s*\)?\s*$', '', 'i')) = lower(b.name) then 'exact'
-            when b.exact then 'normalised'
-            else 'trigram'
-        end,
-        b.sim,
-        b.candidates
+        m.constituency_id,
+        m.number,
+        m.registry_name,
+        m.reserved_for,
+        m.how,
+        m.similarity,
+        m.candidates
     from (
         select t.constituency_name as file_name, min(t.line) as line
         from pg_temp.constituency_result_stage as t
         group by t.constituency_name
     ) as f
-    left join lateral (
-        select
-            r.*,
-            count(*) filter (where r.exact) over () as exacts,
-            lead(r.sim) over (order by r.exact desc, r.sim desc, r.number) as second,
-            (
-                select jsonb_agg(jsonb_build_object('number', x.number, 'name', x.name, 'similarity', round(x.sim::numeric, 2))
-                    order by x.exact desc, x.sim desc, x.number)
-                from (select y.* from pg_temp.crm_candidate as y where y.file_name = f.file_name
-                    order by y.exact desc, y.sim desc, y.number limit 3) as x
-            ) as candidates
-        from pg_temp.crm_candidate as r
-        where r.file_name = f.file_name
-        order by r.exact desc, r.sim desc, r.number
-        limit 1
-    ) as b on true;
+    inner join public.constituency_name_match(
+        p_state_code, p_kind,
+        array(select distinct t.constituency_name from pg_temp.constituency_result_stage as t),
+        p_min_similarity
+    ) as m on f.file_name = m.file_name;
 
     insert into pg_temp.crm_problem (line, message)
     select
@@ -268,5 +337,7 @@ comment on function public.constituency_result_match_by_name(text, text, real) i
 
 revoke execute on function public.constituency_result_match_by_number(text, text) from public;
 revoke execute on function public.constituency_result_match_by_name(text, text, real) from public;
+revoke execute on function public.constituency_name_match(text, text, text [], real) from public;
 grant execute on function public.constituency_result_match_by_number(text, text) to lokdarpan_admin;
 grant execute on function public.constituency_result_match_by_name(text, text, real) to lokdarpan_admin;
+grant execute on function public.constituency_name_match(text, text, text [], real) to lokdarpan_admin;

@@ -6,7 +6,61 @@
 -- requires: code/electoral/results_merge/parties
 -- requires: code/electoral/results/shares
 -- constituency_result_merge(): a staged results file merged set-based (LDI01 refuses a bad file, LDI02
--- a load that would remove rows without p_allow_removal).
+-- a load that would remove rows without p_allow_removal); election_ensure(): the election row it loads into.
+
+-- The election row of an import, found or made: constituency_result_merge() and the Form 20
+-- importer (load_results.ensure_election()) both call it.
+create or replace function public.election_ensure(
+    p_election_type text, p_year integer, p_state_code text, p_round text, p_source text
+)
+returns table (election_id integer, created boolean)
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_election_type is null or p_election_type not in ('GHMC', 'ASSEMBLY', 'LOKSABHA') then
+        raise exception 'election_ensure: election type must be GHMC, ASSEMBLY or LOKSABHA, got %',
+            coalesce(quote_literal(left(p_election_type, 20)), 'null')
+            using errcode = '22023';
+    end if;
+    if p_year is null or p_year not between 1951 and 2100 then
+        raise exception 'election_ensure: year % is not an election year (1951-2100)', coalesce(p_year::text, 'null')
+            using errcode = '22023';
+    end if;
+    if p_state_code is not null and p_state_code !~ '^[SU][0-9]{2}$' then
+        raise exception 'election_ensure: state code must look like S29 (or be null for a Lok Sabha election), got %',
+            quote_literal(left(p_state_code, 10))
+            using errcode = '22023';
+    end if;
+    if p_round is not null and (length(p_round) > 32 or p_round <> btrim(p_round) or p_round = '') then
+        raise exception 'election_ensure: round % must be a trimmed, non-empty name of at most 32 characters',
+            quote_literal(left(p_round, 20))
+            using errcode = '22023';
+    end if;
+    if length(p_source) > 500 then
+        raise exception 'election_ensure: the source is % characters long; at most 500', length(p_source)
+            using errcode = '22023';
+    end if;
+
+    return query
+    insert into public.election as e (type, year, state_code, round, source)
+    values (p_election_type, p_year, p_state_code, p_round, p_source)
+    on conflict (type, year, coalesce(state_code, ''), coalesce(round, ''))
+    do update set source = coalesce(e.source, excluded.source)
+    returning e.id, (e.xmax = 0);
+end
+$$;
+
+comment on function public.election_ensure(text, integer, text, text, text) is
+'The election (type, year, state, round) an import loads into: its id, and whether this call created it. '
+'A row already there keeps its source unless it had none. The state is null only for a Lok Sabha election '
+'(the check constraint says so: 23514). 22023 for a bad type, year, state code or round, or a source over '
+'500 characters.';
+
+revoke execute on function public.election_ensure(text, integer, text, text, text) from public;
+grant execute on function public.election_ensure(text, integer, text, text, text) to lokdarpan_admin;
 
 create or replace function public.constituency_result_merge(
     p_election_type text,
@@ -148,14 +202,11 @@ begin
     perform public.import_refuse_problems('constituency_result_merge', p_max_listed);
 
     -- 4. The election; parties no spelling reaches are new parties.
-    insert into public.election as e (type, year, state_code, round, source)
-    values (
+    select e.election_id, e.created into v_election, v_created
+    from public.election_ensure(
         p_election_type, p_year, case when p_election_type = 'LOKSABHA' then null else p_state_code end, p_round,
         left(p_source ->> 'file', 500)
-    )
-    on conflict (type, year, coalesce(state_code, ''), coalesce(round, ''))
-    do update set source = coalesce(e.source, excluded.source)
-    returning e.id, (e.xmax = 0) into v_election, v_created;
+    ) as e;
 
     with created as (
         insert into public.party (name, kind)

@@ -1,6 +1,8 @@
 -- Deploy lokdarpan:code/ledger/budgets/reserve to pg
 -- requires: ledger/budgets
--- ai_budget_reserve(): reservations that cannot overspend (with its status and jsonb helpers).
+-- ai_budget_reserve(): reservations that cannot overspend (with its status and jsonb helpers); on a
+-- sliced budget (issue 23) taken from a slice without the budget's row lock, the row path (every check
+-- exact, under the lock) when the slices run dry. The slices' fold and refill: code/ledger/budgets/slices/fold.
 
 -- budget_status from what is committed: the one definition every function uses.
 create or replace function public.ai_budget_status_for(p_committed numeric, p_total numeric, p_thresholds jsonb)
@@ -105,11 +107,103 @@ begin
             using errcode = 'invalid_parameter_value';
     end if;
 
-    select * into b from public.ai_budget_tracker as bt where bt.id = p_budget_id for update;
+    -- A sliced budget: a reservation that no allocation, throttle, breaker or emergency concerns
+    -- takes its estimate from a slice's allowance (its own by pid, else any other not locked), without
+    -- the budget's row lock. The row is read without a lock: a change of its limits drains the slices
+    -- (ai_budget_tracker_slices_drain) and waits for the reservations that hold one.
+    -- lokdarpan_clock_now() without its call in the common case (no frozen clock): a SQL function
+    -- with its own search_path costs more than the rest of this path.
+    t := case
+        when coalesce(current_setting('lokdarpan.frozen_now', true), '') = '' then clock_timestamp()
+        else public.lokdarpan_clock_now()
+    end;
+    if not p_emergency then
+        -- One statement: the row read (not locked), a slice's allowance taken, the reservation made.
+        -- In a subtransaction: a row lock taken by FOR UPDATE whose recheck fails is kept, and a
+        -- reservation going on to the row path must not hold a slice the row path waits for.
+        begin
+            with bud as (
+                select bt.id, bt.budget_status, pg_backend_pid() % bt.slice_count as slot
+                from public.ai_budget_tracker as bt
+                where bt.id = p_budget_id and bt.slice_count > 0 and not bt.rate_limit_active
+                    and not bt.circuit_breaker_active and t >= bt.period_start and t < bt.period_end
+                    and not bt.allocated_by_service ? p_service and not bt.allocated_by_operation ? p_operation
+            ),
+
+            taken as (
+                update public.ai_budget_slice as s set allowance_usd = s.allowance_usd - p_estimated_usd
+                where (s.budget_id, s.slice_no) = (
+                    select o.budget_id, o.slice_no from public.ai_budget_slice as o
+                    inner join bud on o.budget_id = bud.id
+                    where o.allowance_usd >= p_estimated_usd
+                    order by (o.slice_no - bud.slot + 64) % 64
+                    limit 1
+                    for update of o skip locked
+                ) and s.allowance_usd >= p_estimated_usd
+                returning s.budget_id
+            ),
+
+            made as (
+                insert into public.ai_budget_reservation as r (
+                    budget_id, service, operation_type, user_id, estimated_usd, emergency, reserved_at, expires_at,
+                    booked
+                )
+                select taken.budget_id, p_service, p_operation, p_user_id, p_estimated_usd, false, t, t + p_ttl, 'none'
+                from taken
+                returning r.id, r.expires_at
+            )
+
+            select made.id, made.expires_at, bud.budget_status into reservation_id, expires_at, budget_status
+            from made cross join bud;
+            if found then
+                return next;
+                return;
+            end if;
+            raise exception 'no slice covers it' using errcode = 'LDB00';
+        exception when sqlstate 'LDB00' then
+            null;
+        end;
+    end if;
+
+    -- Through the budget's row, under its lock (no key update: a reservation holding a slice takes
+    -- key share on the row for its foreign key, and must not wait for us while we wait for it):
+    -- every check exact. A sliced budget (or one with reservations not folded in) first takes its
+    -- slices back and folds, so the row holds everything committed.
+    select * into b from public.ai_budget_tracker as bt where bt.id = p_budget_id for no key update;
     if not found then
         raise exception 'unknown budget: %', p_budget_id using errcode = 'no_data_found';
     end if;
-    t := public.lokdarpan_clock_now();
+    -- Refilled while we waited for the lock (reservations that found the slices dry queue here, and
+    -- the first one refills them): take from a slice under the lock (row, then slice: the lock order)
+    -- instead of taking every slice back again.
+    if b.slice_count > 0 and not p_emergency and not b.rate_limit_active and not b.circuit_breaker_active
+        and t >= b.period_start and t < b.period_end
+        and not b.allocated_by_service ? p_service and not b.allocated_by_operation ? p_operation then
+        update public.ai_budget_slice as s set allowance_usd = s.allowance_usd - p_estimated_usd
+        where (s.budget_id, s.slice_no) = (
+            select o.budget_id, o.slice_no from public.ai_budget_slice as o
+            where o.budget_id = b.id and o.allowance_usd >= p_estimated_usd
+            order by o.allowance_usd desc
+            limit 1
+            for update skip locked
+        ) and s.allowance_usd >= p_estimated_usd;
+        if found then
+            insert into public.ai_budget_reservation as r (
+                budget_id, service, operation_type, user_id, estimated_usd, emergency, reserved_at, expires_at, booked
+            ) values (b.id, p_service, p_operation, p_user_id, p_estimated_usd, false, t, t + p_ttl, 'none')
+            returning r.id, r.expires_at into reservation_id, expires_at;
+            budget_status := b.budget_status;
+            return next;
+            return;
+        end if;
+    end if;
+    if b.slice_count > 0 or exists (
+        select from public.ai_budget_reservation as x
+        where x.budget_id = b.id and x.booked <> 'closed' and (x.booked = 'none' or x.status <> 'reserved')
+    ) then
+        perform public.ai_budget_slices_take_back(b.id);
+        select * into b from public.ai_budget_tracker as bt where bt.id = p_budget_id;
+    end if;
     if t < b.period_start or t >= b.period_end then
         raise exception 'budget % (%) is not open at %: its period is [%, %)',
             b.id, b.period_identifier, t, b.period_start, b.period_end
@@ -179,9 +273,12 @@ begin
     where bt.id = b.id;
 
     insert into public.ai_budget_reservation as r (
-        budget_id, service, operation_type, user_id, estimated_usd, emergency, reserved_at, expires_at
-    ) values (b.id, p_service, p_operation, p_user_id, p_estimated_usd, p_emergency, t, t + p_ttl)
+        budget_id, service, operation_type, user_id, estimated_usd, emergency, reserved_at, expires_at, booked
+    ) values (b.id, p_service, p_operation, p_user_id, p_estimated_usd, p_emergency, t, t + p_ttl, 'closed')
     returning r.id, r.expires_at into reservation_id, expires_at;
+    if b.slice_count > 0 then
+        perform public.ai_budget_slices_refill(b.id, p_estimated_usd);
+    end if;
     budget_status := new_status;
     return next;
 end
@@ -193,7 +290,11 @@ comment on function public.ai_budget_reserve(bigint, numeric, text, text, intege
 'operation''s, LDB04 the circuit breaker is open (not emergency), LDB05 rate limited, LDB06 the emergency '
 'reserve cannot cover it, LDB07 the period is not open; P0002 unknown budget; 22023 bad input (an estimate '
 'outside (0, 10000], NaN, or with more than 6 decimal places: reservations keep micro-dollars). Returns the '
-'reservation id, its expiry (default 15 minutes) and the new status. lokdarpan_app and admins.';
+'reservation id, its expiry (default 15 minutes) and the new status. On a sliced budget (slice_count > 0) '
+'a reservation no allocation, throttle, breaker or emergency concerns takes its estimate from a slice''s '
+'allowance without the row lock, and its returned status is the row''s last one; when the slices cannot '
+'cover it, it goes through the row, which takes the slices back, folds, checks exactly and refills them. '
+'lokdarpan_app and admins.';
 
 create or replace function public.ai_budget_unreserve(p_budget_id bigint, p_reservation public.ai_budget_reservation)
 returns void

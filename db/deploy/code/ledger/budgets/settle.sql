@@ -1,7 +1,9 @@
 -- Deploy lokdarpan:code/ledger/budgets/settle to pg
 -- requires: ledger/budgets
 -- requires: code/ledger/budgets/reserve
--- ai_budget_settle(), ai_budget_release() and ai_budget_expire_reservations(): reservations closed.
+-- ai_budget_settle(), ai_budget_release() and ai_budget_expire_reservations(): reservations closed;
+-- on a sliced budget (issue 23) a held reservation is closed without the budget's row, and expiry
+-- folds sliced budgets in (ai_budget_fold(), code/ledger/budgets/slices/fold).
 
 create or replace function public.ai_budget_settle(p_reservation_id bigint, p_execution_id bigint)
 returns table (
@@ -10,6 +12,9 @@ returns table (
 language plpgsql
 volatile
 security definer
+-- Generic plans: the foreign key check of a settled reservation against the partitioned
+-- ai_model_execution is otherwise planned again at every call (a custom plan prunes partitions).
+set plan_cache_mode = force_generic_plan
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -28,6 +33,7 @@ declare
     over_what text;
     new_status text;
     user_key text;
+    old_status text;
 begin
     if p_reservation_id is null or p_execution_id is null then
         raise exception 'a reservation id and an execution id are needed' using errcode = 'invalid_parameter_value';
@@ -36,9 +42,34 @@ begin
     if not found then
         raise exception 'unknown reservation: %', p_reservation_id using errcode = 'no_data_found';
     end if;
-    -- Lock order everywhere: the budget row, then the reservation.
-    select * into b from public.ai_budget_tracker as bt where bt.id = r.budget_id for update;
+    -- A sliced budget: a reservation still held, settled at no more than its estimate, commits nothing
+    -- new; it is closed without the budget's row, which ai_budget_fold() brings up to date later.
+    -- (booked closed: made through the row, which closes it too; only sliced budgets have others.)
+    if r.status = 'reserved' and r.booked <> 'closed' then
+        select x.id, x.created_at, x.provider, x.operation_type, x.cost_usd into e
+        from public.ai_model_execution as x where x.id = p_execution_id;
+        if found and e.provider = r.service and e.operation_type = r.operation_type and e.cost_usd <= r.estimated_usd
+            and not exists (select from public.ai_budget_reservation as x where x.execution_id = e.id) then
+            update public.ai_budget_reservation as x set
+                status = 'settled', actual_usd = e.cost_usd, execution_id = e.id, execution_created_at = e.created_at,
+                over_budget_usd = 0, closed_at = t
+            where x.id = r.id and x.closed_at is null;  -- status reserved, found by the primary key
+            if found then
+                select bt.budget_status into old_status from public.ai_budget_tracker as bt where bt.id = r.budget_id;
+                return query select r.id, e.cost_usd, 0::numeric, old_status, 0::numeric;
+                return;
+            end if;
+        end if;
+    end if;
+    -- Lock order everywhere: the budget row, then the slices, then the reservations. A reservation the
+    -- row does not hold yet is folded in first.
+    select * into b from public.ai_budget_tracker as bt where bt.id = r.budget_id for no key update;
     select * into r from public.ai_budget_reservation as x where x.id = p_reservation_id for update;
+    if r.booked <> 'closed' then
+        perform public.ai_budget_fold(b.id);
+        select * into b from public.ai_budget_tracker as bt where bt.id = r.budget_id;
+        select * into r from public.ai_budget_reservation as x where x.id = p_reservation_id;
+    end if;
     if r.status = 'settled' then
         if r.execution_id = p_execution_id then  -- a retried settle: same answer, nothing charged twice
             return query select r.id, r.actual_usd, greatest(r.actual_usd - r.estimated_usd, 0),
@@ -80,6 +111,14 @@ begin
     -- period are not checked: they decide whether a call may be made, and this one was made.
     extra := e.cost_usd - held;
     if extra > 0 then
+        -- Checked against everything committed: a sliced budget takes its slices back first.
+        if b.slice_count > 0 or exists (
+            select from public.ai_budget_reservation as x
+            where x.budget_id = b.id and x.booked <> 'closed' and (x.booked = 'none' or x.status <> 'reserved')
+        ) then
+            perform public.ai_budget_slices_take_back(b.id);
+            select * into b from public.ai_budget_tracker as bt where bt.id = r.budget_id;
+        end if;
         committed := b.current_spend_usd + b.reserved_usd - held;
         lim := b.total_budget_usd + case when r.emergency then b.emergency_budget_usd else 0 end;
         if committed + e.cost_usd > lim then
@@ -135,7 +174,7 @@ begin
     where bt.id = b.id;
     update public.ai_budget_reservation as x set
         status = 'settled', actual_usd = e.cost_usd, execution_id = e.id, execution_created_at = e.created_at,
-        over_budget_usd = over, closed_at = t
+        over_budget_usd = over, closed_at = t, booked = 'closed'
     where x.id = r.id;
     if over > 0 then
         raise warning 'budget % (%) could not cover % USD of the % USD settled on reservation % (%): '
@@ -159,6 +198,8 @@ comment on function public.ai_budget_settle(bigint, bigint) is
 'allocations); what does not fit is charged all the same (the provider was paid), returned as '
 'over_budget_usd, kept on the reservation and raised as a WARNING with SQLSTATE LDB08; over the total the '
 'budget is exceeded and its breaker open. Settling twice with the same execution returns the first answer. '
+'On a sliced budget a held reservation settled at no more than its estimate is closed without the row lock '
+'(returning the row''s last status); the row catches up at the next fold. '
 'overrun_usd is what the cost exceeded the estimate by. lokdarpan_app and admins.';
 
 create or replace function public.ai_budget_release(p_reservation_id bigint)
@@ -175,15 +216,28 @@ begin
     if not found then
         raise exception 'unknown reservation: %', p_reservation_id using errcode = 'no_data_found';
     end if;
-    perform from public.ai_budget_tracker as bt where bt.id = r.budget_id for update;
+    -- A sliced budget: closed without the budget's row (the next fold returns its estimate).
+    if r.booked <> 'closed' then
+        update public.ai_budget_reservation as x set status = 'released', closed_at = public.lokdarpan_clock_now()
+        where x.id = r.id and x.closed_at is null;  -- still reserved (and so still not booked closed)
+        if found then
+            return 'released';
+        end if;
+    end if;
+    perform from public.ai_budget_tracker as bt where bt.id = r.budget_id for no key update;
     select * into r from public.ai_budget_reservation as x where x.id = p_reservation_id for update;
+    if r.booked <> 'closed' then
+        perform public.ai_budget_fold(r.budget_id);
+        select * into r from public.ai_budget_reservation as x where x.id = p_reservation_id;
+    end if;
     if r.status = 'settled' then
         raise exception 'reservation % is settled; its cost cannot be released', r.id
             using errcode = 'object_not_in_prerequisite_state';
     end if;
     if r.status = 'reserved' then
         perform public.ai_budget_unreserve(r.budget_id, r);
-        update public.ai_budget_reservation as x set status = 'released', closed_at = public.lokdarpan_clock_now()
+        update public.ai_budget_reservation as x set
+            status = 'released', closed_at = public.lokdarpan_clock_now(), booked = 'closed'
         where x.id = r.id;
         return 'released';
     end if;
@@ -207,13 +261,19 @@ declare
     r public.ai_budget_reservation;
     n integer := 0;
 begin
+    -- Budgets with expired reservations, and sliced budgets with reservations to fold in.
     for bid in
-        select distinct x.budget_id from public.ai_budget_reservation as x
+        select x.budget_id from public.ai_budget_reservation as x
         where x.status = 'reserved' and x.expires_at <= public.lokdarpan_clock_now()
             and (p_budget_id is null or x.budget_id = p_budget_id)
-        order by x.budget_id
+        union
+        select x.budget_id from public.ai_budget_reservation as x
+        where x.booked <> 'closed' and (x.booked = 'none' or x.status <> 'reserved')
+            and (p_budget_id is null or x.budget_id = p_budget_id)
+        order by 1
     loop
-        perform from public.ai_budget_tracker as bt where bt.id = bid for update;
+        perform from public.ai_budget_tracker as bt where bt.id = bid for no key update;
+        perform public.ai_budget_fold(bid);
         for r in
             select * from public.ai_budget_reservation as x
             where x.budget_id = bid and x.status = 'reserved' and x.expires_at <= public.lokdarpan_clock_now()
@@ -221,7 +281,8 @@ begin
             for update
         loop
             perform public.ai_budget_unreserve(bid, r);
-            update public.ai_budget_reservation as x set status = 'expired', closed_at = public.lokdarpan_clock_now()
+            update public.ai_budget_reservation as x set
+                status = 'expired', closed_at = public.lokdarpan_clock_now(), booked = 'closed'
             where x.id = r.id;
             n := n + 1;
         end loop;
@@ -231,7 +292,8 @@ end
 $$;
 
 comment on function public.ai_budget_expire_reservations(bigint) is
-'Returns every reservation past its expires_at (of one budget, or all) to its budget; the count. A later '
+'Returns every reservation past its expires_at (of one budget, or all) to its budget, and folds the '
+'reservations of sliced budgets in (ai_budget_fold()); the count of expired ones. A later '
 'settlement still charges the real cost, re-checked against the budget like a new reservation '
 '(ai_budget_settle(): what no longer fits is reported, never dropped). lokdarpan_app and admins; run it every '
 'minute from a scheduler.';

@@ -85,13 +85,23 @@ begin
             get diagnostics n = row_count;
         when 'reservations_of_dropped_months' then
             horizon := public.maintenance_reservation_horizon(p_cutoff);
+            -- A sliced budget's reservation settled without its row (booked none or reserved, issue 23)
+            -- is in no budget figure yet: archived as it is, its cost would be counted by the archive
+            -- and never by the budget. Its budget is folded first (ai_budget_fold(), which books it
+            -- closed), and only reservations the budget row holds in full are archived.
+            perform public.ai_budget_fold(u.budget_id)
+            from (
+                select distinct r.budget_id from public.ai_budget_reservation as r
+                where r.booked <> 'closed' and r.execution_id is not null and r.execution_created_at < horizon
+                order by r.budget_id
+            ) as u;
             with picked as (
                 select r.id, r.budget_id, e.provider::text as provider, e.operation_type::text as operation_type,
                     coalesce(e.user_id::text, 'anonymous') as user_key, e.cost_usd
                 from public.ai_budget_reservation as r
                 inner join public.ai_model_execution as e
                     on r.execution_id = e.id and r.execution_created_at = e.created_at
-                where r.execution_id is not null and r.execution_created_at < horizon
+                where r.execution_id is not null and r.execution_created_at < horizon and r.booked = 'closed'
                 order by r.execution_created_at
                 limit p_batch_size
                 for update of r skip locked

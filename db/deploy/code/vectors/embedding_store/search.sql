@@ -70,7 +70,7 @@ language plpgsql
 volatile
 security invoker
 set search_path = pg_catalog, public, pg_temp
-set "hnsw.ef_search" = 200
+set "hnsw.ef_search" = 80
 set "hnsw.iterative_scan" = off
 set "hnsw.max_scan_tuples" = 20000
 set enable_sort = on
@@ -84,6 +84,10 @@ declare
     -- one of 20 % (docs/vector-search.md). lokdarpan.vector_exact_ward_max overrides it (the pgTAP
     -- suite forces the index path with 0).
     exact_ward_max integer := 1000;
+    -- An unfiltered search explores the graph with the ef_search set on the function (above);
+    -- a big ward's iterative scan with ward_ef (docs/vector-search.md: the measured curve).
+    ef integer := current_setting('hnsw.ef_search')::integer;
+    ward_ef constant integer := 200;
     setting text := current_setting('lokdarpan.vector_exact_ward_max', true);
     dims integer;
     ward text;
@@ -159,9 +163,10 @@ begin
             -- big ward's rows by a sort instead (every vector read from TOAST: seconds).
             perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
             perform set_config('enable_sort', 'off', true);
+            ef := ward_ef;
         end if;
     end if;
-    perform set_config('hnsw.ef_search', least(greatest(200, candidates), 1000)::text, true);
+    perform set_config('hnsw.ef_search', least(greatest(ef, candidates), 1000)::text, true);
 
     for content_id, content_chunk, source_title, similarity_score, ward_context, published_at, ward_id, embedding_model in
         execute format(

@@ -2,3 +2,4 @@
 
 drop function public.form20_merge_results(text, integer, integer, integer, boolean);
 drop function public.form20_removals(integer, integer, integer);
+drop function public.form20_ac_loaded(integer, integer, integer);

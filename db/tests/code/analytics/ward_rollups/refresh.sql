@@ -1,7 +1,7 @@
 -- pgTAP: refresh_ward_analytics(), the nightly rebuild that counts its corrections.
 begin;
 select tap_ensure_personas();
-select plan(2);
+select plan(5);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone) values
@@ -20,18 +20,38 @@ insert into post (text, city, emotion, party, author_id, created_at) values
 ('no ward here', 'Somewhere Else', 'neutral', 'BRS', 9001, '2025-08-01 09:30+05:30');
 reset role;
 
+-- Writers only append to ward_post_pending; a fold moves it into the folded tables.
+select ward_rollups_fold(true);
+select results_eq(
+    $$select day, author_id, posts from ward_day_author_folded order by 1, 2$$,
+    $$values (date '2025-08-01', 9001, 1), (date '2025-08-01', 9002, 1)$$,
+    'the fold moves the pending counts into the folded tables'
+);
+
 -- The nightly check finds and repairs a rollup edited behind the triggers' back.
-update ward_day_rollup set posts = posts + 2, neutral = neutral + 2, no_party = no_party + 2
+update ward_day_rollup_folded set posts = posts + 2, neutral = neutral + 2, no_party = no_party + 2
 where (ward_id, day) in (select
         ward_id,
         day
-    from ward_day_rollup
+    from ward_day_rollup_folded
     order by 1, 2 limit 1);
 select results_eq(
     $$select relation, corrected from refresh_ward_analytics() where relation = 'ward_day_rollup'$$,
     $$values ('ward_day_rollup', 2::bigint)$$,
     'a wrong row is counted from both sides (the wrong one and the right one) and repaired'
 );
+
+-- What is pending when the rebuild runs is folded first, so it is no correction.
+set local role tap_analyst;
+insert into post (text, city, emotion, author_id, created_at) values
+('one more', 'Beta Hills', 'positive', 9003, '2025-08-01 11:00+05:30');
+reset role;
+select results_eq(
+    $$select relation, corrected from refresh_ward_analytics() order by relation$$,
+    $$values ('ward_author_rollup', 0::bigint), ('ward_day_author', 0::bigint), ('ward_day_rollup', 0::bigint)$$,
+    'a post still pending at the rebuild is not counted as a correction'
+);
+select is_empty($$select from ward_post_pending$$, 'and the rebuild leaves nothing pending');
 
 set local role tap_admin;
 select throws_ok(

@@ -2,7 +2,7 @@
 -- posts, updates, ward re-links and deletes, and a full rebuild finds nothing to correct.
 begin;
 select tap_ensure_personas();
-select plan(20);
+select plan(27);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone) values
@@ -149,6 +149,55 @@ select isnt_empty(
     $$select * from ward_day_rollup except select * from snap$$,
     'the random writes changed the rollups'
 );
+select is_empty(
+    $$select from daily_ward_trends as t
+      where t.daily_authors <> (select count(*) from ward_day_author as a
+          where a.ward_id = t.ward_id and a.day = t.trend_date)$$,
+    'the trend''s daily authors (folded counted apart from pending) agree with ward_day_author'
+);
+-- Writers appended signed changes (re-links and deletes are negative); a fold nets them into the
+-- folded tables, dropping rows that reach zero, and readers see the same counts before and after.
+create temporary table before_fold as
+select
+    ward_id,
+    day,
+    posts,
+    positive,
+    negative,
+    neutral,
+    mixed,
+    emotion_unknown,
+    bjp,
+    inc,
+    brs,
+    aimim,
+    trs,
+    nota,
+    independent,
+    other_party,
+    no_party
+from ward_day_rollup;
+create temporary table before_fold_authors as
+select * from ward_day_author
+union all
+select
+    ward_id,
+    null,
+    author_id,
+    posts
+from ward_author_rollup;
+select cmp_ok(ward_rollups_fold(true), '>', 0::bigint, 'a fold takes what the writes left pending');
+select set_eq(
+    $$select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs, aimim,
+        trs, nota, independent, other_party, no_party from ward_day_rollup$$,
+    $$select * from before_fold$$,
+    'readers see the same ward-day counts after the fold as before it'
+);
+select set_eq(
+    $$select * from ward_day_author union all select ward_id, null, author_id, posts from ward_author_rollup$$,
+    $$select * from before_fold_authors$$,
+    'and the same author counts'
+);
 create temporary table kept as
 select
     ward_id,
@@ -243,6 +292,30 @@ select results_eq(
     $$values ('ward_author_rollup', 0::bigint), ('ward_day_author', 0::bigint), ('ward_day_rollup', 0::bigint)$$,
     'and the rebuild finds nothing to correct'
 );
+
+-- A one-post statement appends one pending row and writes no counter row (the seed makes the
+-- trigger's roll of the dice, whether to fold now, come out "not now").
+select ward_rollups_fold(true);
+select setseed(0.5);
+insert into post (text, city, emotion, party, author_id, created_at)
+values ('single, pending', 'Gamma Pet', 'negative', 'INC', 9002, '2025-07-21 10:00+05:30');
+select results_eq(
+    $$select ward_id, day, author_id, posts, negative, inc, written_at from ward_post_pending$$,
+    $$values ('GHMC-003', date '2025-07-21', 9002, 1, 1, 1, timestamptz '2025-08-01 12:00+05:30')$$,
+    'a one-post insert appends one pending row, stamped with the frozen clock'
+);
+select throws_ok(
+    $$select ward_rollups_fold(null)$$,
+    '22004', 'ward_rollups_fold: p_wait must be true or false, got <NULL>',
+    'the fold refuses a null p_wait, naming it'
+);
+set local role tap_analyst;
+select throws_ok(
+    $$select ward_rollups_fold(false)$$,
+    '42501', 'permission denied for function ward_rollups_fold',
+    'an analyst cannot run the fold directly'
+);
+reset role;
 
 select * from finish();
 rollback;

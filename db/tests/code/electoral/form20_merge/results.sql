@@ -1,7 +1,7 @@
 -- pgTAP: the Form 20 merge of station results and candidate rows, as a campaign admin runs it.
 begin;
 select tap_ensure_personas();
-select plan(14);
+select plan(17);
 
 insert into constituency (state_code, kind, number, name) values ('S06', 'AC', 1, 'Abadasa');
 insert into election (type, year, state_code) values ('LOKSABHA', 2014, null);
@@ -30,6 +30,21 @@ select form20_merge_stations('AC001.csv', 'S06', 1, (
     where number = 1
 ), 2008);
 
+-- A first load of the AC: nothing loaded yet, so nothing to remove (answered without result_ps).
+select is(
+    form20_ac_loaded((select min(id) from election), (
+        select constituency_id from constituency
+        where number = 1
+    ), 2008),
+    false,
+    'before the first load the election has no station result at the AC''s stations'
+);
+select results_eq(
+    $$select * from form20_removals((select min(id) from election), (select constituency_id from constituency where number = 1), 2008)$$,
+    $$values (0::bigint, 0::bigint, 0::bigint)$$,
+    'a first load removes nothing'
+);
+
 -- Results: first load, re-load, changes, removals (the votes-add-up check stays deferred, as in
 -- the importer, which runs it before its transaction ends).
 select results_eq(
@@ -37,6 +52,14 @@ select results_eq(
         (select constituency_id from constituency where number = 1), 2008, false)$$,
     $$values (3::bigint, 0::bigint, 0::bigint, 0::bigint, 6::bigint, 0::bigint, 0::bigint, 0::bigint)$$,
     'a first load inserts every station result and candidate row'
+);
+select is(
+    form20_ac_loaded((select min(id) from election), (
+        select constituency_id from constituency
+        where number = 1
+    ), 2008),
+    true,
+    'after it, the AC counts as loaded in that election (a re-import compares and removes)'
 );
 select results_eq(
     $$select s.ps_id::text, r.candidate::text, r.votes, public.party_key(r.party_id)

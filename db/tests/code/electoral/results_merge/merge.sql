@@ -2,7 +2,7 @@
 -- name, parties by any spelling; bad files refused whole, with their lines.
 begin;
 select tap_ensure_personas();
-select plan(19);
+select plan(24);
 
 insert into constituency (state_code, kind, number, name, reserved_for) values
 ('S29', 'PC', 11, 'Mahbubnagar', null),
@@ -161,6 +161,36 @@ select throws_ok(
     $$select constituency_result_merge('LOKSABHA', 2019, 'S29', null, 'PC', 'name', '{}', false, 'NaN')$$,
     '22023', 'constituency_result_merge: minimum similarity must be in [0.3, 1], got NaN',
     'NaN is not a similarity'
+);
+
+-- election_ensure(): the election row of an import, found or made (the Form 20 importer calls it too).
+select results_eq(
+    $$select created from election_ensure('ASSEMBLY', 2018, 'S29', null, 'form20 files')$$,
+    $$values (true)$$,
+    'a new election is made and says so'
+);
+select results_eq(
+    $$select e.created, e.election_id = (select id from election where type = 'ASSEMBLY' and year = 2018 and state_code = 'S29')
+      from election_ensure('ASSEMBLY', 2018, 'S29', null, 'another source') as e$$,
+    $$values (false, true)$$,
+    'the same election again is the same row, not a second one'
+);
+select is(
+    (
+        select source from election
+        where type = 'ASSEMBLY' and year = 2018 and state_code = 'S29'
+    ), 'form20 files',
+    'an election keeps the source it was made with'
+);
+select throws_ok(
+    $$select * from election_ensure('ASSEMBLY', 2018, 'S29', ' by-election', null)$$,
+    '22023', 'election_ensure: round '' by-election'' must be a trimmed, non-empty name of at most 32 characters',
+    'a round is a trimmed name'
+);
+select throws_ok(
+    $$select * from election_ensure('ASSEMBLY', 2018, null, null, null)$$,
+    '23514', null,
+    'only a Lok Sabha election has no state'
 );
 
 reset role;

@@ -1,6 +1,7 @@
 -- Deploy lokdarpan:code/ledger/budgets/slices/fold to pg
--- requires: ledger/budget_slices
+-- requires: ledger/budgets
 -- requires: code/ledger/budgets/reserve
+-- requires: code/ledger/budgets/settle
 -- ai_budget_fold() and ai_budget_slices_take_back(): a sliced budget's figures caught up, its
 -- slices emptied and refilled under the budget's lock; slices drained when an admin changes a limit.
 

@@ -1,4 +1,4 @@
--- pgTAP: code/ledger/budgets/slices/consistency — what the row does not show yet counts; a
+-- pgTAP: code/ledger/budgets/consistency on a sliced budget — what the row does not show yet counts; a
 -- disagreement is still reported.
 begin;
 select tap_ensure_personas();

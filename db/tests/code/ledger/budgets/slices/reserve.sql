@@ -1,4 +1,4 @@
--- pgTAP: code/ledger/budgets/slices/reserve — a sliced budget told as one day of an application:
+-- pgTAP: code/ledger/budgets/reserve on a sliced budget — a sliced budget told as one day of an application:
 -- reservations take from slices without the budget row, the row catches up when folded, and every
 -- refusal is still the exact one (issue 23).
 begin;

@@ -1,4 +1,4 @@
--- pgTAP: code/ledger/budgets/slices/settle — a held reservation closed without the row; what is not
+-- pgTAP: code/ledger/budgets/settle on a sliced budget — a held reservation closed without the row; what is not
 -- covered still goes through it (the story is told in slices/reserve.sql).
 begin;
 select tap_ensure_personas();

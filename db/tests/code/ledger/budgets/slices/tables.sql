@@ -1,4 +1,4 @@
--- pgTAP: ledger/budget_slices — the tables a sliced budget needs (issue 23).
+-- pgTAP: ledger/budgets — the tables a sliced budget needs (issue 23; made with the budgets' tables).
 begin;
 select tap_ensure_personas();
 select plan(9);
