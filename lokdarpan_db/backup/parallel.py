@@ -414,7 +414,7 @@ def decrypt_directory(store: Store, m: Manifest, data_key: bytes, workdir: Path,
                     fh.write(block)
         except OSError as exc:
             if exc.errno in spool.NO_SPACE:
-                raise spool.no_space(workdir.parent, exc, m.dump_bytes) from None
+                raise spool.no_space(workdir.parent, exc, m.dump_bytes, streamable=False) from None
             raise
 
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="decrypt") as pool:

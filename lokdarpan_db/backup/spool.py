@@ -49,12 +49,28 @@ class NoSpaceError(LokdarpanError):
     """The working directory has no room for the decrypted dump."""
 
 
-def no_space(directory: Path, exc: OSError, need: int | None = None) -> NoSpaceError:
+def no_space(
+    directory: Path, exc: OSError, need: int | None = None, streamable: bool | None = True
+) -> NoSpaceError:
+    """The one-line error for a full working directory. `streamable`: the backup is one archive
+    that `--jobs 1` streams into pg_restore (True), a parallel backup's directory of files that
+    pg_restore must read from disk whatever --jobs says (False), or not known yet (None)."""
     size = f" ({need / (1 << 20):,.0f} MB needed)" if need else ""
+    if streamable is None:
+        tail = (
+            "; a backup made with --jobs 0 or 1 can also be restored with --jobs 1 (streams the dump "
+            "into pg_restore, needs no space)"
+        )
+    elif streamable:
+        tail = ", or restore with --jobs 1 (streams the dump into pg_restore, needs no space)"
+    else:
+        tail = (
+            " (this backup was made with --jobs N: pg_restore reads its files from disk, so it needs "
+            "that room whatever --jobs says)"
+        )
     return NoSpaceError(
         f"no space left in {directory} for the decrypted dump{size}: {exc.strerror}; free space "
-        "there, set TMPDIR to a private directory with room, or restore with --jobs 1 (streams the "
-        "dump into pg_restore, needs no space)"
+        f"there or set {WORKDIR_ENV} (or TMPDIR) to a private directory with room{tail}"
     )
 
 
@@ -125,7 +141,7 @@ def workdir(base: Path | None = None, prefix: str = PREFIX) -> Iterator[Path]:
         fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         if exc.errno in NO_SPACE:
-            raise no_space(root, exc) from None
+            raise no_space(root, exc, streamable=None) from None
         raise LokdarpanError(f"cannot make a private working directory in {root}: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

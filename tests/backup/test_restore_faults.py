@@ -293,6 +293,33 @@ def test_full_tmpdir_says_which_directory_and_what_to_do(big, target, pg_admin_u
         subprocess.run(["umount", str(mnt)], check=False)
 
 
+def test_full_tmpdir_for_a_parallel_backup_does_not_offer_streaming(big, target, pg_admin_url, tmp_path):
+    """A backup made with --jobs N is a directory of files pg_restore reads from disk: `--jobs 1`
+    cannot stream it, so the hint must not send the DBA there."""
+    parallel_dest = tmp_path / "parallel"
+    made = create_backup(
+        big["url"], LocalStore(parallel_dest), crypto.Keyring.load(big["key"]), "lokdarpan", jobs=2
+    )
+    assert made.manifest.directory
+    mnt = tmp_path / "small"
+    _mount_tmpfs(mnt, "256k")
+    try:
+        settings = settings_of(pg_admin_url, _dbname(target))
+        for jobs in ("2", "1"):
+            r = run_cli(
+                {**big, "dest": parallel_dest}, "restore", made.manifest.backup_id, "--into", target,
+                "--overwrite", "--jobs", jobs, env={"TMPDIR": str(mnt)},
+            )  # fmt: skip
+            assert r.returncode == 1, r.stderr
+            line = one_line(r)
+            assert f"no space left in {mnt} for the decrypted dump" in line, line
+            assert "made with --jobs N" in line and "restore with --jobs 1" not in line, line
+            assert list(mnt.iterdir()) == []
+            assert_untouched(pg_admin_url, target, settings)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
 def test_full_tablespace_names_the_real_cause(big, pg_admin_url, tmp_path):
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         datadir = Path(conn.execute("show data_directory").fetchone()[0])
