@@ -98,7 +98,13 @@ create index ix_post_city_created on public.post (city, created_at) where city i
 create index ix_post_emotion_city on public.post (emotion, city, created_at)
 where emotion is not null and city is not null;
 create index ix_post_party_city on public.post (party, city, created_at) where party is not null and city is not null;
-create index ix_post_search_vector on public.post using gin (search_vector);
+-- The seed's full-text index, with the ward in front (issue 27): one GIN index answers both
+-- `search_vector @@ q` and `ward_id = w and search_vector @@ q` (GIN searches any subset of its
+-- columns alike), so a rare word in one ward is found by intersecting the ward's and the word's
+-- posting lists instead of ANDing a bitmap of the ward's every post. One more entry per post: no
+-- second full-text index to write. btree_gin gives GIN the equality on ward_id.
+create extension if not exists btree_gin with schema public;
+create index ix_post_search_vector on public.post using gin (ward_id, search_vector);
 -- Newest-first scans for search_posts(), overall and within a ward; id breaks ties on created_at.
 create index ix_post_created on public.post (created_at, id);
 -- party and emotion ride along so a ward's mention and mood counts (get_ward_competitive_analysis)

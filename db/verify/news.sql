@@ -34,4 +34,6 @@ from public.post
 where false;
 
 select 'public.ix_post_search_vector'::regclass;
+select 1 / count(*) from pg_catalog.pg_index
+where indexrelid = 'public.ix_post_search_vector'::regclass and indnatts = 2;
 select 'public.search_hit'::regtype;

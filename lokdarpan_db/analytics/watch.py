@@ -51,14 +51,14 @@ NEW_SQL = {
     "post": """
 select 'post' as kind, p.id, p.ward_id, p.created_at, p.party, p.emotion, left(p.text, 200) as text
 from public.post as p
-where p.id > %(floor)s and p.ward_id = any(%(wards)s) and p.id <> all(%(seen)s::bigint[])
+where p.id > %(floor)s and p.ward_id = any(%(wards)s)
 order by p.id
 """,
     "alert": """
 select 'alert' as kind, a.id, public.ward_resolve(a.ward) as ward_id, a.created_at, a.severity as party,
     null as emotion, left(coalesce(a.description, ''), 200) as text
 from public.alert as a
-where a.id > %(floor)s and public.ward_resolve(a.ward) = any(%(wards)s) and a.id <> all(%(seen)s::bigint[])
+where a.id > %(floor)s and public.ward_resolve(a.ward) = any(%(wards)s)
 order by a.id
 """,
 }
@@ -235,9 +235,13 @@ class WardWatcher:
             tops = dict(zip(KINDS, position[2:], strict=True))
             for kind in kinds:
                 pos = self._pos[kind]
-                rows = self._reader.execute(NEW_SQL[kind], {"floor": pos.floor, "wards": self.ward_ids,
-                                                            "seen": sorted(pos.seen)}).fetchall()
-                found[kind] = [WardEvent(*row, received_at=received) for row in rows]
+                args = {"floor": pos.floor, "wards": self.ward_ids}
+                rows = self._reader.execute(NEW_SQL[kind], args).fetchall()
+                # The ids printed above the floor are dropped here, not in SQL: `id <> all(seen)`
+                # compared every row past the floor with every printed id (with 100 printed ids
+                # and 10,000 rows past the floor a read took 60-125 ms instead of 3-5 ms).
+                found[kind] = [WardEvent(*row, received_at=received)
+                               for row in rows if row[1] not in pos.seen]
         # Only a read that completed moves a position: a lost connection halfway loses nothing.
         now = time.monotonic()
         events: list[WardEvent] = []

@@ -70,6 +70,15 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("added", "ACL", r"FUNCTION search_posts_(ward|newest|slices)\(.*\)"):
         "readonly and up, like search_posts() (they run as the caller)",
     ("changed", "FUNCTION", r"search_posts\(text, text, integer\)"): "now calls its parts",
+    # Issue 27: the seed's full-text index carries the ward (btree_gin), so a ward and a word are one
+    # GIN probe; the partitions' index names follow its columns.
+    ("added", "EXTENSION", r"btree_gin"): "issue 27: GIN equality on ward_id for ix_post_search_vector",
+    ("added", "COMMENT", r"EXTENSION btree_gin"): "the extension's own comment",
+    ("changed", "INDEX", r"ix_post_search_vector"): "issue 27: gin (ward_id, search_vector)",
+    ("removed", "INDEX", r"post_\w+_search_vector_idx"): "issue 27: partitions' index named by its columns",
+    ("removed", "INDEX ATTACH", r"post_\w+_search_vector_idx"): "issue 27: likewise",
+    ("added", "INDEX", r"post_\w+_ward_id_search_vector_idx"): "issue 27: the same index, with the ward",
+    ("added", "INDEX ATTACH", r"post_\w+_ward_id_search_vector_idx"): "issue 27: likewise",
     # maintenance/integrity: the 19-row integrity_check_catalog() is now one function per domain.
     ("added", "FUNCTION", r"integrity_checks_(posts|ai|electoral|storage)\(\)"):
         "integrity_check_catalog() split into one function per domain (each row keeps its place)",
@@ -90,6 +99,15 @@ EXPECTED: dict[tuple[str, str, str], str] = {
      r"(ward_election_shares|ai_report_request|ai_report_transition|find_similar_content|maintenance_interval"
      r"|maintenance_integer|maintenance_cleanup_count|maintenance_cleanup_batch)\(.*\)"):
         "its error message names the bad value with input_excerpt() instead of its own case/left() pattern",
+    # The electoral functions' state code and kind checks, said once (code/electoral/constituencies/names).
+    ("added", "FUNCTION", r"electoral_check_scope\(text, text(, text)?\)"):
+        "the one state code (and kind) check of the electoral functions, naming the caller and the value",
+    ("added", "COMMENT", r"FUNCTION electoral_check_scope\(p_fn text, p_state text(, p_kind text)?\)"):
+        "its comment",
+    ("added", "ACL", r"FUNCTION electoral_check_scope\(p_fn text, p_state text(, p_kind text)?\)"):
+        "not PUBLIC's; lokdarpan_readonly, like ward_constituency_name_check()",
+    ("changed", "FUNCTION", r"ward_constituency_name_check\(real, boolean, text\)"):
+        "its state code check is electoral_check_scope() (the value named with input_excerpt())",
     # Changed on purpose since the split (each names its issue).
     ("changed", "FUNCTION", r"post_rollup_maintain\(\)"):
         "issue 23: a statement appends its net change to ward_post_pending (no hot row updated), "
@@ -159,12 +177,69 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("removed", "INDEX", r"ix_ai_budget_reservation_budget"):
         "issue 23: no reader; every row version of a reservation paid an entry in it",
     ("removed", "COMMENT", r"INDEX ix_ai_budget_reservation_budget"): "issue 23: went with it",
+    # The fold and the slices' refill (code/ledger/budgets/slices/fold) come ahead of the reserve and
+    # settle code that calls them, so a plan deployed up to any change is consistent.
+    ("added", "FUNCTION",
+     r"ai_budget_fold\(bigint\)|ai_budget_slices_(take_back\(bigint\)|refill\(bigint, numeric\)|drain\(\))"
+     r"|ai_jsonb_merge\(jsonb, jsonb\)"):
+        "issue 23: a sliced budget's fold, take-back, refill and drain",
+    ("added", "COMMENT",
+     r"FUNCTION (ai_budget_fold\(.*\)|ai_budget_slices_(take_back|refill|drain)\(.*\)|ai_jsonb_merge\(.*\))"):
+        "issue 23: their comments",
+    ("added", "ACL", r"FUNCTION (ai_budget_fold\(.*\)|ai_budget_slices_(take_back|refill|drain)\(.*\))"):
+        "issue 23: not executable by PUBLIC (the fold: lokdarpan_app and admins)",
+    ("added", "TRIGGER", r"ai_budget_tracker ai_budget_tracker_slices_drain"):
+        "issue 23: a changed limit takes the slices' allowance back",
+    ("added", "COMMENT", r"TRIGGER ai_budget_tracker_slices_drain ON ai_budget_tracker"):
+        "issue 23: its comment",
+    ("removed", "INDEX", r"ix_ai_exec_id"):
+        "issue 23: the primary key (id, created_at) finds an execution by id; inserts paid a second entry",
+    ("removed", "COMMENT", r"INDEX ix_ai_exec_id"): "issue 23: went with it",
+    ("removed", "INDEX", r"ai_model_execution_(default|p\d{4}_\d{2})_id_idx\d*"):
+        "issue 23: ix_ai_exec_id's partitions went with it",
+    ("removed", "INDEX ATTACH", r"ai_model_execution_(default|p\d{4}_\d{2})_id_idx\d*"):
+        "issue 23: ix_ai_exec_id's partitions went with it",
     ("changed", "FUNCTION",
      r"ai_budget_(reserve|settle|release|expire_reservations)\(.*\)|ai_budget_consistency\(\)"):
         "issue 23: a sliced budget's reservations taken from and closed through its slices, folded, counted",
     ("changed", "COMMENT",
      r"FUNCTION (ai_budget_(reserve|settle|expire_reservations)\(.*\)|ai_budget_consistency\(\))"):
         "issue 23: they say what a sliced budget does",
+    # Issue 21: the votes-add-up check once per transaction, set-based, over a queue of the stations
+    # it touched (no no-op update of polling_station_result per station and statement).
+    ("added", "TABLE", r"polling_station_result_check_(queue|pending)"):
+        "issue 21: the stations a transaction touched, and its one pending check",
+    ("added", "ACL", r"TABLE polling_station_result_check_(queue|pending)"): "issue 21: no role writes them",
+    ("added", "COMMENT", r"(TABLE|COLUMN) polling_station_result_check_(queue|pending)\b.*"):
+        "issue 21: their comments",
+    ("added", "CONSTRAINT",
+     r"polling_station_result_check_(queue|pending) polling_station_result_check_\w+_pkey"):
+        "issue 21: one row per transaction and station; one per transaction",
+    ("added", "FUNCTION", r"polling_station_result_queue_check\(\)"):
+        "issue 21: the statement trigger that queues the touched stations",
+    ("added", "COMMENT", r"FUNCTION polling_station_result_queue_check\(\)"): "issue 21: its comment",
+    ("added", "ACL", r"FUNCTION polling_station_result_queue_check\(\)"):
+        "issue 21: not executable by PUBLIC",
+    ("added", "TRIGGER",
+     r"(polling_station_result polling_station_result_queue_check_(insert|update)"
+     r"|result_ps result_ps_queue_check_(insert|update|delete))"):
+        "issue 21: each statement queues the stations it touched",
+    ("added", "TRIGGER", r"polling_station_result_check_pending chk_polling_station_result_votes_add_up"):
+        "issue 21: the deferred check, once per transaction, on its pending row (same name)",
+    ("removed", "TRIGGER",
+     r"(polling_station_result chk_polling_station_result_votes_add_up"
+     r"|result_ps result_ps_touch_stations_\w+)"):
+        "issue 21: replaced by the queue and the one check per transaction",
+    ("removed", "FUNCTION", r"result_ps_touch_stations\(\)"):
+        "issue 21: replaced by polling_station_result_queue_check()",
+    ("removed", "COMMENT", r"FUNCTION result_ps_touch_stations\(\)"): "issue 21: went with it",
+    ("removed", "ACL", r"FUNCTION result_ps_touch_stations\(\)"): "issue 21: went with it",
+    ("changed", "FUNCTION", r"polling_station_result_check_sum\(\)"):
+        "issue 21: checks the transaction's queued stations set-based (security definer)",
+    ("changed", "COMMENT", r"FUNCTION polling_station_result_check_sum\(\)"): "issue 21: says so",
+    ("removed", "INDEX", r"ix_result_ps_party"):
+        "issue 21: nothing reads result_ps by party; a sixth of a Form 20 load's server CPU",
+    ("removed", "COMMENT", r"INDEX ix_result_ps_party"): "issue 21: went with it",
 }
 
 # Changes without a table that keep their pre-split names (later changes require them): they hold

@@ -227,6 +227,39 @@ def test_nota_inside_total_valid_is_detected(tmp_path: Path) -> None:
     ]
 
 
+def test_nota_decided_by_the_first_agreeing_stations_still_checks_every_station(tmp_path: Path) -> None:
+    """Issue 21: the NOTA pass stops after NOTA_EVIDENCE agreeing stations; a later station that
+    disagrees is still a problem of its line, as when every station was counted."""
+    from lokdarpan_db.importers.electoral.form20 import NOTA_EVIDENCE
+
+    inside = [f"{n},3,3,1,7,0,7,0" for n in range(1, NOTA_EVIDENCE + 6)]
+    late = NOTA_EVIDENCE + 6
+    text = (
+        "Serial No.,A B,C D,None of the Above,Total valid votes,Rejected,Total,Tendered\n"
+        + "\n".join(inside) + f"\n{late},3,3,1,6,0,7,0\n"
+    )
+    f = parse_form20(write(tmp_path, text))
+    assert f.nota_counted_in == "total_valid"
+    assert {p.line for p in f.problems} == {late + 1}
+    assert str(f.problems[0]) == (
+        f"line {late + 1}: polling station {late}: candidates' votes + NOTA sum to 7, total valid is 6"
+    )
+
+
+def test_nota_stations_that_disagree_early_are_all_counted(tmp_path: Path) -> None:
+    """Stations that disagree before NOTA_EVIDENCE agree: the majority decides, as before."""
+    from lokdarpan_db.importers.electoral.form20 import NOTA_EVIDENCE
+
+    rows = ["1,3,3,1,7,0,7,0"] + [f"{n},3,3,1,6,0,7,0" for n in range(2, NOTA_EVIDENCE + 10)]
+    text = (
+        "Serial No.,A B,C D,None of the Above,Total valid votes,Rejected,Total,Tendered\n"
+        + "\n".join(rows) + "\n"
+    )
+    f = parse_form20(write(tmp_path, text))
+    assert f.nota_counted_in == "total"
+    assert {p.line for p in f.problems} == {2}
+
+
 def test_no_nota_column(tmp_path: Path) -> None:
     text = "Polling station,X,Y,Valid,Rejected,Total\n1,1,2,3,0,3\n2,2,2,4,1,5\n"
     f = parse_form20(write(tmp_path, text))

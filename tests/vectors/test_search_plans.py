@@ -101,3 +101,40 @@ def test_planner_settings_do_not_leak_into_the_callers_session(conn: psycopg.Con
             "select current_setting('enable_sort'), current_setting('hnsw.iterative_scan'), "
             "current_setting('hnsw.ef_search')").fetchone()
     assert after == ("on", "off", "40")
+
+
+def test_the_default_models_static_search_keeps_the_callers_plan_cache_mode(conn: psycopg.Connection):
+    # The default model's unfiltered search runs its static query with a generic plan
+    # (plan_cache_mode set inside the function); the caller's own setting is untouched.
+    rng = random.Random(11)
+    big = [rng.gauss(0, 1) for _ in range(3072)]
+    with conn.transaction():
+        conn.execute("set local plan_cache_mode = force_custom_plan")
+        rows = conn.execute(
+            "select content_id from find_similar_content(%s::vector, null, 5, -1, "
+            "'text-embedding-3-large', false)", (big,)).fetchall()
+        after = conn.execute("select current_setting('plan_cache_mode')").fetchone()
+    assert rows == []  # no 3072-d chunks in this module's corpus: an empty answer, not an error
+    assert after == ("force_custom_plan",)
+
+
+def test_the_default_models_static_search_goes_through_its_index_on_a_small_table(conn: psycopg.Connection):
+    # Its generic plan does not know the limit; on a small table the planner would rather sort
+    # every row (3,000 chunks: 104 ms against 4 ms). enable_sort off inside keeps it on the index.
+    rng = random.Random(5)
+    rows = [[rng.gauss(0, 1) for _ in range(3072)] for _ in range(60)]
+    with conn.transaction():
+        with conn.cursor() as cur, cur.copy(
+            "copy ai_embedding_store (source_type, content_chunk, ward_context, embedding, embedding_model) "
+            "from stdin"
+        ) as copy:
+            for i, v in enumerate(rows):
+                copy.write_row(("news", f"big {i}", WARD, str(v).replace(" ", ""), "text-embedding-3-large"))
+        conn.execute("analyze ai_embedding_store")
+        search = "select %s from find_similar_content(%%s::vector, null, %s, -1, %%s, false)"
+        plan = search_plan(conn, search % ("*", 5), rows[7], "text-embedding-3-large")
+        found = conn.execute(search % ("content_chunk", 1), (rows[7], "text-embedding-3-large")).fetchall()
+        conn.execute("delete from ai_embedding_store where embedding_model = 'text-embedding-3-large'")
+    assert "Index Scan using ix_embedding_hnsw_te3_large" in plan, plan
+    assert "Seq Scan" not in plan, plan
+    assert found == [("big 7",)]

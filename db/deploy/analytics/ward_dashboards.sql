@@ -145,11 +145,36 @@ dense as (
         coalesce(r.inc, 0) as inc_mentions,
         coalesce(r.brs, 0) as brs_mentions,
         coalesce(r.aimim, 0) as aimim_mentions,
+        -- Distinct authors (ward_day_author): the folded count the fold keeps on the day's folded
+        -- row, then the authors the ward's pending rows (usually none) add or remove, counted in
+        -- one grouped pass each, not per day.
+        coalesce(fa.authors, 0) + coalesce(pa.authors, 0) as daily_authors,
         r.posts is not null as has_posts
     from public.ward as w
     cross join today
     cross join lateral generate_series(today.day - 95, today.day, interval '1 day') as d (day)
     left join public.ward_day_rollup as r on w.ward_id = r.ward_id and d.day::date = r.day
+    left join public.ward_day_rollup_folded as fa on w.ward_id = fa.ward_id and d.day::date = fa.day
+    left join (
+        select
+            q.ward_id,
+            q.day,
+            count(*) filter (where f.posts is null and q.net > 0)
+            - count(*) filter (where f.posts + q.net <= 0) as authors
+        from (
+            select
+                p.ward_id,
+                p.day,
+                p.author_id,
+                sum(p.posts) as net
+            from public.ward_post_pending as p
+            where p.author_id is not null
+            group by p.ward_id, p.day, p.author_id
+        ) as q
+        left join public.ward_day_author_folded as f
+            on q.ward_id = f.ward_id and q.day = f.day and q.author_id = f.author_id
+        group by q.ward_id, q.day
+    ) as pa on w.ward_id = pa.ward_id and d.day::date = pa.day
 ),
 
 windowed as (
@@ -166,27 +191,7 @@ select
     x.ward_id,
     x.ward_name,
     x.daily_posts,
-    -- ward_day_author (folded + pending), counted the cheap way: the folded authors by an
-    -- index-only count, then the authors the day's pending rows (usually none) add or remove.
-    case when x.has_posts then (
-            select count(*) from public.ward_day_author_folded as a
-            where a.ward_id = x.ward_id and a.day = x.trend_date
-        ) + (
-            select
-                count(*) filter (where coalesce(f.posts, 0) <= 0 and coalesce(f.posts, 0) + d.net > 0)
-                - count(*) filter (where f.posts > 0 and f.posts + d.net <= 0)
-            from (
-                select
-                    q.author_id,
-                    sum(q.posts) as net
-                from public.ward_post_pending as q
-                where q.ward_id = x.ward_id and q.day = x.trend_date and q.author_id is not null
-                group by q.author_id
-            ) as d
-            left join public.ward_day_author_folded as f
-                on f.ward_id = x.ward_id and f.day = x.trend_date and d.author_id = f.author_id
-        ) else 0
-    end as daily_authors,
+    x.daily_authors,
     x.positive_posts,
     x.negative_posts,
     x.neutral_posts,

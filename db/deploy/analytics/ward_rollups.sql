@@ -32,6 +32,8 @@ create table public.ward_day_rollup_folded (
     independent integer not null default 0,
     other_party integer not null default 0,
     no_party integer not null default 0,
+    authors integer not null default 0
+    constraint chk_ward_day_rollup_folded_authors check (authors >= 0),
     updated_at timestamptz not null default public.lokdarpan_now(),
     constraint ward_day_rollup_folded_pkey primary key (ward_id, day),
     constraint chk_ward_day_rollup_folded_counts check (
@@ -64,6 +66,9 @@ comment on column public.ward_day_rollup_folded.nota is 'Of them, party NOTA.';
 comment on column public.ward_day_rollup_folded.independent is 'Of them, party Independent.';
 comment on column public.ward_day_rollup_folded.other_party is 'Of them, party Other.';
 comment on column public.ward_day_rollup_folded.no_party is 'Of them, no party (null).';
+comment on column public.ward_day_rollup_folded.authors is
+'Distinct authors of them: the rows of ward_day_author_folded for the ward-day, kept by the fold '
+'(post_rollup_apply()) so daily_ward_trends reads a day''s authors from one row.';
 comment on column public.ward_day_rollup_folded.updated_at is 'When a fold or rebuild last changed the row (lokdarpan_now() of that transaction).';
 
 create table public.ward_day_author_folded (

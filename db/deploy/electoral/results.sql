@@ -178,5 +178,41 @@ comment on column public.result_ps.party_id is 'The candidate''s party.';
 comment on column public.result_ps.votes is 'Votes for the candidate at the station.';
 comment on column public.result_ps.created_at is 'When the row was loaded.';
 
-create index ix_result_ps_party on public.result_ps (election_id, party_id);
-comment on index public.ix_result_ps_party is 'A party''s votes in an election.';
+-- No index on (election_id, party_id) (issue 21): nothing reads result_ps by party (the ward
+-- aggregation reads an election's rows by result_ps_candidate_key), and it was about a fifth of the
+-- server's CPU of a Form 20 load (docs/electoral.md).
+
+-- The votes-add-up check's queue (code/electoral/results/checks): statement triggers on
+-- polling_station_result and result_ps append the (election, station) keys a transaction touched;
+-- one deferred constraint trigger per transaction (chk_polling_station_result_votes_add_up, on the
+-- transaction's row in polling_station_result_check_pending) checks them all, set-based, and
+-- empties both. Rows live only while their transaction does (UNLOGGED: nothing here outlives a
+-- crash that a transaction would). Only the owner's trigger functions write them.
+create unlogged table public.polling_station_result_check_queue (
+    xact xid8 not null,
+    election_id integer not null,
+    polling_station_id integer not null,
+    constraint polling_station_result_check_queue_pkey primary key (xact, election_id, polling_station_id)
+);
+
+comment on table public.polling_station_result_check_queue is
+'The stations whose votes-add-up check a transaction still owes: appended by the statement triggers '
+'on polling_station_result and result_ps, checked and emptied by the deferred constraint trigger '
+'chk_polling_station_result_votes_add_up. Written only by those triggers.';
+comment on column public.polling_station_result_check_queue.xact is 'The writing transaction (pg_current_xact_id()).';
+comment on column public.polling_station_result_check_queue.election_id is 'The election of a touched station result.';
+comment on column public.polling_station_result_check_queue.polling_station_id is 'The station of a touched station result.';
+
+create unlogged table public.polling_station_result_check_pending (
+    xact xid8 not null
+    constraint polling_station_result_check_pending_pkey primary key
+);
+
+comment on table public.polling_station_result_check_pending is
+'One row per transaction whose votes-add-up check is queued: inserting it queues the deferred '
+'constraint trigger chk_polling_station_result_votes_add_up once; the check deletes it.';
+comment on column public.polling_station_result_check_pending.xact is 'The transaction (pg_current_xact_id()).';
+
+-- Readers keep SELECT (the default privileges'; a transaction sees only its own rows); no role writes.
+revoke insert, update, delete, truncate on public.polling_station_result_check_queue from lokdarpan_admin;
+revoke insert, update, delete, truncate on public.polling_station_result_check_pending from lokdarpan_admin;

@@ -131,8 +131,8 @@ comment on index public.ix_ai_exec_performance is 'Latency and outcomes by opera
 create index ix_ai_exec_user_usage on public.ai_model_execution (user_id, created_at, total_tokens)
 where user_id is not null;
 comment on index public.ix_ai_exec_user_usage is 'A user''s usage over time (the seed''s).';
-create index ix_ai_exec_id on public.ai_model_execution (id);
-comment on index public.ix_ai_exec_id is 'Finds an execution by id alone (budget settlement links by id).';
+-- No index on id alone (issue 23): the primary key (id, created_at) finds an execution by id as well
+-- (its leading column), and every insert paid an entry in a second index for nothing.
 
 grant insert (
     request_id, parent_request_id, user_id, session_id, operation_type, operation_subtype, priority_level,

@@ -18,6 +18,7 @@ select
     independent,
     other_party,
     no_party,
+    authors,
     updated_at
 from public.ward_day_rollup_folded
 where false;

@@ -52,3 +52,11 @@ select
     created_at
 from public.result_ps
 where false;
+select
+    xact,
+    election_id,
+    polling_station_id
+from public.polling_station_result_check_queue
+where false;
+select xact from public.polling_station_result_check_pending
+where false;

@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunks", type=int, default=100_000,
                     help="3072-d chunks for the vectors bench (100,000, the target's size; --quick: 2,000)")
     ap.add_argument("--queries", type=int, default=200, help="queries for the vectors bench")
+    ap.add_argument("--keep-vectors-db", action="store_true",
+                    help="vectors bench: build its chunks and index once in the database bench_vectors_kept "
+                         "and keep it; a later run with this flag (same server, e.g. $LOKDARPAN_BENCH_DSN, "
+                         "same --chunks) reuses them and re-deploys only find_similar_content()")
     ap.add_argument("--stations", type=int, default=None,
                     help="polling stations for the electoral bench (25,000, in segments of 250)")
     ap.add_argument("--elections", type=int, default=None, help="elections for the electoral bench (4)")
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             quick = getattr(args, "quick", False)
             chunks, queries = (2_000, 50) if quick else (args.chunks, args.queries)
             console.print(f"[bold]vectors[/bold]: {chunks:,} chunks x 3072 dims, {queries} queries …")
-            results += vectors.run(admin_url, chunks=chunks, queries=queries)
+            results += vectors.run(admin_url, chunks=chunks, queries=queries, keep=args.keep_vectors_db)
         if args.only in (None, "cleanup"):
             from . import cleanup
 

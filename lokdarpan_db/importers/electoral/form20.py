@@ -475,6 +475,12 @@ def parse_form20(path: Path | str) -> Form20File:
 _SERIAL_CODES = 10_000 * 27
 # Distinct rows per serial told apart for "typed twice" (the loader keeps at most 3 rows of a serial).
 MAX_VARIANTS = 4
+# Whether NOTA is counted inside "total valid" is decided by the stations' arithmetic. Once this
+# many stations agree and none disagrees, the rest of the file is not read for it (a second full
+# pass was a third of the parser's time): every station's sums are then checked with the decision,
+# so a later station that disagrees refuses the file, exactly as when all stations are counted (a
+# file loads only when they all agree). Files whose stations disagree early are counted in full.
+NOTA_EVIDENCE = 25
 
 
 class _SerialTable:
@@ -641,6 +647,8 @@ class Form20Reader:
                     total = sum(r.votes)
                     inside += total + r.nota == r.total_valid
                     outside += total == r.total_valid
+                    if inside + outside >= NOTA_EVIDENCE and not (inside and outside):
+                        break  # decided: every station's sums are checked with it (see NOTA_EVIDENCE)
             finally:
                 self._list = keep  # type: ignore[method-assign]
         if inside != outside:

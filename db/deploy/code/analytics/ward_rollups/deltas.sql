@@ -92,19 +92,22 @@ begin
             independent = t.independent + excluded.independent,
             other_party = t.other_party + excluded.other_party, no_party = t.no_party + excluded.no_party,
             updated_at = excluded.updated_at;
-        insert into public.ward_day_author_folded as t (ward_id, day, author_id, posts)
-        select x.ward_id, x.day, x.author_id, sum(x.posts)
-        from unnest(p_deltas) as x
-        where x.author_id is not null
-        group by x.ward_id, x.day, x.author_id
-        order by x.ward_id, x.day, x.author_id
-        on conflict (ward_id, day, author_id) do update set posts = t.posts + excluded.posts;
+        -- Each author row created (xmax 0: inserted, not updated) is a new author of its ward-day.
+        with a as (
+            insert into public.ward_day_author_folded as t (ward_id, day, author_id, posts)
+            select x.ward_id, x.day, x.author_id, sum(x.posts) from unnest(p_deltas) as x
+            where x.author_id is not null
+            group by x.ward_id, x.day, x.author_id order by x.ward_id, x.day, x.author_id
+            on conflict (ward_id, day, author_id) do update set posts = t.posts + excluded.posts
+            returning t.ward_id, t.day, t.xmax = 0 as created
+        )
+        update public.ward_day_rollup_folded as t set authors = t.authors + n.authors
+        from (select a.ward_id, a.day, count(*)::integer as authors from a where a.created group by 1, 2) as n
+        where t.ward_id = n.ward_id and t.day = n.day;
         insert into public.ward_author_rollup_folded as t (ward_id, author_id, posts)
-        select x.ward_id, x.author_id, sum(x.posts)
-        from unnest(p_deltas) as x
+        select x.ward_id, x.author_id, sum(x.posts) from unnest(p_deltas) as x
         where x.author_id is not null
-        group by x.ward_id, x.author_id
-        order by x.ward_id, x.author_id
+        group by x.ward_id, x.author_id order by x.ward_id, x.author_id
         on conflict (ward_id, author_id) do update set posts = t.posts + excluded.posts;
         return;
     end if;
@@ -132,8 +135,7 @@ begin
     -- addition through on conflict). A count that would go below zero violates the table's check:
     -- the rollup disagreed with post before (refresh_ward_analytics()).
     if cardinality(by_day) > 0 then
-        delete from public.ward_day_rollup_folded as t
-        using unnest(by_day) as d
+        delete from public.ward_day_rollup_folded as t using unnest(by_day) as d
         where t.ward_id = d.ward_id and t.day = d.day and t.posts + d.posts = 0;
 
         with u as (
@@ -170,42 +172,48 @@ begin
             updated_at = excluded.updated_at;
     end if;
 
-    delete from public.ward_day_author_folded as t
-    using unnest(p_deltas) as d
-    where t.ward_id = d.ward_id and t.day = d.day and t.author_id = d.author_id and t.posts + d.posts = 0;
+    -- Authors per ward-day: each author row dropped at zero is one author fewer, each row created
+    -- one more (ward_day_rollup_folded.authors; a day row deleted above took its count with it).
+    with gone as (
+        delete from public.ward_day_author_folded as t using unnest(p_deltas) as d
+        where t.ward_id = d.ward_id and t.day = d.day and t.author_id = d.author_id and t.posts + d.posts = 0
+        returning t.ward_id, t.day
+    )
+    update public.ward_day_rollup_folded as t set authors = t.authors - n.authors
+    from (select gone.ward_id, gone.day, count(*)::integer as authors from gone group by 1, 2) as n
+    where t.ward_id = n.ward_id and t.day = n.day;
 
     with u as (
         update public.ward_day_author_folded as t set posts = t.posts + d.posts
         from unnest(p_deltas) as d
         where t.ward_id = d.ward_id and t.day = d.day and t.author_id = d.author_id and d.posts <> 0
         returning t.ward_id, t.day, t.author_id
+    ),
+    a as (
+        insert into public.ward_day_author_folded as t (ward_id, day, author_id, posts)
+        select d.ward_id, d.day, d.author_id, d.posts
+        from unnest(p_deltas) as d
+        where d.author_id is not null and d.posts > 0 and not exists (
+            select from u where u.ward_id = d.ward_id and u.day = d.day and u.author_id = d.author_id
+        )
+        order by d.ward_id, d.day, d.author_id
+        on conflict (ward_id, day, author_id) do update set posts = t.posts + excluded.posts
+        returning t.ward_id, t.day, t.xmax = 0 as created
     )
-    insert into public.ward_day_author_folded as t (ward_id, day, author_id, posts)
-    select d.ward_id, d.day, d.author_id, d.posts
-    from unnest(p_deltas) as d
-    where d.author_id is not null and d.posts > 0 and not exists (
-        select from u where u.ward_id = d.ward_id and u.day = d.day and u.author_id = d.author_id
-    )
-    order by d.ward_id, d.day, d.author_id
-    on conflict (ward_id, day, author_id) do update set posts = t.posts + excluded.posts;
+    update public.ward_day_rollup_folded as t set authors = t.authors + n.authors
+    from (select a.ward_id, a.day, count(*)::integer as authors from a where a.created group by 1, 2) as n
+    where t.ward_id = n.ward_id and t.day = n.day;
 
     with d as (
-        select x.ward_id, x.author_id, sum(x.posts)::integer as posts
-        from unnest(p_deltas) as x
-        where x.author_id is not null
-        group by x.ward_id, x.author_id
-        having sum(x.posts) <> 0
+        select x.ward_id, x.author_id, sum(x.posts)::integer as posts from unnest(p_deltas) as x
+        where x.author_id is not null group by x.ward_id, x.author_id having sum(x.posts) <> 0
     )
-    delete from public.ward_author_rollup_folded as t
-    using d
+    delete from public.ward_author_rollup_folded as t using d
     where t.ward_id = d.ward_id and t.author_id = d.author_id and t.posts + d.posts = 0;
 
     with d as (
-        select x.ward_id, x.author_id, sum(x.posts)::integer as posts
-        from unnest(p_deltas) as x
-        where x.author_id is not null
-        group by x.ward_id, x.author_id
-        having sum(x.posts) <> 0
+        select x.ward_id, x.author_id, sum(x.posts)::integer as posts from unnest(p_deltas) as x
+        where x.author_id is not null group by x.ward_id, x.author_id having sum(x.posts) <> 0
     ),
     u as (
         update public.ward_author_rollup_folded as t set posts = t.posts + d.posts
@@ -224,7 +232,8 @@ $$;
 
 comment on function public.post_rollup_apply(public.ward_post_delta []) is
 'Internal to ward_rollups_fold() and large inserts: adds net changes to ward_day_rollup_folded, ward_day_author_folded and '
-'ward_author_rollup_folded, creating and dropping rows as counts leave and reach zero. Runs as the trigger '
+'ward_author_rollup_folded, creating and dropping rows as counts leave and reach zero, and keeps '
+'ward_day_rollup_folded.authors equal to the ward-day''s author rows. Runs as the trigger '
 'function''s owner; not executable by any LokDarpan role.';
 
 revoke execute on function public.post_rollup_apply(public.ward_post_delta []) from public;

@@ -52,48 +52,53 @@ begin
     lock table public.ward_day_rollup_folded, public.ward_day_author_folded, public.ward_author_rollup_folded
     in exclusive mode;
 
+    create temporary table fresh_day_author on commit drop as
+    select p.ward_id, (p.created_at at time zone 'Asia/Kolkata')::date as day, p.author_id, count(*)::integer as posts
+    from public.post as p
+    where p.ward_id is not null and p.author_id is not null
+    group by 1, 2, 3;
     create temporary table fresh_day on commit drop as
-    select * from public.ward_day_recount;
+    select r.*, coalesce(a.authors, 0)::integer as authors
+    from public.ward_day_recount as r
+    left join (
+        select f.ward_id, f.day, count(*) as authors from pg_temp.fresh_day_author as f
+        group by f.ward_id, f.day
+    ) as a on r.ward_id = a.ward_id and r.day = a.day;
     select count(*) into fixed from (
         (
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
-                aimim, trs, nota, independent, other_party, no_party
+                aimim, trs, nota, independent, other_party, no_party, authors
             from pg_temp.fresh_day
             except all
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
-                aimim, trs, nota, independent, other_party, no_party
+                aimim, trs, nota, independent, other_party, no_party, authors
             from public.ward_day_rollup_folded
         )
         union all
         (
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
-                aimim, trs, nota, independent, other_party, no_party
+                aimim, trs, nota, independent, other_party, no_party, authors
             from public.ward_day_rollup_folded
             except all
             select ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs,
-                aimim, trs, nota, independent, other_party, no_party
+                aimim, trs, nota, independent, other_party, no_party, authors
             from pg_temp.fresh_day
         )
     ) as diff;
     delete from public.ward_day_rollup_folded;
     insert into public.ward_day_rollup_folded (
         ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs, aimim,
-        trs, nota, independent, other_party, no_party, updated_at
+        trs, nota, independent, other_party, no_party, authors, updated_at
     )
     select
         ward_id, day, posts, positive, negative, neutral, mixed, emotion_unknown, bjp, inc, brs, aimim,
-        trs, nota, independent, other_party, no_party, public.lokdarpan_now()
+        trs, nota, independent, other_party, no_party, authors, public.lokdarpan_now()
     from pg_temp.fresh_day
     order by ward_id, day;
     get diagnostics n = row_count;
     relation := 'ward_day_rollup'; rows := n; corrected := fixed;
     return next;
 
-    create temporary table fresh_day_author on commit drop as
-    select p.ward_id, (p.created_at at time zone 'Asia/Kolkata')::date as day, p.author_id, count(*)::integer as posts
-    from public.post as p
-    where p.ward_id is not null and p.author_id is not null
-    group by 1, 2, 3;
     select count(*) into fixed from (
         (select * from pg_temp.fresh_day_author except all
         select ward_id, day, author_id, posts from public.ward_day_author_folded)

@@ -5,6 +5,7 @@
 -- requires: code/electoral/results_merge/staging
 -- requires: code/wards/lookup
 -- requires: code/common/helpers
+-- requires: code/electoral/constituencies/names
 -- constituency_boundaries_merge() and ward_constituency_override_merge(): the two files of
 -- `import constituencies`, staged, merged set-based (issue 21, part 4).
 
@@ -21,14 +22,10 @@ declare
     v_pc record;
     v_ac record;
 begin
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'constituency_boundaries_merge: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    perform public.electoral_check_scope('constituency_boundaries_merge', p_state_code);
     if p_source is null or length(p_source) not between 1 and 500 then
         raise exception 'constituency_boundaries_merge: the source must be 1-500 characters, got %',
-            coalesce(public.input_excerpt(p_source), 'null')
+            public.input_excerpt(p_source)
             using errcode = '22023';
     end if;
     if pg_catalog.to_regclass('pg_temp.constituency_boundary_stage') is null then
@@ -162,14 +159,10 @@ declare
     v_gone record;
     v_counts record;
 begin
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'ward_constituency_override_merge: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    perform public.electoral_check_scope('ward_constituency_override_merge', p_state_code);
     if p_source is null or length(p_source) not between 1 and 255 then
         raise exception 'ward_constituency_override_merge: the source must be 1-255 characters, got %',
-            coalesce(public.input_excerpt(p_source), 'null')
+            public.input_excerpt(p_source)
             using errcode = '22023';
     end if;
     if p_allow_removal is null then

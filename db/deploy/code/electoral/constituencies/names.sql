@@ -1,6 +1,62 @@
 -- Deploy lokdarpan:code/electoral/constituencies/names to pg
 -- requires: electoral/constituencies
+-- requires: code/common/helpers
 -- constituency_name_key() and ward_constituency_name_check(): do the overlaps agree with the ward names?
+-- electoral_check_scope(): the state code (and constituency kind) check every electoral function shares.
+
+-- The scope an electoral function works in, checked one way for all of them (its first caller is
+-- ward_constituency_name_check() below): a state code like S29 and, with three arguments, a kind AC
+-- or PC; the error names the calling function and the bad value (input_excerpt()).
+create or replace function public.electoral_check_scope(p_fn text, p_state text)
+returns void
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_fn is null or p_fn !~ '^[a-z_0-9]{1,63}$' then
+        raise exception 'electoral_check_scope: the caller must be a function name, got %',
+            public.input_excerpt(p_fn)
+            using errcode = '22023';
+    end if;
+    if p_state is null or p_state !~ '^[SU][0-9]{2}$' then
+        raise exception '%: state code must look like S29, got %', p_fn, public.input_excerpt(p_state)
+            using errcode = '22023';
+    end if;
+end
+$$;
+
+comment on function public.electoral_check_scope(text, text) is
+'Raises 22023 "<p_fn>: state code must look like S29, got <value>" unless p_state is a state code (S or U '
+'and two digits); p_fn is the calling function''s name (22023 when it is not one). Returns nothing.';
+
+create or replace function public.electoral_check_scope(p_fn text, p_state text, p_kind text)
+returns void
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform public.electoral_check_scope(p_fn, p_state);
+    if p_kind is null or p_kind not in ('AC', 'PC') then
+        raise exception '%: kind must be AC or PC, got %', p_fn, public.input_excerpt(p_kind)
+            using errcode = '22023';
+    end if;
+end
+$$;
+
+comment on function public.electoral_check_scope(text, text, text) is
+'electoral_check_scope(p_fn, p_state), then raises 22023 "<p_fn>: kind must be AC or PC, got <value>" '
+'unless p_kind is AC or PC. Returns nothing.';
+
+revoke execute on function public.electoral_check_scope(text, text) from public;
+revoke execute on function public.electoral_check_scope(text, text, text) from public;
+grant execute on function public.electoral_check_scope(text, text) to lokdarpan_readonly;
+grant execute on function public.electoral_check_scope(text, text, text) to lokdarpan_readonly;
 
 -- The name-anchor check (issue 21): a ward named after an assembly constituency should lie mainly
 -- in it. On the shipped layers 11 of the 14 such wards with a boundary do; the three that did not
@@ -61,11 +117,7 @@ begin
             coalesce(p_min_similarity::text, 'null')
             using errcode = '22023';
     end if;
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'ward_constituency_name_check: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    perform public.electoral_check_scope('ward_constituency_name_check', p_state_code);
     return query
     with ac as (
         select c.constituency_id, c.number, c.name::text as name, public.constituency_name_key(c.name) as k

@@ -2,6 +2,7 @@
 -- requires: electoral/ward_analytics
 -- requires: code/electoral/results_merge/staging
 -- requires: code/wards/lookup
+-- requires: code/common/helpers
 -- The demographics import, set-based in the database (issue 21, part 4): the importer parses a
 -- demographics file and COPYs its rows into the session's staging table
 -- (ward_demographics_stage()); ward_demographics_merge() resolves the wards, checks them and upserts
@@ -85,7 +86,7 @@ declare
 begin
     if p_source_prefix is null or length(p_source_prefix) > 300 or btrim(p_source_prefix) = '' then
         raise exception 'ward_demographics_merge: the source prefix must be 1-300 characters, got %',
-            coalesce(quote_literal(left(p_source_prefix, 20)), 'null')
+            public.input_excerpt(p_source_prefix)
             using errcode = '22023';
     end if;
     if p_max_listed is null or p_max_listed not between 1 and 100000 then

@@ -38,7 +38,7 @@ stable
 security invoker
 set search_path = pg_catalog, pg_temp
 -- Generic plans: for an election the statistics do not know yet, a custom plan takes
--- "election_id = <new>" for one row and probes ix_result_ps_party (election_id, party_id), reading
+-- "election_id = <new>" for one row and probed an index led by election_id (since dropped), reading
 -- the election's every row for each station; a generic plan takes an election for its share of
 -- result_ps and probes result_ps_candidate_key by (election, station). The lookups are lateral
 -- probes (OFFSET 0), so no generic plan hashes a whole election either.
@@ -112,7 +112,7 @@ language plpgsql
 security invoker
 set search_path = pg_catalog, pg_temp
 -- Generic plans: for an election the statistics do not know yet, a custom plan takes
--- "election_id = <new>" for one row and probes ix_result_ps_party (election_id, party_id), reading
+-- "election_id = <new>" for one row and probed an index led by election_id (since dropped), reading
 -- the election's every row for each station; a generic plan takes an election for its share of
 -- result_ps and probes result_ps_candidate_key by (election, station). The lookups are lateral
 -- probes (OFFSET 0), so no generic plan hashes a whole election either.

@@ -2,6 +2,7 @@
 -- requires: electoral/constituencies
 -- requires: code/electoral/results_merge/constituencies
 -- requires: code/common/helpers
+-- requires: code/electoral/constituencies/names
 -- form20_constituency(): the AC or PC row a Form 20 file loads into, found or made; the name the
 -- file gives it checked with constituency_name_match(), the matcher results files use.
 
@@ -39,16 +40,7 @@ declare
     m_how text;
     m_sim real;
 begin
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'form20_constituency: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
-    if p_kind is null or p_kind not in ('AC', 'PC') then
-        raise exception 'form20_constituency: kind must be AC or PC, got %',
-            coalesce(quote_literal(left(p_kind, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    perform public.electoral_check_scope('form20_constituency', p_state_code, p_kind);
     if p_number is null or p_number not between 1 and 999 then
         raise exception 'form20_constituency: a constituency number is 1-999, got %', coalesce(p_number::text, 'null')
             using errcode = '22023';

@@ -15,16 +15,7 @@ security invoker
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'constituency_result_match_by_number: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
-    if p_kind is null or p_kind not in ('AC', 'PC') then
-        raise exception 'constituency_result_match_by_number: kind must be AC or PC, got %',
-            coalesce(quote_literal(left(p_kind, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    perform public.electoral_check_scope('constituency_result_match_by_number', p_state_code, p_kind);
     if pg_catalog.to_regclass('pg_temp.crm_constituency') is null or pg_catalog.to_regclass('pg_temp.crm_problem') is null
         or pg_catalog.to_regclass('pg_temp.constituency_result_stage') is null then
         raise exception 'constituency_result_match_by_number: a step of constituency_result_merge(), which makes its work tables first'
@@ -117,16 +108,7 @@ as $$
 declare
     margin constant real := 0.1;
 begin
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'constituency_name_match: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
-    if p_kind is null or p_kind not in ('AC', 'PC') then
-        raise exception 'constituency_name_match: kind must be AC or PC, got %',
-            coalesce(quote_literal(left(p_kind, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    perform public.electoral_check_scope('constituency_name_match', p_state_code, p_kind);
     if p_min_similarity is null or p_min_similarity = 'NaN'::real or p_min_similarity not between 0.3 and 1 then
         raise exception 'constituency_name_match: minimum similarity must be in [0.3, 1], got %',
             coalesce(p_min_similarity::text, 'null')
@@ -235,16 +217,7 @@ set search_path = pg_catalog, pg_temp
 set client_min_messages = warning
 as $$
 begin
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'constituency_result_match_by_name: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
-    if p_kind is null or p_kind not in ('AC', 'PC') then
-        raise exception 'constituency_result_match_by_name: kind must be AC or PC, got %',
-            coalesce(quote_literal(left(p_kind, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    perform public.electoral_check_scope('constituency_result_match_by_name', p_state_code, p_kind);
     if p_min_similarity is null or p_min_similarity = 'NaN'::real or p_min_similarity not between 0.3 and 1 then
         raise exception 'constituency_result_match_by_name: minimum similarity must be in [0.3, 1], got %',
             coalesce(p_min_similarity::text, 'null')

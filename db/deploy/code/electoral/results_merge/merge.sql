@@ -5,6 +5,8 @@
 -- requires: code/electoral/results_merge/constituencies
 -- requires: code/electoral/results_merge/parties
 -- requires: code/electoral/results/shares
+-- requires: code/common/helpers
+-- requires: code/electoral/constituencies/names
 -- constituency_result_merge(): a staged results file merged set-based (LDI01 refuses a bad file, LDI02
 -- a load that would remove rows without p_allow_removal); election_ensure(): the election row it loads into.
 
@@ -22,7 +24,7 @@ as $$
 begin
     if p_election_type is null or p_election_type not in ('GHMC', 'ASSEMBLY', 'LOKSABHA') then
         raise exception 'election_ensure: election type must be GHMC, ASSEMBLY or LOKSABHA, got %',
-            coalesce(quote_literal(left(p_election_type, 20)), 'null')
+            public.input_excerpt(p_election_type)
             using errcode = '22023';
     end if;
     if p_year is null or p_year not between 1951 and 2100 then
@@ -31,12 +33,12 @@ begin
     end if;
     if p_state_code is not null and p_state_code !~ '^[SU][0-9]{2}$' then
         raise exception 'election_ensure: state code must look like S29 (or be null for a Lok Sabha election), got %',
-            quote_literal(left(p_state_code, 10))
+            public.input_excerpt(p_state_code)
             using errcode = '22023';
     end if;
     if p_round is not null and (length(p_round) > 32 or p_round <> btrim(p_round) or p_round = '') then
         raise exception 'election_ensure: round % must be a trimmed, non-empty name of at most 32 characters',
-            quote_literal(left(p_round, 20))
+            public.input_excerpt(p_round)
             using errcode = '22023';
     end if;
     if length(p_source) > 500 then
@@ -92,7 +94,7 @@ declare
 begin
     if p_election_type is null or p_election_type not in ('GHMC', 'ASSEMBLY', 'LOKSABHA') then
         raise exception 'constituency_result_merge: election type must be GHMC, ASSEMBLY or LOKSABHA, got %',
-            coalesce(quote_literal(left(p_election_type, 20)), 'null')
+            public.input_excerpt(p_election_type)
             using errcode = '22023';
     end if;
     if p_year is null or p_year not between 1951 and 2100 then
@@ -100,29 +102,21 @@ begin
             coalesce(p_year::text, 'null')
             using errcode = '22023';
     end if;
-    if p_state_code is null or p_state_code !~ '^[SU][0-9]{2}$' then
-        raise exception 'constituency_result_merge: state code must look like S29, got %',
-            coalesce(quote_literal(left(p_state_code, 10)), 'null')
-            using errcode = '22023';
-    end if;
+    -- The state code and the kind (AC or PC) in one call: a bad kind is named before a bad round.
+    perform public.electoral_check_scope('constituency_result_merge', p_state_code, p_kind);
     if p_round is not null and (length(p_round) > 32 or p_round <> btrim(p_round) or p_round = '') then
         raise exception 'constituency_result_merge: round % must be a trimmed, non-empty name of at most 32 characters',
-            quote_literal(left(p_round, 20))
-            using errcode = '22023';
-    end if;
-    if p_kind is null or p_kind not in ('AC', 'PC') then
-        raise exception 'constituency_result_merge: kind must be AC or PC, got %',
-            coalesce(quote_literal(left(p_kind, 10)), 'null')
+            public.input_excerpt(p_round)
             using errcode = '22023';
     end if;
     if p_match_by is null or p_match_by not in ('number', 'name') then
         raise exception 'constituency_result_merge: match_by must be number or name, got %',
-            coalesce(quote_literal(left(p_match_by, 10)), 'null')
+            public.input_excerpt(p_match_by)
             using errcode = '22023';
     end if;
     if p_source is null or jsonb_typeof(p_source) <> 'object' or length(p_source::text) > 2000 then
         raise exception 'constituency_result_merge: source must be a JSON object of at most 2000 characters, got %',
-            coalesce(quote_literal(left(p_source::text, 20)), 'null')
+            public.input_excerpt(p_source::text)
             using errcode = '22023';
     end if;
     if p_min_similarity is null or p_min_similarity = 'NaN'::real or p_min_similarity not between 0.3 and 1 then

@@ -1,5 +1,6 @@
 -- Deploy lokdarpan:code/electoral/results_merge/staging to pg
 -- requires: electoral/results
+-- requires: code/common/helpers
 -- constituency_result_stage(), constituency_result_stage_duplicates() and import_refuse_problems(): the
 -- staging table of a results file and how the importers' merges refuse a file (LDI01, problems in DETAIL).
 
@@ -98,7 +99,7 @@ declare
 begin
     if p_caller is null or p_caller !~ '^[a-z_]{1,63}$' then
         raise exception 'import_refuse_problems: the caller must be a function name, got %',
-            coalesce(quote_literal(left(p_caller, 20)), 'null')
+            public.input_excerpt(p_caller)
             using errcode = '22023';
     end if;
     if p_max_listed is null or p_max_listed not between 1 and 100000 then

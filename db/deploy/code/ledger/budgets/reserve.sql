@@ -1,36 +1,10 @@
 -- Deploy lokdarpan:code/ledger/budgets/reserve to pg
 -- requires: ledger/budgets
--- ai_budget_reserve(): reservations that cannot overspend (with its status and jsonb helpers); on a
--- sliced budget (issue 23) taken from a slice without the budget's row lock, the row path (every check
--- exact, under the lock) when the slices run dry. The slices' fold and refill: code/ledger/budgets/slices/fold.
-
--- budget_status from what is committed: the one definition every function uses.
-create or replace function public.ai_budget_status_for(p_committed numeric, p_total numeric, p_thresholds jsonb)
-returns text
-language plpgsql
-immutable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-    -- NaN compares above every number: a NaN amount would read as exceeded (or, as a total, as never).
-    if p_committed in ('NaN', 'Infinity', '-Infinity') or p_total in ('NaN', 'Infinity', '-Infinity') then
-        raise exception 'a budget status needs finite amounts, got committed % and total %', p_committed, p_total
-            using errcode = 'invalid_parameter_value';
-    end if;
-    return case
-        when p_committed >= p_total then 'exceeded'
-        when p_committed >= p_total * (p_thresholds ->> 'critical')::numeric then 'critical'
-        when p_committed >= p_total * (p_thresholds ->> 'warning')::numeric then 'warning'
-        else 'normal'
-    end;
-end
-$$;
-
-comment on function public.ai_budget_status_for(numeric, numeric, jsonb) is
-'The budget status for a committed amount (spent + reserved): exceeded at 100 % of the total, critical and '
-'warning at alert_thresholds'' fractions, else normal; 22023 for NaN or an infinite amount. Anyone.';
+-- requires: code/ledger/budgets/slices/fold
+-- ai_budget_reserve(): reservations that cannot overspend (with its jsonb helper); on a sliced budget
+-- (issue 23) taken from a slice without the budget's row lock, the row path (every check exact, under
+-- the lock) when the slices run dry. The status, the slices' fold and refill it calls are defined ahead
+-- of it, in code/ledger/budgets/slices/fold.
 
 create or replace function public.ai_jsonb_add(p_map jsonb, p_key text, p_amount numeric)
 returns jsonb

@@ -1,5 +1,6 @@
 -- Deploy lokdarpan:code/maintenance/online_migration/backfill to pg
 -- requires: maintenance/online_migration code/maintenance/online_migration/sync
+-- requires: code/common/helpers
 -- Issue 26, steps 1 and 2 of an online migration (docs/deploying.md): start it (the target gets
 -- the source's foreign keys, the source the sync trigger), backfill in batches, or give it up.
 
@@ -30,7 +31,7 @@ begin
     end if;
     if length(p_batch_column) > 63 then
         raise exception 'online_migration_start: batch column % is longer than 63 characters',
-            quote_literal(left(p_batch_column, 20)) || '...' using errcode = '22023';
+            public.input_excerpt(p_batch_column) using errcode = '22023';
     end if;
     if (select c.relkind from pg_class as c where c.oid = p_source) not in ('r', 'p')
         or (select c.relkind from pg_class as c where c.oid = p_target) not in ('r', 'p') then

@@ -1,5 +1,6 @@
 -- Deploy lokdarpan:code/maintenance/online_migration/swap to pg
 -- requires: code/maintenance/online_migration/backfill
+-- requires: code/common/helpers
 -- Issue 26, steps 3 and 4 of an online migration (docs/deploying.md): the short swap under
 -- lock_timeout with retries, and the finish that drops the old table.
 
@@ -18,7 +19,7 @@ declare
 begin
     if length(p_to) > 63 then
         raise exception 'online_migration_rename: name % is longer than 63 characters',
-            quote_literal(left(p_to, 20)) || '...' using errcode = '22023';
+            public.input_excerpt(p_to) using errcode = '22023';
     end if;
     for r in
         select c.relname from pg_inherits as i join pg_class as c on c.oid = i.inhrelid

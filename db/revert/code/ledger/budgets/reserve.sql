@@ -3,4 +3,3 @@
 drop function public.ai_budget_unreserve(bigint, public.ai_budget_reservation);
 drop function public.ai_budget_reserve(bigint, numeric, text, text, integer, boolean, interval);
 drop function public.ai_jsonb_add(jsonb, text, numeric);
-drop function public.ai_budget_status_for(numeric, numeric, jsonb);

@@ -2,7 +2,7 @@
 -- posts, updates, ward re-links and deletes, and a full rebuild finds nothing to correct.
 begin;
 select tap_ensure_personas();
-select plan(27);
+select plan(28);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone) values
@@ -197,6 +197,12 @@ select set_eq(
     $$select * from ward_day_author union all select ward_id, null, author_id, posts from ward_author_rollup$$,
     $$select * from before_fold_authors$$,
     'and the same author counts'
+);
+select is_empty(
+    $$select from ward_day_rollup_folded as r
+      where r.authors <> (select count(*) from ward_day_author_folded as a
+          where a.ward_id = r.ward_id and a.day = r.day)$$,
+    'the fold keeps each folded ward-day''s authors equal to its author rows (authors who left and joined)'
 );
 create temporary table kept as
 select

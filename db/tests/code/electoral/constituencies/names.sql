@@ -2,7 +2,7 @@
 -- the overlaps suite.
 begin;
 select tap_ensure_personas();
-select plan(22);
+select plan(37);
 
 truncate ward cascade;
 create function pg_temp.box(x1 numeric, x2 numeric) returns jsonb language sql as $$
@@ -38,6 +38,53 @@ select has_function('public', 'ward_constituency_name_check', array['real', 'boo
 select isnt_definer('public', 'ward_constituency_name_check', array['real', 'boolean', 'text'], 'ward_constituency_name_check() runs as its caller (security invoker)');
 select isnt(obj_description('public.ward_constituency_name_check(real, boolean, text)'::regprocedure, 'pg_proc'), null, 'ward_constituency_name_check() says what it does');
 select ok(not has_function_privilege('public', 'public.ward_constituency_name_check(real, boolean, text)'::regprocedure, 'execute'), 'PUBLIC may not execute ward_constituency_name_check()');
+
+-- electoral_check_scope(): the state code and kind check the electoral functions share.
+select has_function('public', 'electoral_check_scope', array['text', 'text'], 'electoral_check_scope(text, text) exists');
+select has_function('public', 'electoral_check_scope', array['text', 'text', 'text'], 'electoral_check_scope(text, text, text) exists');
+select isnt_definer('public', 'electoral_check_scope', array['text', 'text'], 'electoral_check_scope(fn, state) runs as its caller (security invoker)');
+select isnt_definer('public', 'electoral_check_scope', array['text', 'text', 'text'], 'electoral_check_scope(fn, state, kind) runs as its caller (security invoker)');
+select isnt(obj_description('public.electoral_check_scope(text, text)'::regprocedure, 'pg_proc'), null, 'electoral_check_scope(fn, state) says what it does');
+select isnt(obj_description('public.electoral_check_scope(text, text, text)'::regprocedure, 'pg_proc'), null, 'electoral_check_scope(fn, state, kind) says what it does');
+select function_privs_are(
+    'public', 'electoral_check_scope', array['text', 'text'], 'public', array[]::text [],
+    'PUBLIC may not execute electoral_check_scope(fn, state)'
+);
+select function_privs_are(
+    'public', 'electoral_check_scope', array['text', 'text', 'text'], 'public', array[]::text [],
+    'PUBLIC may not execute electoral_check_scope(fn, state, kind)'
+);
+set local role tap_reader;
+select lives_ok(
+    $$select public.electoral_check_scope('some_fn', 'S29'), public.electoral_check_scope('some_fn', 'U07', 'PC')$$,
+    'a reader may run it (the reader''s own checks call it); a sound state and kind pass'
+);
+select throws_ok(
+    $$select public.electoral_check_scope('some_fn', 'S2')$$,
+    '22023', 'some_fn: state code must look like S29, got ''S2''',
+    'a bad state code is refused, naming the caller and the value'
+);
+select throws_ok(
+    $$select public.electoral_check_scope('some_fn', null, 'AC')$$,
+    '22023', 'some_fn: state code must look like S29, got null',
+    'so is a missing one, before the kind'
+);
+select throws_ok(
+    $$select public.electoral_check_scope('some_fn', 'S29', 'ac')$$,
+    '22023', 'some_fn: kind must be AC or PC, got ''ac''',
+    'a kind is AC or PC, as written'
+);
+select throws_ok(
+    $$select public.electoral_check_scope('some_fn', 'S29', null)$$,
+    '22023', 'some_fn: kind must be AC or PC, got null',
+    'the three-argument form refuses a missing kind'
+);
+select throws_ok(
+    $$select public.electoral_check_scope('Some Fn; drop', 'S29')$$,
+    '22023', 'electoral_check_scope: the caller must be a function name, got ''Some Fn; drop''',
+    'the caller must name a function: no other text reaches the message'
+);
+reset role;
 
 -- The name-anchor check (issue 21): a ward named after an AC should lie mainly in it. Three more
 -- ACs east of A and B: 903 Sanathnagar 78.50-78.52, 904 Kukatpalle 78.52-78.54, 905 Amberpet
@@ -104,8 +151,13 @@ select throws_ok(
 );
 select throws_ok(
     $$select * from ward_constituency_name_check(p_state_code => 'Telangana State')$$,
-    '22023', 'ward_constituency_name_check: state code must look like S29, got ''Telangana ''',
-    'a malformed state code is refused, truncated'
+    '22023', 'ward_constituency_name_check: state code must look like S29, got ''Telangana State''',
+    'a malformed state code is refused, named by the shared check'
+);
+select throws_ok(
+    $$select * from ward_constituency_name_check(p_state_code => 'Telangana State of India, south')$$,
+    '22023', 'ward_constituency_name_check: state code must look like S29, got ''Telangana State of I''... (31 characters)',
+    'a long one is excerpted (input_excerpt())'
 );
 
 -- A reviewed override that puts the ward in its namesake settles it; the ACs it moved the ward

@@ -2,7 +2,7 @@
 -- and the result_ps triggers.
 begin;
 select tap_ensure_personas();
-select plan(28);
+select plan(44);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone, boundary) values
@@ -37,22 +37,45 @@ from (
     as v (c, p, e, v, pct);
 
 select has_function('public', 'polling_station_result_check_sum', array[]::text [], 'polling_station_result_check_sum() exists');
-select isnt_definer('public', 'polling_station_result_check_sum', array[]::text [], 'polling_station_result_check_sum() runs as its caller (security invoker)');
+select is_definer('public', 'polling_station_result_check_sum', array[]::text [], 'polling_station_result_check_sum() runs as its owner: it empties the queue no role writes');
 select isnt(obj_description('public.polling_station_result_check_sum()'::regprocedure, 'pg_proc'), null, 'polling_station_result_check_sum() says what it does');
 select ok(not has_function_privilege('public', 'public.polling_station_result_check_sum()'::regprocedure, 'execute'), 'PUBLIC may not execute polling_station_result_check_sum()');
-select trigger_is('public', 'polling_station_result', 'chk_polling_station_result_votes_add_up', 'public', 'polling_station_result_check_sum', 'trigger chk_polling_station_result_votes_add_up on polling_station_result runs polling_station_result_check_sum()');
-select has_function('public', 'result_ps_touch_stations', array[]::text [], 'result_ps_touch_stations() exists');
-select isnt_definer('public', 'result_ps_touch_stations', array[]::text [], 'result_ps_touch_stations() runs as its caller (security invoker)');
-select isnt(obj_description('public.result_ps_touch_stations()'::regprocedure, 'pg_proc'), null, 'result_ps_touch_stations() says what it does');
-select ok(not has_function_privilege('public', 'public.result_ps_touch_stations()'::regprocedure, 'execute'), 'PUBLIC may not execute result_ps_touch_stations()');
+select trigger_is('public', 'polling_station_result_check_pending', 'chk_polling_station_result_votes_add_up', 'public', 'polling_station_result_check_sum', 'constraint trigger chk_polling_station_result_votes_add_up on the pending table runs polling_station_result_check_sum()');
+select has_function('public', 'polling_station_result_queue_check', array[]::text [], 'polling_station_result_queue_check() exists');
+select is_definer('public', 'polling_station_result_queue_check', array[]::text [], 'polling_station_result_queue_check() runs as its owner: it appends to the queue no role writes');
+select isnt(obj_description('public.polling_station_result_queue_check()'::regprocedure, 'pg_proc'), null, 'polling_station_result_queue_check() says what it does');
+select ok(not has_function_privilege('public', 'public.polling_station_result_queue_check()'::regprocedure, 'execute'), 'PUBLIC may not execute polling_station_result_queue_check()');
 select has_function('public', 'result_ps_check_truncate', array[]::text [], 'result_ps_check_truncate() exists');
 select isnt_definer('public', 'result_ps_check_truncate', array[]::text [], 'result_ps_check_truncate() runs as its caller (security invoker)');
 select isnt(obj_description('public.result_ps_check_truncate()'::regprocedure, 'pg_proc'), null, 'result_ps_check_truncate() says what it does');
 select ok(not has_function_privilege('public', 'public.result_ps_check_truncate()'::regprocedure, 'execute'), 'PUBLIC may not execute result_ps_check_truncate()');
-select trigger_is('public', 'result_ps', 'result_ps_touch_stations_insert', 'public', 'result_ps_touch_stations', 'trigger result_ps_touch_stations_insert on result_ps runs result_ps_touch_stations()');
-select trigger_is('public', 'result_ps', 'result_ps_touch_stations_update', 'public', 'result_ps_touch_stations', 'trigger result_ps_touch_stations_update on result_ps runs result_ps_touch_stations()');
-select trigger_is('public', 'result_ps', 'result_ps_touch_stations_delete', 'public', 'result_ps_touch_stations', 'trigger result_ps_touch_stations_delete on result_ps runs result_ps_touch_stations()');
+select trigger_is('public', 'polling_station_result', 'polling_station_result_queue_check_insert', 'public', 'polling_station_result_queue_check', 'trigger polling_station_result_queue_check_insert queues the inserted stations');
+select trigger_is('public', 'polling_station_result', 'polling_station_result_queue_check_update', 'public', 'polling_station_result_queue_check', 'trigger polling_station_result_queue_check_update queues the updated stations');
+select trigger_is('public', 'result_ps', 'result_ps_queue_check_insert', 'public', 'polling_station_result_queue_check', 'trigger result_ps_queue_check_insert queues the stations of inserted rows');
+select trigger_is('public', 'result_ps', 'result_ps_queue_check_update', 'public', 'polling_station_result_queue_check', 'trigger result_ps_queue_check_update queues the stations rows left and moved to');
+select trigger_is('public', 'result_ps', 'result_ps_queue_check_delete', 'public', 'polling_station_result_queue_check', 'trigger result_ps_queue_check_delete queues the stations of deleted rows');
 select trigger_is('public', 'result_ps', 'result_ps_check_truncate', 'public', 'result_ps_check_truncate', 'trigger result_ps_check_truncate on result_ps runs result_ps_check_truncate()');
+select ok(
+    (
+        select c.relpersistence = 'u' from pg_class as c
+        where c.oid = 'public.polling_station_result_check_queue'::regclass
+    )
+    and (
+        select c.relpersistence = 'u' from pg_class as c
+        where c.oid = 'public.polling_station_result_check_pending'::regclass
+    ),
+    'the queue and the pending table are unlogged (their rows never outlive their transaction)'
+);
+select ok(
+    not exists (
+        select
+        from (values ('lokdarpan_admin'), ('lokdarpan_analyst'), ('lokdarpan_app'), ('lokdarpan_maintenance'), ('public')) as g (role)
+        cross join (values ('public.polling_station_result_check_queue'), ('public.polling_station_result_check_pending')) as t (name)
+        cross join (values ('insert'), ('update'), ('delete'), ('truncate')) as p (priv)
+        where has_table_privilege(g.role, t.name, p.priv)
+    ),
+    'no role may write the queue or the pending table'
+);
 
 insert into polling_station (ps_id, constituency_id, serial, lat, lon)
 select
@@ -171,6 +194,110 @@ select throws_ok(
     '23514', 'result_ps cannot be truncated while polling_station_result states valid votes',
     'emptying result_ps alone is refused (TRUNCATE fires no row triggers)'
 );
+
+-- Issue 21: the queue. One pending check per transaction, however many statements; each touched
+-- station queued once; the check empties both; a statement that touched nothing queues nothing.
+set constraints chk_polling_station_result_votes_add_up immediate;
+set constraints chk_polling_station_result_votes_add_up deferred;
+update result_ps set votes = votes
+where false;
+select is(
+    (select count(*) from polling_station_result_check_pending), 0::bigint,
+    'a statement that touched no row queues no check'
+);
+update result_ps set votes = votes + 1
+where candidate = 'Asha';
+update result_ps set votes = votes - 1
+where candidate = 'Asha';
+update polling_station_result set total_valid = total_valid
+where election_id = (
+        select id from election
+        where type = 'GHMC'
+    );
+select is(
+    (select count(*) from polling_station_result_check_pending), 1::bigint,
+    'three statements over two stations queue one check for the transaction'
+);
+select is(
+    (
+        select count(*) from polling_station_result_check_queue
+        where xact = pg_current_xact_id()
+    ), 2::bigint,
+    'and each touched station once'
+);
+set constraints chk_polling_station_result_votes_add_up immediate;
+select is(
+    (select count(*) from polling_station_result_check_queue) + (select count(*) from polling_station_result_check_pending),
+    0::bigint,
+    'the check empties the queue and the pending row'
+);
+set constraints chk_polling_station_result_votes_add_up deferred;
+select throws_ok(
+    $$insert into polling_station_result_check_queue values (pg_current_xact_id(), 1, 1)$$,
+    '42501', null, 'an admin may not write the queue'
+);
+select throws_ok(
+    $$delete from polling_station_result_check_pending$$,
+    '42501', null, 'nor empty the pending checks'
+);
+-- Either order: the stated total first, then the candidates' votes, in separate statements.
+update polling_station_result set total_valid = 160, total_polled = 160
+where polling_station_id = (
+        select id from polling_station
+        where serial = '2'
+    );
+update result_ps set votes = 60
+where candidate = 'Ravi' and polling_station_id = (
+        select id from polling_station
+        where serial = '2'
+    );
+select lives_ok(
+    $$set constraints chk_polling_station_result_votes_add_up immediate$$,
+    'the total changed before the votes: they agree at the check'
+);
+set constraints chk_polling_station_result_votes_add_up deferred;
+-- A subtransaction rolled back takes its queued stations and its pending check with it.
+do $$
+begin
+    update public.result_ps set votes = 1 where candidate = 'Asha';
+    raise exception 'undone';
+exception when raise_exception then
+    null;
+end
+$$;
+select is(
+    (select count(*) from polling_station_result_check_pending), 0::bigint,
+    'a rolled-back savepoint leaves no pending check'
+);
+select lives_ok(
+    $$set constraints chk_polling_station_result_votes_add_up immediate$$,
+    'and nothing of it is checked'
+);
+set constraints chk_polling_station_result_votes_add_up deferred;
+-- A station result deleted after its votes changed is not checked: its candidate rows went with it.
+select lives_ok(
+    $$update result_ps set votes = 1
+      where candidate = 'Asha' and polling_station_id = (select id from polling_station where serial = '2');
+      delete from polling_station_result where polling_station_id = (select id from polling_station where serial = '2');
+      set constraints chk_polling_station_result_votes_add_up immediate$$,
+    'a station whose result is deleted in the same transaction is not checked'
+);
+-- Immediate mode checks each statement as it ends.
+set constraints chk_polling_station_result_votes_add_up immediate;
+select throws_ok(
+    $$update result_ps set votes = votes + 1 where candidate = 'Asha'$$,
+    '23514', null, 'in immediate mode a statement that breaks the sums fails at once'
+);
+select lives_ok(
+    $$with t as (
+        update polling_station_result set total_valid = total_valid + 1, total_polled = total_polled + 1
+        where polling_station_id = (select id from polling_station where serial = '1')
+        returning polling_station_id
+      )
+      update result_ps set votes = votes + 1 from t where result_ps.polling_station_id = t.polling_station_id and candidate = 'Asha'$$,
+    'one statement writing both the total and a vote passes in immediate mode'
+);
+set constraints chk_polling_station_result_votes_add_up deferred;
 reset role;
 
 select * from finish();

@@ -34,7 +34,7 @@ select throws_ok(
 );
 select throws_ok(
     $$select public.online_migration_start('public.tap_bf', 'public.tap_bf_new', repeat('x', 70))$$,
-    '22023', 'online_migration_start: batch column ''xxxxxxxxxxxxxxxxxxxx''... is longer than 63 characters',
+    '22023', 'online_migration_start: batch column ''xxxxxxxxxxxxxxxxxxxx''... (70 characters) is longer than 63 characters',
     'a long column name is excerpted'
 );
 select throws_ok(

@@ -1,9 +1,37 @@
 -- Deploy lokdarpan:code/ledger/budgets/slices/fold to pg
 -- requires: ledger/budgets
--- requires: code/ledger/budgets/reserve
--- requires: code/ledger/budgets/settle
--- ai_budget_fold() and ai_budget_slices_take_back(): a sliced budget's figures caught up, its
--- slices emptied and refilled under the budget's lock; slices drained when an admin changes a limit.
+-- ai_budget_status_for(), ai_budget_fold() and ai_budget_slices_take_back()/_refill(): a budget's
+-- status, a sliced budget's figures caught up, its slices emptied and refilled under the budget's
+-- lock; slices drained when an admin changes a limit. Ahead of code/ledger/budgets/reserve and
+-- settle, which call them, so that a plan deployed up to any change is consistent.
+
+-- budget_status from what is committed: the one definition every function uses.
+create or replace function public.ai_budget_status_for(p_committed numeric, p_total numeric, p_thresholds jsonb)
+returns text
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    -- NaN compares above every number: a NaN amount would read as exceeded (or, as a total, as never).
+    if p_committed in ('NaN', 'Infinity', '-Infinity') or p_total in ('NaN', 'Infinity', '-Infinity') then
+        raise exception 'a budget status needs finite amounts, got committed % and total %', p_committed, p_total
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return case
+        when p_committed >= p_total then 'exceeded'
+        when p_committed >= p_total * (p_thresholds ->> 'critical')::numeric then 'critical'
+        when p_committed >= p_total * (p_thresholds ->> 'warning')::numeric then 'warning'
+        else 'normal'
+    end;
+end
+$$;
+
+comment on function public.ai_budget_status_for(numeric, numeric, jsonb) is
+'The budget status for a committed amount (spent + reserved): exceeded at 100 % of the total, critical and '
+'warning at alert_thresholds'' fractions, else normal; 22023 for NaN or an infinite amount. Anyone.';
 
 create or replace function public.ai_jsonb_merge(p_map jsonb, p_deltas jsonb)
 returns jsonb

@@ -19,3 +19,4 @@ drop function public.ai_budget_slices_refill(bigint, numeric);
 drop function public.ai_budget_slices_take_back(bigint);
 drop function public.ai_budget_fold(bigint);
 drop function public.ai_jsonb_merge(jsonb, jsonb);
+drop function public.ai_budget_status_for(numeric, numeric, jsonb);

@@ -1,5 +1,6 @@
 -- Verify lokdarpan:code/ledger/budgets/slices/fold on pg
 
+select 'public.ai_budget_status_for(numeric, numeric, jsonb)'::regprocedure;
 select 'public.ai_jsonb_merge(jsonb, jsonb)'::regprocedure;
 select 'public.ai_budget_fold(bigint)'::regprocedure;
 select 'public.ai_budget_slices_take_back(bigint)'::regprocedure;
