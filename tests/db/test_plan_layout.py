@@ -72,6 +72,13 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("changed", "FUNCTION", r"search_posts\(text, text, integer\)"): "now calls its parts",
     # Issue 27: the seed's full-text index carries the ward (btree_gin), so a ward and a word are one
     # GIN probe; the partitions' index names follow its columns.
+    # Issue 27 (code/news/search_scaling, right after code/news/search): a word rare in one ward is
+    # ranked in one statement when the statistics estimate few matches.
+    ("added", "FUNCTION", r"search_posts_(estimate|every)\(.*\)"):
+        "issue 27: the match estimate and the one-statement ward ranking",
+    ("added", "COMMENT", r"FUNCTION search_posts_(estimate|every)\(.*\)"): "their comments",
+    ("added", "ACL", r"FUNCTION search_posts_(estimate|every)\(.*\)"):
+        "readonly and up, like search_posts() (they run as the caller)",
     ("added", "EXTENSION", r"btree_gin"): "issue 27: GIN equality on ward_id for ix_post_search_vector",
     ("added", "COMMENT", r"EXTENSION btree_gin"): "the extension's own comment",
     ("changed", "INDEX", r"ix_post_search_vector"): "issue 27: gin (ward_id, search_vector)",

@@ -3,8 +3,9 @@
 -- Issue 27, search that scales with the archive: the time slices keep their bounds from the
 -- created_at index when fetching the months' matches is cheaper, and a word rare in one ward is
 -- ranked in one statement (search_posts_estimate(), search_posts_every()) through the ward and
--- full-text index ix_post_search_vector (ward_id, search_vector). Replaces search_posts_slices() and
--- search_posts() of code/news/search; its revert puts those back.
+-- full-text index ix_post_search_vector (ward_id, search_vector). With code/news/search (the
+-- argument checks and the newest window) this makes search_posts(): the time slices, the one-statement
+-- ward path and search_posts() itself (split in two changes to keep each script under 400 lines).
 
 -- Matches older than the newest p_window posts, in time slices newest first, through the planner's
 -- choice of index (the full-text index, the created_at index, or both ANDed). Each slice is sized
@@ -13,6 +14,8 @@
 -- week, doubling, ranked three times more matches at 3M posts than at 1M). Only a slice's best
 -- p_limit can reach the answer, and once p_limit matches of relevance 1.0 are found (p_best of them
 -- in the window) no older match can outrank them.
+-- (before issue 27 it took no p_best; a database with that version gets this one instead)
+drop function if exists public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer);
 create or replace function public.search_posts_slices(
     p_query tsquery, p_text tsquery, p_labels tsquery, p_ward text, p_window bigint, p_limit integer,
     p_best bigint
@@ -361,4 +364,11 @@ revoke execute on function public.search_posts_estimate(tsquery, text) from publ
 revoke execute on function public.search_posts_every(tsquery, tsquery, tsquery, text, integer, integer) from public;
 grant execute on function public.search_posts_estimate(tsquery, text) to lokdarpan_readonly;
 grant execute on function public.search_posts_every(tsquery, tsquery, tsquery, text, integer, integer)
+to lokdarpan_readonly;
+
+revoke execute on function public.search_posts(text, text, integer) from public;
+grant execute on function public.search_posts(text, text, integer) to lokdarpan_readonly;
+revoke execute on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint)
+from public;
+grant execute on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint)
 to lokdarpan_readonly;

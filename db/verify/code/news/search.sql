@@ -3,5 +3,3 @@
 select 'public.tsquery_restrict_weights(tsquery, text)'::regprocedure;
 select 'public.search_posts_ward(text, text, integer)'::regprocedure;
 select 'public.search_posts_newest(tsquery, tsquery, tsquery, text, bigint, integer)'::regprocedure;
-select 'public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint)'::regprocedure;
-select 'public.search_posts(text, text, integer)'::regprocedure;
