@@ -27,8 +27,8 @@ declare
 begin
     if tg_argv[0] = 'old_and_new' then
         insert into public.polling_station_result_check_queue (xact, election_id, polling_station_id)
-        select distinct this_xact, c.election_id, c.polling_station_id from changed as c
-        union
+        select this_xact, c.election_id, c.polling_station_id from changed as c
+        union  -- union, not union all: each key once
         select this_xact, o.election_id, o.polling_station_id from changed_old as o
         on conflict do nothing;
     else
