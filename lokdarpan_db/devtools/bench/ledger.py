@@ -3,7 +3,8 @@
 - budget reservations: pgbench runs the reserve / record (ai_budget_record) cycle in 16 clients
   against a sliced budget sized to run out exactly at the end, and against a one-row budget; cycles per second
   (target >= 2,000/s and >= 0.5 x pgbench simple-update, measured before and after in the same run)
-  and the overspend against the execution rows (target exactly 0);
+  and the overspend against the execution rows (target exactly 0); next to them the machine's floor for
+  any two-call cycle, the same pgbench run over two trivial PL/pgSQL functions (issue 23);
 - report claiming: 8 workers drain 10,000 queued reports; none claimed twice; reports per second;
 - cost views: `rows` executions (default 5M) over 12 monthly partitions; p95 of the 24-hour
   provider/model cost view (target <= 50 ms) and the partitions its plan reads.
@@ -11,13 +12,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import resource
 import statistics
 import subprocess
 import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 
@@ -64,10 +68,62 @@ select execution_id from public.ai_budget_record(:rid, jsonb_build_object('reque
 """
 CLIENTS = 16
 SLICES = 16
+# The floor (issue 23): the same two round trips, each its own transaction, with the same arguments and
+# \gset, into two PL/pgSQL functions that do nothing. No design of the cycle can beat it on this machine
+# (pgbench's client shares the cores); it says how far 0.5 x simple-update is from what is possible.
+FLOOR_FUNCTIONS = """\
+create schema bench_floor;
+create function bench_floor.reserve(p_budget bigint, p_estimate numeric, p_service text, p_operation text)
+returns table (reservation_id bigint) language plpgsql security invoker set search_path = pg_catalog, pg_temp
+as $$ begin return query select p_budget; end $$;
+create function bench_floor.record(p_reservation bigint, p_execution jsonb)
+returns table (execution_id bigint) language plpgsql security invoker set search_path = pg_catalog, pg_temp
+as $$ begin return query select p_reservation; end $$;
+"""
+FLOOR_CYCLE = CYCLE.replace("public.ai_budget_reserve", "bench_floor.reserve").replace(
+    "public.ai_budget_record", "bench_floor.record"
+)
 
 
-def _pgbench(url: str, *args: str) -> float:
-    """Runs pgbench against `url`; its tps (without the initial connection time)."""
+def _postmaster(url: str) -> int | None:
+    """The server's postmaster pid when its processes are on this machine (else None)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        pid = conn.info.backend_pid
+        try:
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            return ppid if Path(f"/proc/{ppid}/comm").read_text().strip() == "postgres" else None
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+def _server_cpu(postmaster: int) -> float:
+    """CPU seconds of the server: the postmaster, the children it has reaped (its cutime/cstime), and
+    the children still running."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int | str) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(postmaster)
+    ticks = sum(int(v) for v in own[11:15])
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                child = fields(entry)
+            except OSError:
+                continue
+            if child[1] == str(postmaster):
+                ticks += int(child[11]) + int(child[12])
+    return ticks / tick
+
+
+def _pgbench(url: str, *args: str, cpu: list[str] | None = None) -> float:
+    """Runs pgbench against `url`; its tps (without the initial connection time). With `cpu`, appends
+    the CPU per transaction, server (its processes, when on this machine) + pgbench, in µs: wall time
+    is noise on a shared machine, CPU is not."""
+    postmaster = _postmaster(url) if cpu is not None else None
+    client0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server0 = _server_cpu(postmaster) if postmaster else 0.0
     done = subprocess.run(
         [str(pg_bindir() / "pgbench"), "-n", "-c", str(CLIENTS), "-j", "4", "-M", "prepared", *args, url],
         capture_output=True,
@@ -77,10 +133,23 @@ def _pgbench(url: str, *args: str) -> float:
     if done.returncode != 0 or not found:
         said = (done.stderr or done.stdout).strip()[-400:]
         raise RuntimeError(f"pgbench failed ({done.returncode}): {said}")
+    processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
+    if cpu is not None and processed and int(processed.group(1)) > 0:
+        count = int(processed.group(1))
+        client1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        client = (client1.ru_utime + client1.ru_stime - client0.ru_utime - client0.ru_stime) * 1e6 / count
+        if postmaster:
+            time.sleep(0.5)  # the backends exit after pgbench does: let the postmaster reap them
+            server = (_server_cpu(postmaster) - server0) * 1e6 / count
+            cpu.append(f"{server:,.0f} + {client:,.0f} µs")
+        else:
+            cpu.append(f"? + {client:,.0f} µs")
     return float(found.group(1))
 
 
-def _cycles(url: str, ident: str, slices: int, per_client: int) -> tuple[float, dict[str, float | str]]:
+def _cycles(
+    url: str, ident: str, slices: int, per_client: int, cpu: list[str] | None = None
+) -> tuple[float, dict[str, float | str]]:
     """pgbench runs the cycle `per_client` times in each of 16 clients against a budget of exactly
     that many reservations of 0.01: cycles/s, and what the books say afterwards (spent, overspend
     against the execution rows, consistency rows, and the refusal of one more reservation)."""
@@ -90,7 +159,7 @@ def _cycles(url: str, ident: str, slices: int, per_client: int) -> tuple[float, 
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
         script.write(CYCLE)
         script.flush()
-        tps = _pgbench(url, "-t", str(per_client), "-D", f"budget={budget}", "-f", script.name)
+        tps = _pgbench(url, "-t", str(per_client), "-D", f"budget={budget}", "-f", script.name, cpu=cpu)
     with psycopg.connect(url, autocommit=True) as conn:
         spent = conn.execute(
             """select coalesce(sum(e.cost_usd), 0) from public.ai_budget_reservation as r
@@ -118,6 +187,21 @@ def _cycles(url: str, ident: str, slices: int, per_client: int) -> tuple[float, 
     }
 
 
+def _floor(url: str, seconds: str, cpu: list[str] | None = None) -> float:
+    """The floor cycle (FLOOR_CYCLE) for `seconds`: cycles/s of two trivial calls."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("drop schema if exists bench_floor cascade")
+        conn.execute(FLOOR_FUNCTIONS)
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+            script.write(FLOOR_CYCLE)
+            script.flush()
+            return _pgbench(url, "-T", seconds, "-D", "budget=1", "-f", script.name, cpu=cpu)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("drop schema bench_floor cascade")
+
+
 def _budgets(url: str, quick: bool) -> list[Measurement]:
     """The cycle on a sliced budget, the same cycle on a one-row budget, and pgbench's simple-update
     before and after them against the same server (the anchor of the issue 23 target)."""
@@ -125,9 +209,18 @@ def _budgets(url: str, quick: bool) -> list[Measurement]:
     subprocess.run(
         [str(pg_bindir() / "pgbench"), "-i", "-q", "-s", "1", url], capture_output=True, text=True, check=True
     )
-    anchor = [_pgbench(url, "-b", "simple-update", "-T", seconds)]
-    sliced, details = _cycles(url, "bench-sliced", SLICES, 60 if quick else 600)
-    anchor.append(_pgbench(url, "-b", "simple-update", "-T", seconds))
+    # CPU per transaction (server + pgbench): simple-update before, the floor, the cycle, simple-update after.
+    cpu: list[str] = []
+    anchor = [_pgbench(url, "-b", "simple-update", "-T", seconds, cpu=cpu)]
+    floor = _floor(url, seconds, cpu=cpu)
+    sliced, details = _cycles(url, "bench-sliced", SLICES, 60 if quick else 600, cpu=cpu)
+    anchor.append(_pgbench(url, "-b", "simple-update", "-T", seconds, cpu=cpu))
+    per_txn = (
+        f"; CPU per transaction or cycle, server + pgbench: simple-update {cpu[0]} / {cpu[3]}, "
+        f"floor {cpu[1]}, cycle {cpu[2]}"
+        if len(cpu) == 4
+        else ""
+    )
     one_row, row_details = _cycles(url, "bench-one-row", 0, 10 if quick else 40)
     simple = statistics.mean(anchor)
     ratio = sliced / simple
@@ -146,9 +239,20 @@ def _budgets(url: str, quick: bool) -> list[Measurement]:
             ">= 2,000/s and >= 0.5 x simple-update",
             sliced >= 2000 and ratio >= 0.5,
             f"pgbench simple-update {anchor[0]:,.0f} / {anchor[1]:,.0f} tps in the same run "
-            f"(ratio {ratio:.2f}); one-row budget {one_row:,.0f}/s",
+            f"(ratio {ratio:.2f}); one-row budget {one_row:,.0f}/s{per_txn}",
             {**details, "simple_update_tps": f"{anchor[0]:.0f}/{anchor[1]:.0f}", "ratio": round(ratio, 3),
              "one_row_cycles_per_s": round(one_row, 1)},
+        ),
+        Measurement(
+            SECTION,
+            "the floor: the same 2-call cycle into 2 trivial PL/pgSQL functions, 16 clients",
+            floor,
+            "/s",
+            None,
+            None,
+            f"{floor / simple:.2f} x simple-update in the same run; the cycle above reaches "
+            f"{sliced / floor:.2f} of it (no two-call design can pass it on this machine)",
+            {"floor_ratio": round(floor / simple, 3), "cycle_share_of_floor": round(sliced / floor, 3)},
         ),
         Measurement(
             SECTION,
