@@ -1,24 +1,20 @@
 -- Deploy lokdarpan:code/news/search_scaling to pg
 -- requires: code/news/search
--- Issue 27, search that scales with the archive: the time slices keep their bounds from the
--- created_at index when fetching the months' matches is cheaper, and a word rare in one ward is
--- ranked in one statement (search_posts_estimate(), search_posts_every()) through the ward and
--- full-text index ix_post_search_vector (ward_id, search_vector). With code/news/search (the
--- argument checks and the newest window) this makes search_posts(): the time slices, the one-statement
--- ward path and search_posts() itself (split in two changes to keep each script under 400 lines).
+-- Issue 27, search that scales with the archive: the time slices, the statistics' estimate, the
+-- one-statement ward path (search_posts_every(), through ix_post_search_vector (ward_id,
+-- search_vector)) and search_posts() itself. With code/news/search (the argument checks and the
+-- newest window) this makes search_posts() (two changes, to keep each script under 400 lines).
 
--- Matches older than the newest p_window posts, in time slices newest first, through the planner's
--- choice of index (the full-text index, the created_at index, or both ANDed). Each slice is sized
--- from the rate of relevance-1.0 matches seen so far, so that it should hold the matches still
--- needed: its cost follows the matches it must rank, not the size of the archive (issue 27; a fixed
--- week, doubling, ranked three times more matches at 3M posts than at 1M). Only a slice's best
+-- Matches older than the newest p_window posts (all, with p_estimate: no window was read), in time
+-- slices newest first. Each slice is sized from the rate of relevance-1.0 matches seen so far, so its
+-- cost follows the matches it must rank, not the archive's size (issue 27). Only a slice's best
 -- p_limit can reach the answer, and once p_limit matches of relevance 1.0 are found (p_best of them
--- in the window) no older match can outrank them.
--- (before issue 27 it took no p_best; a database with that version gets this one instead)
+-- in the window) no older match can outrank them. (Replaces the versions without p_best, p_estimate.)
 drop function if exists public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer);
+drop function if exists public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint);
 create or replace function public.search_posts_slices(
     p_query tsquery, p_text tsquery, p_labels tsquery, p_ward text, p_window bigint, p_limit integer,
-    p_best bigint
+    p_best bigint, p_estimate double precision default null
 )
 returns public.search_hit []
 language plpgsql
@@ -28,13 +24,10 @@ set search_path = pg_catalog, public, pg_temp
 as $$
 declare
     scope constant text := case when p_ward is null then '' else 'and p.ward_id = $4' end;
-    -- In one ward the query is hidden from the planner behind a sub-select, so it assumes the
-    -- default share of matches and ANDs the full-text bitmap with the ward's few posts. Shown the
-    -- query, it trusts the term's estimate, which for words that always come together is far too
-    -- low ('stray & dog': 62 rows estimated, 2,671 found in a month at 3M posts), and reads the
-    -- row of every match in the month: 16.7 ms of server CPU (median) against 8.9 ms hidden.
-    -- Over all wards the estimate is worth having (it picks the created_at index for a common
-    -- word): hidden there, the rare, phrase and AND classes took 1.0-1.6 ms more.
+    -- In one ward the query is hidden from the planner (a sub-select), so it ANDs the full-text
+    -- bitmap with the ward's few posts: shown it, it under-estimates words that come together
+    -- ('stray & dog': 62 rows estimated, 2,671 found) and reads every match's row (16.7 against
+    -- 8.9 ms). Over all wards the real estimate is worth 1.0-1.6 ms (docs/search.md).
     matching constant text := case when p_ward is null then '$1' else '(select $1)' end;
     -- relevance, as search_posts_newest() ranks it.
     tier constant text :=
@@ -67,6 +60,10 @@ begin
             coalesce(p_window::text, 'null'), coalesce(p_limit::text, 'null')
             using errcode = '22023';
     end if;
+    if p_estimate = 'NaN' or p_estimate < 0 then
+        raise exception 'search_posts_slices: the estimate must be a number of posts, got %', p_estimate
+            using errcode = '22023';
+    end if;
     -- The bounds of the scope and the oldest post of the window (the p_window-th newest).
     if p_ward is null then
         select max(p.created_at), min(p.created_at) into newest_at, oldest_at from public.post as p;
@@ -83,35 +80,48 @@ begin
         order by p.created_at desc, p.id desc
         offset p_window - 1 limit 1;
     end if;
-    if slice_to is null then
+    if p_estimate is null and slice_to is null then
         return found;  -- fewer than p_window posts: the window held every post in scope
     end if;
-    post_rate := p_window / greatest(extract(epoch from newest_at - slice_to), 1.0);
+    -- posts per second among the newest p_window (an index-only read)
+    post_rate := coalesce(p_window / greatest(extract(epoch from newest_at - slice_to), 1.0), 1.0);
+    if newest_at is null then
+        return found;  -- no post in scope
+    end if;
+    if p_estimate is not null then
+        -- No window: start at the newest post, the first slice sized from the estimate (an upper
+        -- bound, so rather too short than too long).
+        slice_to := 'infinity';
+        before_id := 0;
+        slice_from := newest_at
+            - (newest_at - oldest_at) * least(1.0, 1.25 * p_limit / greatest(p_estimate, 1.0));
+    end if;
     loop
-        -- The next slice: the time covered so far times the matches still needed over those found
-        -- (with a margin of 1.25), between 1 and 16 times (so a partition is seldom searched by
-        -- more than two slices); 16 times while none is found.
-        covered := greatest(newest_at - slice_to, interval '1 second');
-        grow := case
-            when n_best = 0 then 16.0
-            else least(16.0, greatest(1.0, 1.25 * (p_limit - n_best)::double precision / n_best))
-        end;
-        slice_from := slice_to - covered * grow;
-        -- Over all wards, the slice's time bounds either go to the created_at index, ANDed with the
-        -- full-text bitmap, or only prune the months and filter the full-text matches. The planner
-        -- ANDs whenever its cost model says so, and it prices a bitmap of the created_at range far
-        -- below what building it costs: 'drainage & monsoon' (0.06 %) ANDed the month's 588
-        -- matches with 86,000 created_at entries, 62 ms. So the range is kept from the index
-        -- (`is true` is no index condition) when fetching every match of the months the slice
-        -- touches, at the rate seen so far, is cheaper than a bitmap of the slice's posts; always
-        -- while no match is found (a rare word, a word only in old posts). The slice then reaches
-        -- back to the start of its first month.
-        hit_rate := (n_best + n_any) / greatest(extract(epoch from covered), 1.0);
+        covered := greatest(newest_at - least(slice_to, newest_at), interval '1 second');
+        if slice_to < 'infinity' then
+            -- The time covered so far times the matches still needed over those found (margin
+            -- 1.25), between 1 and 16 times (a month is seldom searched twice); 16 while none found.
+            grow := case
+                when n_best = 0 then 16.0
+                else least(16.0, greatest(1.0, 1.25 * (p_limit - n_best)::double precision / n_best))
+            end;
+            slice_from := slice_to - covered * grow;
+            hit_rate := (n_best + n_any) / greatest(extract(epoch from covered), 1.0);
+        else
+            hit_rate := p_estimate / greatest(extract(epoch from newest_at - oldest_at), 1.0);
+        end if;
+        -- Over all wards the time bounds either go to the created_at index, ANDed with the full-text
+        -- bitmap, or only prune the months (`is true` is no index condition): the latter when
+        -- fetching every match of the months touched, at the rate seen, costs less than 16 bitmap
+        -- entries per post of the slice (the planner prices that bitmap far too low: 86,000
+        -- entries, 62 ms, for 588 matches). The slice then reaches back to its first month's start.
         months_from := greatest(date_trunc('month', slice_from, 'UTC'), oldest_at);
-        months_to := least(date_trunc('month', slice_to, 'UTC') + interval '1 month', newest_at);
+        -- (the end of slice_to's month, or slice_to when every post left is before it: a month start)
+        months_to := case when slice_to = date_trunc('month', slice_to, 'UTC') and before_id = -2147483648
+            then slice_to else date_trunc('month', slice_to, 'UTC') + interval '1 month' end;
         by_filter := p_ward is null
-            and 16.0 * hit_rate * greatest(extract(epoch from months_to - months_from), 1.0)
-            < post_rate * extract(epoch from slice_to - slice_from);
+            and 16.0 * hit_rate * greatest(extract(epoch from least(months_to, newest_at) - months_from), 1.0)
+            < post_rate * extract(epoch from least(slice_to, newest_at) - slice_from);
         if by_filter then
             -- every match of the months touched is fetched anyway: rank them all, so that no later
             -- slice reads the same month's full-text index and rows again
@@ -141,7 +151,7 @@ begin
             end
         ) into slice_hits, n_hits, n_slice
         using p_query, p_text, p_labels, p_ward, p_window, p_limit, slice_from, slice_to, before_id,
-            date_trunc('month', slice_from, 'UTC'), date_trunc('month', slice_to, 'UTC') + interval '1 month';
+            date_trunc('month', slice_from, 'UTC'), months_to;
         n_any := n_any + n_slice - n_hits;
         found := found || slice_hits;
         n_best := n_best + n_hits;
@@ -155,20 +165,19 @@ begin
 end
 $$;
 
-comment on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint) is
+comment on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint, double precision) is
 'search_posts() internals: the matches of p_query (of ward p_ward, or all when null) older than the '
 'newest p_window posts, in time slices newest first, each slice''s best p_limit, until p_limit matches '
 'of relevance 1.0 are found (p_best of them already in the window) or the oldest post is reached; '
-'unordered. Each slice is sized from the rate of matches found so far. Relevance as in '
-'search_posts_newest().';
+'unordered. Each slice is sized from the rate of matches found so far. With p_estimate (the matches '
+'expected in scope) no window was read: the slices start at the newest post, the first sized from '
+'p_estimate. Relevance as in search_posts_newest().';
 
--- An estimate of the posts of ward p_ward that match p_query, from ANALYZE's statistics on post
--- (issue 27): the posts in the table times the ward's share of them times the share of the least
--- frequent word of the query. An AND or phrase matches at most as many posts as its rarest word, so
--- words that always come together ('stray dogs') are not under-estimated as the planner's product
--- of shares does; a word missing from the statistics' most common words is taken at their smallest
--- share. The ward's share assumes the word is spread over wards like the posts are. Null when the
--- statistics are missing or the query has OR, NOT or a prefix.
+-- An estimate of the posts of ward p_ward (or all, when null) that match p_query, from ANALYZE's
+-- statistics on post (issue 27): the posts times the ward's share of them times the share of the
+-- query's rarest word (an AND or phrase matches at most as many posts as its rarest word; a word
+-- not among the most common elements is taken at their smallest share). The ward's share assumes
+-- the word spreads over wards like the posts. Null without statistics, or for OR, NOT or a prefix.
 create or replace function public.search_posts_estimate(p_query tsquery, p_ward text)
 returns double precision
 language plpgsql
@@ -177,8 +186,7 @@ security invoker
 set search_path = pg_catalog, public, pg_temp
 as $$
 begin
-    -- plpgsql, so that the plan of this catalog query is cached for the session (as a SQL
-    -- function it was planned at every call: 2.5 ms of server CPU)
+    -- plpgsql, so that this catalog query's plan is cached (as SQL: planned per call, 2.5 ms)
     return (
         with words as (
             select s.most_common_elems::text::text [] as elems, s.most_common_elem_freqs as freqs
@@ -209,6 +217,7 @@ begin
         )
         select case
             when p_query::text ~ '[|!]|:\*' then null
+            when p_ward is null then c.reltuples * l.share
             else c.reltuples * l.share * (select w.share from wards as w)
         end
         from pg_catalog.pg_class as c, lexemes as l
@@ -219,8 +228,8 @@ $$;
 
 comment on function public.search_posts_estimate(tsquery, text) is
 'search_posts() internals: an estimate, from ANALYZE''s statistics on post, of the posts of ward '
-'p_ward matching p_query (the posts times the ward''s share times the share of the query''s rarest '
-'word); null when the statistics are missing or p_query has OR, NOT or a prefix.';
+'p_ward (all posts when null) matching p_query (the posts times the ward''s share times the share of '
+'the query''s rarest word); null when the statistics are missing or p_query has OR, NOT or a prefix.';
 
 -- Every match of p_query in ward p_ward, ranked, when there are at most p_most (one statement: the
 -- full-text bitmap ANDed with the ward's range in each month); null when there are more.
@@ -279,6 +288,7 @@ declare
     q_labels tsquery;
     w record;
     older public.search_hit [];
+    estimate double precision;
 begin
     q := websearch_to_tsquery('english', p_term);
     if numnode(q) = 0 then
@@ -309,25 +319,40 @@ begin
         end if;
     end if;
 
-    -- Newest posts first. The best p_limit matches among the newest W posts in scope are the
-    -- answer when those W posts are all there is, or when p_limit of them have relevance 1.0
-    -- (every older post comes after them). A common term needs a window of a few hundred posts.
-    w := public.search_posts_newest(q, q_text, q_labels, ward, window_size, p_limit);
-    if w.n_recent < window_size or w.n_best >= p_limit then
-        return query
-        select p.id, p.text, p.city, p.party, p.emotion, p.created_at,
-            case when p.search_vector @@ q_text then 1.0 when p.search_vector @@ q_labels then 0.4 else 0.2 end::real
-        -- each (id, created_at) looked up in the one partition that holds it
-        from unnest(w.ids, w.ats) as k (id, created_at)
-        inner join public.post as p on k.id = p.id and k.created_at = p.created_at
-        order by 7 desc, p.created_at desc, p.id desc;
-        return;
+    -- Over all wards, a query the statistics say is too rare for the window to hold p_limit matches
+    -- (its rarest word in under p_limit of window_size posts: a rare word, one only in old posts, an
+    -- AND with a rare word) skips it: the slices start at the newest post, the first sized from the
+    -- estimate (issue 27, third round). Not a phrase: the slices would read the row of every post
+    -- with all its words, to recheck it.
+    if ward is null and q::text !~ '<[0-9]*-?>' then
+        estimate := public.search_posts_estimate(q, null);
     end if;
-
-    -- Otherwise the window's best and the older matches, in time slices newest first
-    -- (search_posts_slices()). Called here, not in the query: the planner would call it once more
-    -- to estimate how many rows unnest() returns.
-    older := public.search_posts_slices(q, q_text, q_labels, ward, window_size, p_limit, w.n_best);
+    if estimate * window_size < p_limit * (
+        select c.reltuples from pg_catalog.pg_class as c where c.oid = 'public.post'::regclass
+    ) then
+        select 0::bigint as n_recent, 0::bigint as n_best, null::integer [] as ids, null::timestamptz [] as ats
+        into w;
+        older := public.search_posts_slices(q, q_text, q_labels, ward, window_size, p_limit, 0, estimate);
+    else
+        -- Newest posts first. The best p_limit matches among the newest W posts in scope are the
+        -- answer when those W posts are all there is, or when p_limit of them have relevance 1.0
+        -- (every older post comes after them). A common term needs a window of a few hundred posts.
+        w := public.search_posts_newest(q, q_text, q_labels, ward, window_size, p_limit);
+        if w.n_recent < window_size or w.n_best >= p_limit then
+            return query
+            select p.id, p.text, p.city, p.party, p.emotion, p.created_at,
+                case when p.search_vector @@ q_text then 1.0 when p.search_vector @@ q_labels then 0.4 else 0.2 end::real
+            -- each (id, created_at) looked up in the one partition that holds it
+            from unnest(w.ids, w.ats) as k (id, created_at)
+            inner join public.post as p on k.id = p.id and k.created_at = p.created_at
+            order by 7 desc, p.created_at desc, p.id desc;
+            return;
+        end if;
+        -- Otherwise the window's best and the older matches, in time slices newest first
+        -- (search_posts_slices()). Called here, not in the query: the planner would call it once
+        -- more to estimate how many rows unnest() returns.
+        older := public.search_posts_slices(q, q_text, q_labels, ward, window_size, p_limit, w.n_best);
+    end if;
     return query
     select p.id, p.text, p.city, p.party, p.emotion, p.created_at, h.relevance
     from (
@@ -368,7 +393,7 @@ to lokdarpan_readonly;
 
 revoke execute on function public.search_posts(text, text, integer) from public;
 grant execute on function public.search_posts(text, text, integer) to lokdarpan_readonly;
-revoke execute on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint)
+revoke execute on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint, double precision)
 from public;
-grant execute on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint)
+grant execute on function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint, double precision)
 to lokdarpan_readonly;

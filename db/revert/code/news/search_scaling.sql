@@ -3,4 +3,4 @@
 drop function public.search_posts(text, text, integer);
 drop function public.search_posts_every(tsquery, tsquery, tsquery, text, integer, integer);
 drop function public.search_posts_estimate(tsquery, text);
-drop function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint);
+drop function public.search_posts_slices(tsquery, tsquery, tsquery, text, bigint, integer, bigint, double precision);
