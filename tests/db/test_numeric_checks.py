@@ -183,6 +183,9 @@ CALLS: dict[str, list[str]] = {
     "constituency_merge(text,text,text,boolean,numeric,boolean,integer)": [
         "select constituency_merge('S29', 'x.geojson', null, false, {v})",
     ],
+    "search_posts_slices(tsquery,tsquery,tsquery,text,bigint,integer,bigint,double precision)": [
+        "select search_posts_slices('water', 'water:A', 'water:AB', null, 1000, 50, 0, {v})",
+    ],
     "report_slow_queries(double precision,integer)": [
         "select * from report_slow_queries({v}, 10)",
     ],

@@ -2,7 +2,7 @@
 -- (schema change electoral/results).
 begin;
 select tap_ensure_personas();
-select plan(8);
+select plan(10);
 
 truncate ward cascade;
 insert into ward (ward_id, ward_no, name, zone, boundary) values
@@ -90,6 +90,13 @@ select lives_ok(
     'an admin imports'
 );
 reset role;
+
+-- A result_ps row is its (election, station, candidate): no surrogate id (issue 21), the key primary.
+select hasnt_column('public', 'result_ps', 'id', 'result_ps has no surrogate id');
+select col_is_pk(
+    'public', 'result_ps', array['election_id', 'polling_station_id', 'candidate'],
+    'result_ps_candidate_key: the primary key, one row per election, station and candidate'
+);
 
 select * from finish();
 rollback;

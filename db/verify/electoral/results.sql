@@ -43,7 +43,6 @@ select
 from public.polling_station_result
 where false;
 select
-    id,
     election_id,
     polling_station_id,
     candidate,

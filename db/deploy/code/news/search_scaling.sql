@@ -60,7 +60,7 @@ begin
             coalesce(p_window::text, 'null'), coalesce(p_limit::text, 'null')
             using errcode = '22023';
     end if;
-    if p_estimate = 'NaN' or p_estimate < 0 then
+    if p_estimate = 'NaN' or p_estimate not between 0 and 1e12 then
         raise exception 'search_posts_slices: the estimate must be a number of posts, got %', p_estimate
             using errcode = '22023';
     end if;

@@ -169,7 +169,6 @@ begin
     set ps_id = p_state_code || '-AC' || lpad(p_ac_no::text, 3, '0') || '-' || s.serial
         || case when s.occurrence > 1 then '/' || s.occurrence else '' end;
     get diagnostics offered = row_count;
-    analyze pg_temp.form20_station;  -- a few hundred rows: the joins below then probe the indexes
     with w as (
         insert into public.polling_station as p (ps_id, delimitation, constituency_id, serial, source_meta)
         select
@@ -199,13 +198,24 @@ begin
     select count(*) filter (where w.fresh), count(*) filter (where not w.fresh)
     into inserted, updated
     from w;
+    -- One probe per staged station: a join planned a hash of every station of the delimitation (a
+    -- scan of polling_station per file), analyzed or not. The probe names both unique keys in full
+    -- (the upsert above gave each staged station's row this AC and serial_db): a plan made while
+    -- polling_station was nearly empty, and kept for the session, otherwise probed (delimitation,
+    -- constituency_id, serial) by delimitation alone and read every station for each one.
     update pg_temp.form20_station as s
-    set station_id = p.id
-    from public.polling_station as p
-    where p.delimitation = p_delimitation and p.ps_id = s.ps_id;
-    -- Again, now that station_id is known: with it counted as all null, the plans of
-    -- form20_merge_results expect no match and scan result_ps where they should probe it.
-    analyze pg_temp.form20_station;
+    set station_id = (
+        select p.id from public.polling_station as p
+        where
+            p.delimitation = p_delimitation and p.ps_id = s.ps_id
+            and p.constituency_id = p_ac_id and p.serial = s.serial_db
+    );
+    -- Analyzed once station_id is known (not before: with it counted as all null, the plans of
+    -- form20_merge_results expect no match and scan result_ps where they should probe it; nothing
+    -- above joins the staged rows, so an ANALYZE before the upsert only cost CPU). The candidates
+    -- too (the importer has staged them by now): unanalyzed, their few rows were taken for 1,200
+    -- and the result_ps insert went candidate by candidate instead of station by station.
+    analyze pg_temp.form20_station, pg_temp.form20_candidate;
     unchanged := offered - inserted - updated;
     return next;
 end
