@@ -4,37 +4,7 @@ begin;
 select tap_ensure_personas();
 select plan(10);
 
-truncate ward cascade;
-insert into ward (ward_id, ward_no, name, zone, boundary) values
-(
-    'GHMC-001', 1, 'West Ward', 'West Zone',
-    '{"type": "Polygon", "coordinates": [[[78.40, 17.40], [78.41, 17.40], [78.41, 17.42], [78.40, 17.42], [78.40, 17.40]]]}'
-);
-insert into constituency (state_code, kind, number, name) values ('S29', 'AC', 901, 'A');
-insert into election (type, year, state_code) values ('ASSEMBLY', 2023, 'S29'), ('GHMC', 2020, 'S29');
-
--- Shares are computed from the votes, as ECI computes percent_votes (NOTA in the denominator).
-insert into constituency_result (
-    election_id, constituency_id, candidate, party_id, party_as_published,
-    evm_votes, postal_votes, total_votes, published_percent
-)
-select
-    (
-        select id from election
-        where type = 'ASSEMBLY'
-    ),
-    (select constituency_id from constituency),
-    c,
-    party_resolve(p),
-    p,
-    e,
-    v - e,
-    v,
-    pct
-from (
-    values ('Asha', 'Bharat Rashtra Samithi', 590, 600, 59.41), ('Ravi', 'Indian National Congress', 300, 300, 29.70),
-    ('Sita', 'Bharatiya Janata Party', 100, 100, 9.90), ('None of the Above', 'None of the Above', 10, 10, 0.99))
-    as v (c, p, e, v, pct);
+select tap_electoral_one_ac_results();
 
 select throws_ok(
     $$update constituency_result set postal_votes = 11 where candidate = 'Asha'$$,
@@ -52,14 +22,7 @@ select throws_ok(
     'a share is never outside 0-100'
 );
 
-insert into polling_station (ps_id, constituency_id, serial, lat, lon)
-select
-    'S29-AC901-' || s,
-    (select constituency_id from constituency),
-    s,
-    lat,
-    lon
-from (values ('1', 17.41, 78.405), ('2', 17.41, 78.406), ('3', 17.50, 78.50), ('4', null, null)) as v (s, lat, lon);
+select tap_electoral_polling_stations();
 select throws_ok(
     $$insert into polling_station (ps_id, constituency_id, serial, lat, lon) select 'x', constituency_id, '9', 91, 78 from constituency$$,
     '23514', 'new row for relation "polling_station" violates check constraint "chk_polling_station_lat"',

@@ -5,17 +5,12 @@ select tap_ensure_personas();
 select plan(9);
 
 truncate ward cascade;
-create function pg_temp.box(x1 numeric, x2 numeric) returns jsonb language sql as $$
-    select jsonb_build_object('type', 'Polygon', 'coordinates', jsonb_build_array(jsonb_build_array(
-        jsonb_build_array(x1, 17.40), jsonb_build_array(x2, 17.40), jsonb_build_array(x2, 17.42),
-        jsonb_build_array(x1, 17.42), jsonb_build_array(x1, 17.40))))
-$$;
 
 set local role tap_admin;
 select constituency_boundary_stage();
 insert into pg_temp.constituency_boundary_stage values
-(1, 901, 'West', null, 'Hyderabad', 909, 'Testpc', null, pg_temp.box(78.40, 78.42)),
-(2, 902, 'East', null, 'Hyderabad', 909, 'Testpc', null, pg_temp.box(78.42, 78.44));
+(1, 901, 'West', null, 'Hyderabad', 909, 'Testpc', null, tap_box(78.40, 78.42)),
+(2, 902, 'East', null, 'Hyderabad', 909, 'Testpc', null, tap_box(78.42, 78.44));
 select throws_ok(
     $$select constituency_merge('S29', 'test.geojson')$$,
     '55000',
@@ -33,8 +28,8 @@ select is(
 
 reset role;
 insert into ward (ward_id, ward_no, name, zone, boundary) values
-('GHMC-001', 1, 'West Ward', 'West Zone', pg_temp.box(78.40, 78.41)),
-('GHMC-002', 2, 'Middle Ward', 'West Zone', pg_temp.box(78.41, 78.43)),
+('GHMC-001', 1, 'West Ward', 'West Zone', tap_box(78.40, 78.41)),
+('GHMC-002', 2, 'Middle Ward', 'West Zone', tap_box(78.41, 78.43)),
 ('GHMC-003', 3, 'Cloud Ward', 'West Zone', null);
 set local role tap_admin;
 select ward_constituency_override_stage();

@@ -5,31 +5,7 @@ begin;
 select tap_ensure_personas();
 select plan(24);
 
-truncate ward cascade;
-create function pg_temp.box(x1 numeric, x2 numeric) returns jsonb language sql as $$
-    select jsonb_build_object('type', 'Polygon', 'coordinates', jsonb_build_array(jsonb_build_array(
-        jsonb_build_array(x1, 17.40), jsonb_build_array(x2, 17.40), jsonb_build_array(x2, 17.42),
-        jsonb_build_array(x1, 17.42), jsonb_build_array(x1, 17.40))))
-$$;
-insert into ward (ward_id, ward_no, name, zone, boundary) values
-('GHMC-001', 1, 'West Ward', 'West Zone', pg_temp.box(78.40, 78.41)),
-('GHMC-002', 2, 'Middle Ward', 'West Zone', pg_temp.box(78.41, 78.43)),
-('GHMC-003', 3, 'East Ward', 'West Zone', pg_temp.box(78.43, 78.44)),
-('GHMC-004', 4, 'Edge Ward', 'West Zone', pg_temp.box(78.3901, 78.4001));
-
-insert into constituency (state_code, kind, number, name) values ('S29', 'PC', 9, 'Hyderabad');
-insert into constituency (state_code, kind, number, name, pc_id, boundary)
-select
-    'S29',
-    'AC',
-    n,
-    name,
-    (
-        select constituency_id from constituency
-        where kind = 'PC'
-    ),
-    public.geojson_geometry(pg_temp.box(x1, x2))
-from (values (901, 'A', 78.40, 78.42), (902, 'B', 78.42, 78.44)) as v (n, name, x1, x2);
+select tap_electoral_two_acs();
 
 select has_function('public', 'electoral_recompute_lock', array['text'], 'electoral_recompute_lock(text) exists');
 select isnt_definer('public', 'electoral_recompute_lock', array['text'], 'electoral_recompute_lock() runs as its caller (security invoker)');
@@ -65,7 +41,7 @@ select results_eq(
     'a ward overlapping only one constituency keeps it, however little of the ward it is (fractions rescale to 1)'
 );
 -- Move the edge ward so 1 % of it lies in B as well: that overlap is a sliver.
-update ward set boundary = pg_temp.box(78.4199, 78.4299)
+update ward set boundary = tap_box(78.4199, 78.4299)
 where ward_id = 'GHMC-004';
 select results_eq(
     $$select ward_id, constituencies, dropped_slivers from compute_ward_constituency(0.02) where ward_id = 'GHMC-004'$$,

@@ -6,25 +6,9 @@ select plan(17);
 insert into constituency (state_code, kind, number, name) values ('S06', 'AC', 1, 'Abadasa');
 insert into election (type, year, state_code) values ('LOKSABHA', 2014, null);
 
--- A helper for this suite: stage three stations of two candidates as the importer would.
-create function pg_temp.stage_file(p_votes_third integer [] default array[6, 1]) returns void
-language plpgsql as $$
-begin
-    perform public.form20_stage();
-    insert into pg_temp.form20_station
-        (line, serial, serial_db, occurrence, first_line, total_valid, rejected, nota, total, tendered, votes)
-    values
-        (3, '1', '1', 1, 3, 15, 1, 2, 18, 0, array[10, 5]),
-        (4, '2', '2', 1, 4, 7, 0, 1, 8, 0, array[3, 4]),
-        (5, '2', '2Z', 2, 4, 7, 0, 0, 7, null, p_votes_third);
-    insert into pg_temp.form20_candidate (idx, candidate, party_id)
-    values (1, 'Asha Rao', public.party_resolve('BJP')), (2, 'Ravi Kumar', public.party_resolve('INC'));
-end
-$$;
-
 set local role tap_admin;
 
-select pg_temp.stage_file();
+select tap_form20_stage_file();
 select form20_merge_stations('AC001.csv', 'S06', 1, (
     select constituency_id from constituency
     where number = 1
@@ -85,7 +69,7 @@ select results_eq(
     $$values (0::bigint, 0::bigint, 3::bigint, 0::bigint, 0::bigint, 0::bigint, 6::bigint, 0::bigint)$$,
     'the same file again: everything unchanged (idempotent)'
 );
-select pg_temp.stage_file(array[5, 2]);
+select tap_form20_stage_file(array[5, 2]);
 select form20_merge_stations('AC001.csv', 'S06', 1, (
     select constituency_id from constituency
     where number = 1
@@ -98,7 +82,7 @@ select results_eq(
 );
 
 -- A shorter file: station 2/2 and candidate Ravi Kumar are gone.
-select pg_temp.stage_file();
+select tap_form20_stage_file();
 delete from pg_temp.form20_station
 where line = 5;
 delete from pg_temp.form20_candidate
@@ -141,7 +125,7 @@ select results_eq(
 );
 
 -- The deferred votes-add-up check still guards what the merge writes.
-select pg_temp.stage_file();
+select tap_form20_stage_file();
 update pg_temp.form20_station set total_valid = 16, total = 19
 where line = 3;
 select form20_merge_stations('AC001.csv', 'S06', 1, (

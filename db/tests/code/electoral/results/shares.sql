@@ -3,37 +3,7 @@ begin;
 select tap_ensure_personas();
 select plan(4);
 
-truncate ward cascade;
-insert into ward (ward_id, ward_no, name, zone, boundary) values
-(
-    'GHMC-001', 1, 'West Ward', 'West Zone',
-    '{"type": "Polygon", "coordinates": [[[78.40, 17.40], [78.41, 17.40], [78.41, 17.42], [78.40, 17.42], [78.40, 17.40]]]}'
-);
-insert into constituency (state_code, kind, number, name) values ('S29', 'AC', 901, 'A');
-insert into election (type, year, state_code) values ('ASSEMBLY', 2023, 'S29'), ('GHMC', 2020, 'S29');
-
--- Shares are computed from the votes, as ECI computes percent_votes (NOTA in the denominator).
-insert into constituency_result (
-    election_id, constituency_id, candidate, party_id, party_as_published,
-    evm_votes, postal_votes, total_votes, published_percent
-)
-select
-    (
-        select id from election
-        where type = 'ASSEMBLY'
-    ),
-    (select constituency_id from constituency),
-    c,
-    party_resolve(p),
-    p,
-    e,
-    v - e,
-    v,
-    pct
-from (
-    values ('Asha', 'Bharat Rashtra Samithi', 590, 600, 59.41), ('Ravi', 'Indian National Congress', 300, 300, 29.70),
-    ('Sita', 'Bharatiya Janata Party', 100, 100, 9.90), ('None of the Above', 'None of the Above', 10, 10, 0.99))
-    as v (c, p, e, v, pct);
+select tap_electoral_one_ac_results();
 
 select has_view('public', 'constituency_result_share', 'view constituency_result_share exists');
 select isnt(obj_description('public.constituency_result_share'::regclass, 'pg_class'), null, 'constituency_result_share says what it shows');

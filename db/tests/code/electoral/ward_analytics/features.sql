@@ -22,24 +22,8 @@ select is_definer('public', 'recompute_electoral', array[]::text [], 'recompute_
 select isnt(obj_description('public.recompute_electoral()'::regprocedure, 'pg_proc'), null, 'recompute_electoral() says what it does');
 select ok(not has_function_privilege('public', 'public.recompute_electoral()'::regprocedure, 'execute'), 'PUBLIC may not execute recompute_electoral()');
 
-truncate ward cascade;
-create function pg_temp.box(x1 numeric, x2 numeric) returns jsonb language sql as $$
-    select jsonb_build_object('type', 'Polygon', 'coordinates', jsonb_build_array(jsonb_build_array(
-        jsonb_build_array(x1, 17.40), jsonb_build_array(x2, 17.40), jsonb_build_array(x2, 17.42),
-        jsonb_build_array(x1, 17.42), jsonb_build_array(x1, 17.40))))
-$$;
-insert into ward (ward_id, ward_no, name, zone, boundary) values
-('GHMC-001', 1, 'West Ward', 'West Zone', pg_temp.box(78.40, 78.41)),
-('GHMC-002', 2, 'Middle Ward', 'West Zone', pg_temp.box(78.41, 78.43)),
-('GHMC-003', 3, 'East Ward', 'West Zone', pg_temp.box(78.43, 78.44));
-insert into constituency (state_code, kind, number, name, boundary)
-select
-    'S29',
-    'AC',
-    n,
-    name,
-    public.geojson_geometry(pg_temp.box(x1, x2))
-from (values (901, 'A', 78.40, 78.42), (902, 'B', 78.42, 78.44)) as v (n, name, x1, x2);
+-- The two ACs over three wards: no sliver ward W4, no PC.
+select tap_electoral_two_acs(p_edge_ward => false, p_pc => false);
 select count(*) from compute_ward_constituency();
 insert into election (type, year, state_code) values ('ASSEMBLY', 2023, 'S29');
 insert into constituency_result (election_id, constituency_id, candidate, party_id, party_as_published, total_votes)
@@ -214,7 +198,7 @@ select throws_ok(
 -- City-wide: BJP 625, INC 575, AIMIM 175, BRS 125 of 1500 = 41.667 / 38.333 / 11.667 / 8.333 %.
 insert into constituency (state_code, kind, number, name) values ('S29', 'PC', 91, 'P1'), ('S29', 'PC', 92, 'P2');
 insert into constituency (state_code, kind, number, name, boundary)
-values ('S29', 'AC', 903, 'C', public.geojson_geometry(pg_temp.box(78.44, 78.48)));
+values ('S29', 'AC', 903, 'C', public.geojson_geometry(tap_box(78.44, 78.48)));
 insert into election (type, year) values ('LOKSABHA', 2024);
 create function pg_temp.ls_result(p_constituency text, p_party text, p_votes integer) returns void
 language sql as $$
