@@ -14,12 +14,10 @@
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 
@@ -29,7 +27,7 @@ from ...migrate import plan as plan_mod
 from ...migrate.engine import Engine
 from ...migrate.registry import Committer
 from ..scratch import create_database, drop_database
-from . import search
+from . import proc_cpu, search
 from .deploy import ROOT
 from .report import Measurement
 
@@ -209,13 +207,13 @@ def _timed(conn: psycopg.Connection, sql: str, args: list[tuple]) -> tuple[list[
     with conn.cursor() as cur:
         cur.execute(sql, args[0])  # plan once before timing, as an application's pool would have
         cur.fetchall()
-        server0, client0 = _backend_cpu(pid), time.process_time()
+        server0, client0 = proc_cpu.process_cpu(pid), time.process_time()
         for a in args:
             start = time.perf_counter()
             cur.execute(sql, a)
             cur.fetchall()
             times.append((time.perf_counter() - start) * 1000.0)
-        server1, client1 = _backend_cpu(pid), time.process_time()
+        server1, client1 = proc_cpu.process_cpu(pid), time.process_time()
     server = server1 - server0 if server0 is not None and server1 is not None else None
     return times, server, client1 - client0
 
@@ -291,16 +289,6 @@ def _set_triggers(url: str, enabled: bool) -> None:
             conn.execute(f"alter table post {'enable' if enabled else 'disable'} trigger {t}")
 
 
-def _backend_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) a server backend has used, from /proc; None where unreadable
-    (a remote server, another OS user without privilege)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def _write_load(url: str, wards: list[str], seconds: float, batch: int,
                 probe: Callable[[], None] | None = None,
                 cpu: list[float] | None = None) -> float:
@@ -327,7 +315,7 @@ def _write_load(url: str, wards: list[str], seconds: float, batch: int,
         with psycopg.connect(url) as c:
             pid = c.execute("select pg_backend_pid()").fetchone()[0]  # type: ignore[index]
             c.commit()
-            first = _backend_cpu(pid)
+            first = proc_cpu.process_cpu(pid)
             while not stop.is_set():
                 ward = rnd.choice(others)
                 with c.cursor() as cur:
@@ -339,7 +327,7 @@ def _write_load(url: str, wards: list[str], seconds: float, batch: int,
                         "from generate_series(1, %s) as g", (ward, batch))
                 c.commit()
                 counts[i] += batch
-            last = _backend_cpu(pid)
+            last = proc_cpu.process_cpu(pid)
             if first is None or last is None:
                 readable[i] = False
             else:

@@ -55,6 +55,7 @@ from ...migrate.registry import Committer
 from ..scratch import create_database, drop_database
 from . import electoral_data
 from .deploy import ROOT
+from .proc_cpu import backend_cpu
 from .report import Measurement
 
 SECTION = "electoral"
@@ -132,22 +133,6 @@ def _timed_parsing(seconds: defaultdict[str, float]) -> Iterator[None]:
             setattr(load_form20, name, fn)
 
 
-def _backend_cpu(conn: psycopg.Connection) -> float | None:
-    """CPU seconds the server process of `conn` has used, when the server runs on this machine."""
-    host = conn.info.host
-    if not (host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")):
-        return None
-    proc = Path(f"/proc/{conn.info.backend_pid}")
-    try:
-        if proc.joinpath("comm").read_text().strip() != "postgres":
-            return None  # a server in a container: that pid is not its backend
-        stat = proc.joinpath("stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @dataclass
 class _LoadTiming:
     seconds: float
@@ -184,7 +169,7 @@ def _load(url: str, data: electoral_data.SyntheticForm20, say: Say) -> _LoadTimi
                     other.execute("analyze public.result_ps, public.polling_station_result, "
                                   "public.polling_station")
             say(f"  {batch[0].path.parent.name}: {wall:.0f} s, {rows:,} rows so far")
-            cpu_before, cpu_started, started = _backend_cpu(conn), time.process_time(), time.perf_counter()
+            cpu_before, cpu_started, started = backend_cpu(conn), time.process_time(), time.perf_counter()
             for group in _same_options(batch):
                 first = group[0]
                 report = load_form20.import_form20_files(
@@ -196,7 +181,7 @@ def _load(url: str, data: electoral_data.SyntheticForm20, say: Say) -> _LoadTimi
                 rows += sum(r.results_inserted for r in report.reports)
             wall += time.perf_counter() - started
             client_cpu += time.process_time() - cpu_started
-            cpu_after = _backend_cpu(conn)
+            cpu_after = backend_cpu(conn)
             if server_cpu is not None and cpu_before is not None and cpu_after is not None:
                 server_cpu += cpu_after - cpu_before
             else:
@@ -369,13 +354,13 @@ def _bare_copy(url: str) -> _CopyTiming:
                 buffer += chunk
         conn.execute("create table bench_bare_copy (election_id integer, polling_station_id integer, "
                      "candidate varchar(256), party_id integer, votes integer, created_at timestamptz)")
-        cpu_before, cpu_started, started = _backend_cpu(conn), time.process_time(), time.perf_counter()
+        cpu_before, cpu_started, started = backend_cpu(conn), time.process_time(), time.perf_counter()
         with conn.transaction(), conn.cursor() as cur, cur.copy("copy bench_bare_copy from stdin") as copy:
             view = memoryview(buffer)
             for at in range(0, len(view), 1 << 20):
                 copy.write(view[at:at + (1 << 20)])
         seconds, client = time.perf_counter() - started, time.process_time() - cpu_started
-        cpu_after = _backend_cpu(conn)
+        cpu_after = backend_cpu(conn)
         row = conn.execute("select count(*) from bench_bare_copy").fetchone()
         conn.execute("drop table bench_bare_copy")
     server = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None

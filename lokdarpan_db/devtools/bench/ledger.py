@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import resource
 import statistics
@@ -21,7 +20,6 @@ import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 
@@ -34,6 +32,7 @@ from ...paths import PROJECT
 from ...server.cluster import pg_bindir
 from .. import ledger_workload as workload
 from ..synthetic import ledger as demo_data
+from . import proc_cpu
 from .report import Measurement
 
 SECTION = "ledger"
@@ -85,45 +84,13 @@ FLOOR_CYCLE = CYCLE.replace("public.ai_budget_reserve", "bench_floor.reserve").r
 )
 
 
-def _postmaster(url: str) -> int | None:
-    """The server's postmaster pid when its processes are on this machine (else None)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        pid = conn.info.backend_pid
-        try:
-            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            return ppid if Path(f"/proc/{ppid}/comm").read_text().strip() == "postgres" else None
-        except (OSError, ValueError, IndexError):
-            return None
-
-
-def _server_cpu(postmaster: int) -> float:
-    """CPU seconds of the server: the postmaster, the children it has reaped (its cutime/cstime), and
-    the children still running."""
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def fields(pid: int | str) -> list[str]:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-    own = fields(postmaster)
-    ticks = sum(int(v) for v in own[11:15])
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                child = fields(entry)
-            except OSError:
-                continue
-            if child[1] == str(postmaster):
-                ticks += int(child[11]) + int(child[12])
-    return ticks / tick
-
-
 def _pgbench(url: str, *args: str, cpu: list[str] | None = None) -> float:
     """Runs pgbench against `url`; its tps (without the initial connection time). With `cpu`, appends
     the CPU per transaction, server (its processes, when on this machine) + pgbench, in µs: wall time
     is noise on a shared machine, CPU is not."""
-    postmaster = _postmaster(url) if cpu is not None else None
+    postmaster = proc_cpu.postmaster(url) if cpu is not None else None
     client0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server0 = _server_cpu(postmaster) if postmaster else 0.0
+    server0 = proc_cpu.server_cpu(postmaster) if postmaster else 0.0
     done = subprocess.run(
         [str(pg_bindir() / "pgbench"), "-n", "-c", str(CLIENTS), "-j", "4", "-M", "prepared", *args, url],
         capture_output=True,
@@ -140,7 +107,7 @@ def _pgbench(url: str, *args: str, cpu: list[str] | None = None) -> float:
         client = (client1.ru_utime + client1.ru_stime - client0.ru_utime - client0.ru_stime) * 1e6 / count
         if postmaster:
             time.sleep(0.5)  # the backends exit after pgbench does: let the postmaster reap them
-            server = (_server_cpu(postmaster) - server0) * 1e6 / count
+            server = (proc_cpu.server_cpu(postmaster) - server0) * 1e6 / count
             cpu.append(f"{server:,.0f} + {client:,.0f} µs")
         else:
             cpu.append(f"? + {client:,.0f} µs")
