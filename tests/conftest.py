@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -20,6 +21,13 @@ import pytest
 from support import ROOT, Databases, Project, cli_env, deploy_plan
 
 from lokdarpan_db.server.cluster import throwaway
+
+# A runner that starts the suite in the background of a non-interactive shell (`nohup make test &`)
+# hands it SIGINT ignored, and an ignored signal stays ignored across exec: the tests that press
+# Ctrl-C on a CLI child (watch, backup create, restore) would then find the child deaf to it. The
+# child of a process with a handler gets the default disposition, so install Python's own.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _docker_answers() -> bool:
