@@ -4,7 +4,8 @@
         [--posts N] [--rounds N] [--stations N] [--elections N] [--candidates N] [--importer-mb N]
 
 --quick runs every section at a tiny size (1,000 posts, one deploy round, ~2,000 Form 20 rows):
-a smoke test that the bench works, in well under a minute; its numbers mean nothing.
+a smoke test that the bench works, each section in 8-35 s and about 4 minutes in all on 2 cores;
+its numbers mean nothing.
 
 The server is a private cluster (or $LOKDARPAN_BENCH_DSN, an admin conninfo). The report is
 printed and written as Markdown (default bench-report.md).
