@@ -4,9 +4,10 @@ VENV  ?= .venv
 PY    := $(VENV)/bin/python
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Test files run on every core, one file per worker at a time (module-scoped databases stay shared).
+# Test files run on every core, one file per worker at a time (module-scoped databases stay shared),
+# in the order collected: tests/conftest.py puts the files that take minutes first.
 # `make test PYTEST_XDIST=` runs them in one process.
-PYTEST_XDIST ?= -n auto --dist loadfile
+PYTEST_XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
 
 .PHONY: help deps os-deps demo test lint pgtap bench clean
 

@@ -32,8 +32,10 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 
 # The modules that take minutes on one xdist worker (measured with --durations on 2 cores: the quick
 # bench 254 s, the streaming importers 155 s, the plan round trip 97 s, Sqitch's conformance cases
-# 115 s of setup). Collected last, they ran after the other worker had finished everything else;
-# collected first, they overlap the rest of the suite (longest first is what a 2-worker schedule wants).
+# 115 s of setup). First in the collection, and with xdist keeping that order (the Makefile's
+# --no-loadscope-reorder: its default puts the files with the most tests first, and so ran the
+# one-test quick bench last, after everything else), they overlap the rest of the suite: longest
+# first is what a 2-worker schedule wants.
 LONG_MODULES = (
     "tests/devtools/test_bench_smoke.py",
     "tests/importers/test_streaming_memory.py",
