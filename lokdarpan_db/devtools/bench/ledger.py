@@ -139,6 +139,14 @@ def _pgbench(url: str, *args: str, cpu: list[str] | None = None) -> float:
     return float(found.group(1))
 
 
+
+def _pgbench_script(url: str, script: str, *args: str, cpu: list[str] | None = None) -> float:
+    """_pgbench running `script` (a pgbench script's text) with the further pgbench `args`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as file:
+        file.write(script)
+        file.flush()
+        return _pgbench(url, *args, "-f", file.name, cpu=cpu)
+
 def _cycles(
     url: str, ident: str, slices: int, per_client: int, cpu: list[str] | None = None
 ) -> tuple[float, dict[str, float | str]]:
@@ -148,10 +156,7 @@ def _cycles(
     total = Decimal("0.01") * CLIENTS * per_client
     with psycopg.connect(url, autocommit=True) as conn:
         budget = workload.create_budget(conn, ident, total, slices=slices)
-    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-        script.write(CYCLE)
-        script.flush()
-        tps = _pgbench(url, "-t", str(per_client), "-D", f"budget={budget}", "-f", script.name, cpu=cpu)
+    tps = _pgbench_script(url, CYCLE, "-t", str(per_client), "-D", f"budget={budget}", cpu=cpu)
     with psycopg.connect(url, autocommit=True) as conn:
         spent = conn.execute(
             """select coalesce(sum(e.cost_usd), 0) from public.ai_budget_reservation as r
@@ -185,10 +190,7 @@ def _floor(url: str, seconds: str, cpu: list[str] | None = None) -> float:
         conn.execute("drop schema if exists bench_floor cascade")
         conn.execute(FLOOR_FUNCTIONS)
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-            script.write(FLOOR_CYCLE)
-            script.flush()
-            return _pgbench(url, "-T", seconds, "-D", "budget=1", "-f", script.name, cpu=cpu)
+        return _pgbench_script(url, FLOOR_CYCLE, "-T", seconds, "-D", "budget=1", cpu=cpu)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("drop schema bench_floor cascade")
@@ -206,14 +208,9 @@ def _ceiling(url: str, seconds: str, cpu: list[str] | None = None) -> float:
         )
     # Generic plans, as the functions use them: the foreign key check against the partitioned
     # ai_model_execution is otherwise planned again for every settled reservation.
-    params = conninfo_to_dict(url)
-    params["options"] = f"{params.get('options') or ''} -c plan_cache_mode=force_generic_plan".strip()
-    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-        script.write(CEILING_CYCLE)
-        script.flush()
-        return _pgbench(
-            make_conninfo(**params), "-T", seconds, "-D", f"budget={budget}", "-f", script.name, cpu=cpu
-        )
+    options = f"{conninfo_to_dict(url).get('options') or ''} -c plan_cache_mode=force_generic_plan".strip()
+    generic = make_conninfo(url, options=options)
+    return _pgbench_script(generic, CEILING_CYCLE, "-T", seconds, "-D", f"budget={budget}", cpu=cpu)
 
 
 def _budgets(url: str, quick: bool) -> list[Measurement]:
